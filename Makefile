@@ -1,0 +1,101 @@
+# page-tracker task runner. `make help` lists the targets.
+# Needs only python3 (3.11+), make and git: the first target that needs tools
+# bootstraps .venv with a pinned uv and installs the locked dependencies.
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+UV_VERSION := 0.13.8
+VENV := .venv
+BIN := $(VENV)/bin
+UV := $(BIN)/uv
+PT := $(BIN)/page-tracker
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PYTEST_ARGS ?=
+COVERAGE_FLOOR ?= 85
+
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+export UV_PYTHON := $(PYTHON)
+export UV_LINK_MODE := copy
+
+.PHONY: help
+help: ## Show this help
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_.-]+:.*## / {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(UV):
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+
+$(VENV)/.synced: $(UV) pyproject.toml uv.lock
+	$(UV) sync --locked --quiet
+	@touch $@
+
+.PHONY: install
+install: $(VENV)/.synced ## Create .venv and install the locked dependencies (idempotent)
+
+.PHONY: lock
+lock: $(UV) ## Re-resolve uv.lock and export constraints.txt for container builds
+	$(UV) lock
+	$(UV) export --frozen --no-dev --no-emit-project --format requirements-txt -o constraints.txt --quiet
+
+.PHONY: migrate
+migrate: install ## Apply database migrations (DATABASE_URL or the embedded SQLite)
+	$(PT) db upgrade
+
+.PHONY: run
+run: migrate ## Serve on http://$(HOST):$(PORT) with the embedded defaults
+	$(PT) serve --host $(HOST) --port $(PORT)
+
+.PHONY: test
+test: install ## Run the whole test suite (unit, integration, e2e) with coverage
+	$(BIN)/python -m pytest --cov --cov-report=term --cov-report=xml \
+		--cov-fail-under=$(COVERAGE_FLOOR) $(PYTEST_ARGS)
+
+.PHONY: test-unit
+test-unit: install ## Unit tests only (no network)
+	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
+
+.PHONY: test-integration
+test-integration: install ## Integration tests against real Redis, MariaDB, PostgreSQL, SQLite
+	$(BIN)/python -m pytest tests/integration $(PYTEST_ARGS)
+
+.PHONY: test-e2e
+test-e2e: install ## End-to-end tests against a real gunicorn (or --flask-url)
+	$(BIN)/python -m pytest tests/e2e $(PYTEST_ARGS)
+
+.PHONY: lint
+lint: install ## ruff (lint + format check) and codespell
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/codespell
+
+.PHONY: fmt
+fmt: install ## Format and auto-fix with ruff
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+.PHONY: typecheck
+typecheck: install ## mypy --strict on src/
+	$(BIN)/mypy
+
+.PHONY: security
+security: install ## bandit static security scan
+	$(BIN)/bandit -q -c pyproject.toml -r src
+
+.PHONY: audit
+audit: install ## pip-audit the locked dependencies
+	$(UV) export --frozen --format requirements-txt --no-emit-project -o $(VENV)/audit-requirements.txt --quiet
+	@# Not --strict: a package the vulnerability service cannot look up is reported as
+	@# skipped (visible in the output) instead of failing; a known vulnerability fails.
+	$(BIN)/pip-audit --disable-pip --no-deps --progress-spinner off -r $(VENV)/audit-requirements.txt
+
+.PHONY: check
+check: lint typecheck security audit ## Every quality gate (what CI runs besides the tests)
+
+.PHONY: clean
+clean: ## Remove caches, build output and the virtual environment (keeps var/ data)
+	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.* coverage.xml htmlcov
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

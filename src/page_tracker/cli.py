@@ -1,0 +1,122 @@
+"""The ``page-tracker`` command line.
+
+Every command exits 0 on success and non-zero with one ``page-tracker: error: ...``
+line on failure. Commands that need the app run inside its app context.
+"""
+
+from __future__ import annotations
+
+import sys
+from importlib.metadata import version
+from typing import NoReturn
+from urllib.parse import urlsplit, urlunsplit
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup, ScriptInfo, with_appcontext
+from sqlalchemy.exc import SQLAlchemyError
+
+from page_tracker import migrate
+from page_tracker.app import create_app, get_settings
+from page_tracker.db import get_db
+from page_tracker.errors import ConfigError, PageTrackerError
+from page_tracker.settings import load_settings
+
+
+def fail(message: str, exit_code: int = 1) -> NoReturn:
+    """Print one error line to stderr and exit."""
+    click.echo(f"page-tracker: error: {message}", err=True)
+    sys.exit(exit_code)
+
+
+def _load_app(*_args: object) -> Flask:
+    try:
+        return create_app()
+    except ConfigError as error:
+        fail(str(error), exit_code=2)
+
+
+def script_info() -> ScriptInfo:
+    """How commands find their app; pydantic-settings reads ``.env`` itself."""
+    return ScriptInfo(create_app=_load_app, set_debug_flag=False, load_dotenv_defaults=False)
+
+
+@click.group(cls=AppGroup)
+@click.version_option(version("page-tracker"), prog_name="page-tracker")
+def cli() -> None:
+    """page-tracker: self-hosted page views, visitors and counters."""
+
+
+def main() -> None:
+    """Console entry point (``page-tracker``)."""
+    cli(obj=script_info())
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--workers", type=click.IntRange(1, 64), help="Worker processes [2*cores+1, max 8].")
+@click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64))
+@click.option("--reload", is_flag=True, help="Restart on code changes (development).")
+def serve(host: str, port: int, workers: int | None, threads: int, reload: bool) -> None:
+    """Serve the app over HTTP with gunicorn."""
+    from page_tracker.serving import GunicornServer, gunicorn_options  # noqa: PLC0415
+
+    try:
+        settings = load_settings()
+    except ConfigError as error:
+        fail(str(error), exit_code=2)
+    options = gunicorn_options(
+        settings, host=host, port=port, workers=workers, threads=threads, reload=reload
+    )
+    GunicornServer(settings, options).run()
+
+
+@cli.group()
+def db() -> None:
+    """Database schema commands."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+@with_appcontext
+def db_upgrade(revision: str) -> None:
+    """Apply the migrations up to REVISION."""
+    try:
+        migrate.upgrade(get_db().engine, revision)
+    except (SQLAlchemyError, PageTrackerError) as error:
+        fail(f"migration failed: {error.__class__.__name__}: {str(error).splitlines()[0]}")
+    click.echo(f"database at revision {migrate.current_revision(get_db().engine)}")
+
+
+@db.command("current")
+@with_appcontext
+def db_current() -> None:
+    """Print the database's migration revision."""
+    try:
+        click.echo(migrate.current_revision(get_db().engine) or "empty")
+    except SQLAlchemyError as error:
+        fail(f"database unavailable: {str(error).splitlines()[0]}")
+
+
+@cli.command("config")
+@with_appcontext
+def show_config() -> None:
+    """Print the effective configuration (secrets masked)."""
+    settings = get_settings(current_app)
+    for name, value in settings.model_dump(by_alias=True).items():
+        shown = mask_password(str(value)) if name.endswith("_URL") and value else value
+        click.echo(f"{name}={shown}")
+
+
+def mask_password(url: str) -> str:
+    """``scheme://user:***@host/...``: a URL safe to print."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

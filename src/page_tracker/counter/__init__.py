@@ -1,0 +1,1 @@
+"""The seed page: ``GET /`` counts ``page_views`` in a counter store."""

@@ -1,0 +1,137 @@
+"""Database access: one engine per app, one session per request, the declarative Base.
+
+Works on SQLite, MySQL/MariaDB (PyMySQL) and PostgreSQL (psycopg 3). Dialect-specific
+SQL lives here and nowhere else (:func:`add_to_counters`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, current_app
+from sqlalchemy import Engine, MetaData, Table, create_engine, event, text
+from sqlalchemy.dialects import mysql, postgresql, sqlite
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
+
+EXTENSION_KEY = "page_tracker.db"
+
+# Stable constraint names, so Alembic migrations can refer to them on every dialect.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    # WAL lets readers run beside the writer; busy_timeout makes concurrent writers
+    # wait instead of failing with "database is locked".
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def make_engine(database_url: str) -> Engine:
+    """Create an engine for ``database_url``; SQLite files get their folder created."""
+    url = make_url(database_url)
+    options: dict[str, Any] = {"pool_pre_ping": True, "future": True}
+    if url.get_backend_name() == "sqlite":
+        if url.database and url.database != ":memory:":
+            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        options.pop("pool_pre_ping")
+        options["connect_args"] = {"timeout": 10}
+    else:
+        options["pool_recycle"] = 1800
+    engine = create_engine(url, **options)
+    if url.get_backend_name() == "sqlite":
+        event.listen(engine, "connect", _tune_sqlite)
+    return engine
+
+
+class Database:
+    """The app's engine and its request-scoped session factory."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.sessions = scoped_session(sessionmaker(bind=engine, expire_on_commit=False))
+
+    def ping(self) -> None:
+        """Run a trivial query; raises if the database does not answer."""
+        with self.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+
+    def remove_session(self, _exc: BaseException | None = None) -> None:
+        self.sessions.remove()
+
+
+def init_db(app: Flask, database_url: str) -> Database:
+    database = Database(make_engine(database_url))
+    app.extensions[EXTENSION_KEY] = database
+    app.teardown_appcontext(database.remove_session)
+    return database
+
+
+def get_db() -> Database:
+    """The current app's :class:`Database`."""
+    database: Database = current_app.extensions[EXTENSION_KEY]
+    return database
+
+
+def get_session() -> Session:
+    """Connect to the application's configured database. The session is unique for each
+    request (or app context) and is closed when it ends."""
+    return get_db().sessions()
+
+
+def add_to_counters(
+    session: Session,
+    table: Table,
+    key_columns: Sequence[str],
+    rows: Sequence[Mapping[str, Any]],
+    increment_columns: Sequence[str],
+) -> None:
+    """Insert ``rows``, or add their ``increment_columns`` to the rows already there.
+
+    One upsert statement per dialect (``ON CONFLICT`` / ``ON DUPLICATE KEY``), so
+    concurrent writers never lose an increment. ``key_columns`` must be covered by a
+    primary key or unique constraint.
+    """
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    if dialect == "mysql":
+        my_stmt = mysql.insert(table).values(list(rows))
+        my_stmt = my_stmt.on_duplicate_key_update(
+            {col: table.c[col] + my_stmt.inserted[col] for col in increment_columns}
+        )
+        session.execute(my_stmt)
+        return
+    if dialect == "postgresql":
+        pg_stmt = postgresql.insert(table).values(list(rows))
+        pg_stmt = pg_stmt.on_conflict_do_update(
+            index_elements=list(key_columns),
+            set_={col: table.c[col] + pg_stmt.excluded[col] for col in increment_columns},
+        )
+        session.execute(pg_stmt)
+        return
+    if dialect == "sqlite":
+        lite_stmt = sqlite.insert(table).values(list(rows))
+        lite_stmt = lite_stmt.on_conflict_do_update(
+            index_elements=list(key_columns),
+            set_={col: table.c[col] + lite_stmt.excluded[col] for col in increment_columns},
+        )
+        session.execute(lite_stmt)
+        return
+    raise NotImplementedError(f"no upsert for dialect {dialect}")

@@ -1,0 +1,144 @@
+"""Exceptions and the one JSON error shape.
+
+Exception tree::
+
+    PageTrackerError
+    ├── ConfigError            invalid configuration; message is one printable line
+    ├── StoreError             a counter store (Redis or database) failed
+    └── APIError               becomes {"code", "error_code", "message", "details"}
+        ├── ValidationFailed   400
+        ├── Unauthorized       401
+        ├── Forbidden          403
+        ├── NotFound           404
+        └── Conflict           409
+
+Every error under ``/api`` (and 404/405 anywhere a JSON client asks) is answered as
+``{"code": HTTP_STATUS, "error_code": INT, "message": "...", "details": ...}``; the
+``error_code`` is ``HTTP_STATUS * 100 + n`` so clients can branch on finer causes.
+No stack trace or SQL ever reaches a response.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, ClassVar
+
+from flask import Flask, Request, Response, jsonify, request
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+log = logging.getLogger(__name__)
+
+
+class PageTrackerError(Exception):
+    """Base class of every error page-tracker raises on purpose."""
+
+
+class ConfigError(PageTrackerError):
+    """The configuration is invalid; ``str(error)`` is one line naming the variable."""
+
+
+class StoreError(PageTrackerError):
+    """A counter store could not be read or written."""
+
+
+class APIError(PageTrackerError):
+    """An error answered to an API client with the JSON error shape."""
+
+    code: ClassVar[int] = 500
+    error_code: ClassVar[int] = 50000
+    message: str = "Internal server error"
+
+    def __init__(
+        self, message: str | None = None, *, details: Any = None, error_code: int | None = None
+    ) -> None:
+        super().__init__(message or self.message)
+        self.message = message or self.message
+        self.details = details
+        self.instance_error_code = error_code or self.error_code
+
+    def to_dict(self) -> dict[str, Any]:
+        return error_body(self.code, self.instance_error_code, self.message, self.details)
+
+
+class ValidationFailed(APIError):
+    code = 400
+    error_code = 40000
+    message = "The request is invalid"
+
+
+class Unauthorized(APIError):
+    code = 401
+    error_code = 40100
+    message = "Authentication required"
+
+
+class Forbidden(APIError):
+    code = 403
+    error_code = 40300
+    message = "You may not do this"
+
+
+class NotFound(APIError):
+    code = 404
+    error_code = 40400
+    message = "Not found"
+
+
+class Conflict(APIError):
+    code = 409
+    error_code = 40900
+    message = "Conflict with the current state"
+
+
+def error_body(code: int, error_code: int, message: str, details: Any = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"code": code, "error_code": error_code, "message": message}
+    if details is not None:
+        body["details"] = details
+    return body
+
+
+def wants_json(req: Request) -> bool:
+    """True for API paths and for clients that prefer JSON over HTML."""
+    if req.path.startswith("/api/"):
+        return True
+    best = req.accept_mimetypes.best_match(["application/json", "text/html"])
+    return (
+        best == "application/json"
+        and req.accept_mimetypes[best] > req.accept_mimetypes["text/html"]
+    )
+
+
+def _json_response(body: dict[str, Any], status: int) -> Response:
+    response = jsonify(body)
+    response.status_code = status
+    return response
+
+
+def handle_api_error(error: APIError) -> Response:
+    return _json_response(error.to_dict(), error.code)
+
+
+def handle_http_exception(error: HTTPException) -> Response | HTTPException:
+    if not wants_json(request):
+        return error
+    code = error.code or 500
+    response = _json_response(error_body(code, code * 100, error.description or error.name), code)
+    if code == 405 and error.get_headers():  # keep the Allow header
+        for name, value in error.get_headers():
+            if name.lower() == "allow":
+                response.headers[name] = value
+    return response
+
+
+def handle_unexpected(error: Exception) -> Response | HTTPException:
+    # Flask already logged the traceback via app.logger; answer without details.
+    if isinstance(error, HTTPException):
+        return handle_http_exception(error)
+    log.exception("Unhandled error", exc_info=error)
+    return handle_http_exception(InternalServerError())
+
+
+def register_error_handlers(app: Flask) -> None:
+    app.register_error_handler(APIError, handle_api_error)
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(Exception, handle_unexpected)

@@ -1,0 +1,59 @@
+"""``/healthz`` answers while the process serves; ``/readyz`` checks the dependencies."""
+
+from __future__ import annotations
+
+import logging
+
+import redis
+from flask import Blueprint, current_app, jsonify
+from flask.typing import ResponseReturnValue
+from sqlalchemy.exc import SQLAlchemyError
+
+from page_tracker.db import get_db
+
+log = logging.getLogger(__name__)
+bp = Blueprint("health", __name__)
+
+REDIS_KEY = "page_tracker.redis"
+
+
+@bp.get("/healthz")
+def healthz() -> ResponseReturnValue:
+    return jsonify(status="ok")
+
+
+def _check_database() -> str | None:
+    try:
+        get_db().ping()
+    except SQLAlchemyError as error:
+        log.warning("Readiness: database unavailable: %s", error.__class__.__name__)
+        return "database unavailable"
+    return None
+
+
+def _check_redis() -> str | None:
+    client: redis.Redis = current_app.extensions[REDIS_KEY]
+    try:
+        client.ping()
+    except redis.RedisError as error:
+        log.warning("Readiness: redis unavailable: %s", error.__class__.__name__)
+        return "redis unavailable"
+    return None
+
+
+@bp.get("/readyz")
+def readyz() -> ResponseReturnValue:
+    checks: dict[str, str | None] = {"database": _check_database()}
+    if REDIS_KEY in current_app.extensions:
+        checks["redis"] = _check_redis()
+    failing = {name: problem for name, problem in checks.items() if problem}
+    if failing:
+        body: dict[str, object] = {
+            "status": "unavailable",
+            "failing": sorted(failing),
+            "details": failing,
+        }
+        response = jsonify(body)
+        response.status_code = 503
+        return response
+    return jsonify(status="ok", checks=dict.fromkeys(checks, "ok"))

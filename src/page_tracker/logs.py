@@ -1,0 +1,77 @@
+"""Logging: ``dictConfig`` from YAML, a request id on every line, one access log.
+
+:func:`configure_logging` runs before the Flask app exists (Flask's logging docs), so
+the first lines the app writes already have the final format. The same dictionary
+configures gunicorn (see :mod:`page_tracker.serving`), so app, gunicorn and werkzeug
+share one format and one set of files.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.config
+import re
+import string
+import uuid
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from flask import Flask, Response, g, has_request_context, request
+
+REQUEST_ID_HEADER = "X-Request-ID"
+# Accept a caller's id only when it is short and harmless to write into a log line.
+_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+class RequestIdFilter(logging.Filter):
+    """Adds ``record.request_id``: the current request's id, or ``-`` outside a request.
+
+    Gunicorn writes its access line after the app returned, outside the request
+    context; there the id is read from the response header the app set.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        request_id = "-"
+        if has_request_context():
+            request_id = g.get("request_id", "-")
+        elif record.name == "gunicorn.access" and isinstance(record.args, dict):
+            request_id = str(record.args.get("{x-request-id}o", "-"))
+        record.request_id = request_id
+        return True
+
+
+def load_logging_config(
+    log_config: Path | None, log_dir: Path, log_level: str = "INFO"
+) -> dict[str, Any]:
+    """Read the YAML logging config (``LOG_CONFIG`` or the packaged default)."""
+    if log_config is not None:
+        text = log_config.read_text(encoding="utf-8")
+    else:
+        text = resources.files("page_tracker").joinpath("logging.yaml").read_text("utf-8")
+    text = string.Template(text).safe_substitute(LOG_DIR=log_dir.as_posix(), LOG_LEVEL=log_level)
+    config: dict[str, Any] = yaml.safe_load(text)
+    return config
+
+
+def configure_logging(log_config: Path | None, log_dir: Path, log_level: str = "INFO") -> None:
+    """Apply the logging configuration; creates the log directory first."""
+    log_dir.mkdir(parents=True, exist_ok=True)
+    logging.config.dictConfig(load_logging_config(log_config, log_dir, log_level))
+
+
+def _assign_request_id() -> None:
+    incoming = request.headers.get(REQUEST_ID_HEADER, "")
+    g.request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+
+
+def _echo_request_id(response: Response) -> Response:
+    response.headers[REQUEST_ID_HEADER] = g.get("request_id", "-")
+    return response
+
+
+def init_request_ids(app: Flask) -> None:
+    """Give every request an id (the caller's ``X-Request-ID`` when safe) and echo it."""
+    app.before_request(_assign_request_id)
+    app.after_request(_echo_request_id)

@@ -1,0 +1,74 @@
+"""Run the app under gunicorn, configured from the settings.
+
+:func:`gunicorn_options` is the one source of gunicorn settings: ``page-tracker serve``
+passes it to an embedded gunicorn, and ``deploy/gunicorn.conf.py`` exposes the same
+values to a plain ``gunicorn -c deploy/gunicorn.conf.py page_tracker.wsgi:app``.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import Flask
+from gunicorn.app.base import BaseApplication
+
+from page_tracker.logs import load_logging_config
+from page_tracker.settings import Settings
+
+# %(h)s is the peer (nginx in a deployment); %({x-forwarded-for}i)s the reader.
+ACCESS_LOG_FORMAT = '%(h)s %({x-forwarded-for}i)s "%(r)s" %(s)s %(b)s %(M)sms "%(f)s" "%(a)s"'
+
+
+def default_workers() -> int:
+    return max(2, min(2 * (os.cpu_count() or 1) + 1, 8))
+
+
+def gunicorn_options(
+    settings: Settings,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: int | None = None,
+    threads: int = 4,
+    reload: bool = False,
+) -> dict[str, Any]:
+    settings.log_dir.mkdir(parents=True, exist_ok=True)
+    return {
+        "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
+        "workers": workers or default_workers(),
+        "worker_class": "gthread",
+        "threads": threads,
+        "timeout": 30,
+        "graceful_timeout": 20,
+        "keepalive": 5,
+        "reload": reload,
+        "accesslog": "-",  # the handler list in the logging config decides where it goes
+        "access_log_format": ACCESS_LOG_FORMAT,
+        "logconfig_dict": load_logging_config(
+            settings.log_config, settings.log_dir, settings.log_level
+        ),
+        # The proxy in front (nginx) sets X-Forwarded-*; trust it only from loopback
+        # and the private compose network, override with FORWARDED_ALLOW_IPS.
+        "forwarded_allow_ips": os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1"),
+        "proc_name": "page-tracker",
+    }
+
+
+class GunicornServer(BaseApplication):  # type: ignore[misc]  # gunicorn is untyped
+    """An embedded gunicorn serving a freshly created app in each worker."""
+
+    def __init__(self, settings: Settings, options: dict[str, Any]) -> None:
+        self._settings = settings
+        self._options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self._options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Flask:
+        from page_tracker.app import create_app  # noqa: PLC0415 - built in the worker
+
+        # gunicorn already applied the same logging config in the master.
+        return create_app(settings=self._settings, configure_logging=False)

@@ -1,0 +1,129 @@
+"""One typed settings object, read from the environment and an optional ``.env`` file.
+
+Nothing here runs at import time: call :func:`load_settings` (the app factory does).
+Invalid configuration raises :class:`~page_tracker.errors.ConfigError` whose message is a
+single line naming the variable, so start-up can print it and exit.
+"""
+
+from __future__ import annotations
+
+import secrets
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from page_tracker.errors import ConfigError
+
+# Values that must never sign anything outside a developer's machine.
+_KNOWN_DEFAULT_SECRETS = frozenset({"", "changeme", "change-me", "secret", "dev", "development"})
+_SUPPORTED_DB_SCHEMES = ("sqlite", "mysql+pymysql", "postgresql+psycopg")
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+def default_database_url() -> str:
+    """The embedded default: a SQLite file under ``./var/`` of the working directory."""
+    return f"sqlite:///{(Path.cwd() / 'var' / 'page-tracker.sqlite3').as_posix()}"
+
+
+class Settings(BaseSettings):
+    """Everything page-tracker reads from its environment (see README, "Configuration")."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True
+    )
+
+    env: Environment = Field(default=Environment.DEVELOPMENT, alias="PAGE_TRACKER_ENV")
+    database_url: str = Field(default_factory=default_database_url, alias="DATABASE_URL")
+    redis_url: str | None = Field(default=None, alias="REDIS_URL")
+    celery_broker_url: str | None = Field(default=None, alias="CELERY_BROKER_URL")
+    secret_key: SecretStr = Field(default=SecretStr(""), alias="SECRET_KEY")
+    log_config: Path | None = Field(default=None, alias="LOG_CONFIG")
+    log_dir: Path = Field(default=Path("var/log"), alias="LOG_DIR")
+    log_level: str = Field(default="INFO", alias="LOG_LEVEL")
+    redis_key_prefix: str = Field(default="pt:", alias="REDIS_KEY_PREFIX")
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        scheme = value.split("://", 1)[0]
+        if "://" not in value or scheme not in _SUPPORTED_DB_SCHEMES:
+            raise ValueError(
+                f"must start with one of {', '.join(s + '://' for s in _SUPPORTED_DB_SCHEMES)}"
+            )
+        return value
+
+    @field_validator("redis_url", "celery_broker_url", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: Any) -> Any:
+        return value or None
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must be a redis://, rediss:// or unix:// URL")
+        return value
+
+    @field_validator("log_config")
+    @classmethod
+    def _log_config_exists(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"file {value} does not exist")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
+        return level
+
+    @model_validator(mode="after")
+    def _secret_key_policy(self) -> Settings:
+        key = self.secret_key.get_secret_value()
+        if self.env is Environment.PRODUCTION:
+            if key.strip().lower() in _KNOWN_DEFAULT_SECRETS:
+                raise ValueError("SECRET_KEY: must be set to a non-default value in production")
+            if len(key) < 16:
+                raise ValueError("SECRET_KEY: must be at least 16 characters in production")
+        elif not key:
+            # A fresh random key per development/test run: sessions don't survive a
+            # restart, which is the point - nothing ever signs with a guessable key.
+            object.__setattr__(self, "secret_key", SecretStr(secrets.token_urlsafe(32)))
+        return self
+
+    @property
+    def broker_url(self) -> str | None:
+        """The Celery broker: ``CELERY_BROKER_URL``, falling back to ``REDIS_URL``."""
+        return self.celery_broker_url or self.redis_url
+
+    @property
+    def uses_redis(self) -> bool:
+        return self.redis_url is not None
+
+
+def _one_line(error: ValidationError) -> str:
+    first = error.errors()[0]
+    names = [str(part) for part in first.get("loc", ())]
+    variable = names[0] if names else ""
+    message = first.get("msg", "invalid value").removeprefix("Value error, ")
+    if message.split(":", 1)[0].isupper():  # model-level messages already name the variable
+        return f"invalid configuration: {message}"
+    return f"invalid configuration: {variable}: {message}"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the settings; ``overrides`` use the variable names (``DATABASE_URL=...``)."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as error:
+        raise ConfigError(_one_line(error)) from None

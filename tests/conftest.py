@@ -1,0 +1,107 @@
+"""Shared fixtures and command-line options for every test layer.
+
+Real services are used, never mocks: each test session creates its own databases on
+MariaDB and PostgreSQL (``pt_test_<random>``) and its own Redis key prefix, so several
+sessions can share one machine's servers without seeing each other's data.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from tests.databases import DATABASE_KINDS, empty_all_tables, provisioned_database
+
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+DEFAULT_MYSQL_URL = "mysql+pymysql://root@127.0.0.1:3306"
+DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("page-tracker")
+    group.addoption(
+        "--flask-url",
+        default=os.environ.get("FLASK_URL"),
+        help="Run e2e tests against this already-running deployment instead of starting one.",
+    )
+    group.addoption(
+        "--redis-url",
+        default=os.environ.get("TEST_REDIS_URL", DEFAULT_REDIS_URL),
+        help="Redis server for integration and e2e tests.",
+    )
+    group.addoption(
+        "--mysql-url",
+        default=os.environ.get("TEST_MYSQL_URL", DEFAULT_MYSQL_URL),
+        help="MariaDB/MySQL server URL (no database part) for integration tests.",
+    )
+    group.addoption(
+        "--postgres-url",
+        default=os.environ.get("TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL),
+        help="PostgreSQL server URL (no database part) for integration tests.",
+    )
+
+
+@pytest.fixture(scope="session")
+def session_token() -> str:
+    """A short random token that names this session's databases and Redis keys."""
+    return uuid.uuid4().hex[:10]
+
+
+@pytest.fixture(scope="session")
+def redis_url(request: pytest.FixtureRequest) -> str:
+    url: str = request.config.getoption("--redis-url")
+    return url
+
+
+@pytest.fixture
+def redis_prefix(session_token: str) -> str:
+    """A key prefix unique to one test: tests never flush a shared Redis."""
+    return f"pt-test:{session_token}:{uuid.uuid4().hex[:8]}:"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Tests never read the developer's ``.env`` or environment configuration."""
+    for name in (
+        "DATABASE_URL",
+        "REDIS_URL",
+        "CELERY_BROKER_URL",
+        "SECRET_KEY",
+        "LOG_CONFIG",
+        "PAGE_TRACKER_ENV",
+        "LOG_DIR",
+        "LOG_LEVEL",
+        "REDIS_KEY_PREFIX",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
+
+
+@pytest.fixture(scope="session", params=DATABASE_KINDS)
+def database_url(
+    request: pytest.FixtureRequest, session_token: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A migrated database of each kind (SQLite file, MariaDB, PostgreSQL) for this session.
+
+    Tests that use it run once per kind; :func:`clean_database` empties it between tests.
+    """
+    kind: str = request.param
+    server_url = {
+        "mariadb": request.config.getoption("--mysql-url"),
+        "postgresql": request.config.getoption("--postgres-url"),
+    }.get(kind, "")
+    name = f"pt_test_{session_token}_{kind}"
+    with provisioned_database(kind, server_url, name, tmp_path_factory.mktemp("db")) as url:
+        yield url
+
+
+@pytest.fixture
+def clean_database(database_url: str) -> Iterator[str]:
+    """The session's database of one kind, emptied after the test."""
+    yield database_url
+    empty_all_tables(database_url)

@@ -1,0 +1,53 @@
+"""End-to-end fixtures: a real gunicorn server, or ``--flask-url`` to use a deployment."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.server import Server
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/e2e" in str(item.path):
+            item.add_marker(pytest.mark.e2e)
+            item.add_marker(pytest.mark.timeout(120))
+
+
+@pytest.fixture(scope="session")
+def deployment_url(request: pytest.FixtureRequest) -> str | None:
+    url: str | None = request.config.getoption("--flask-url")
+    return url.rstrip("/") if url else None
+
+
+@pytest.fixture(scope="module")
+def server(
+    deployment_url: str | None, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server | None]:
+    """A gunicorn server on embedded SQLite, or ``None`` when testing a deployment."""
+    if deployment_url:
+        yield None
+        return
+    workdir = tmp_path_factory.mktemp("server")
+    local = Server(workdir, {"PAGE_TRACKER_ENV": "production", "SECRET_KEY": "e2e-" + "k" * 32})
+    migrated = local.run_cli("db", "upgrade")
+    assert migrated.returncode == 0, migrated.stderr
+    yield local.start()
+    local.stop()
+
+
+@pytest.fixture(scope="module")
+def flask_url(deployment_url: str | None, server: Server | None) -> str:
+    """Base URL of the page-tracker under test."""
+    if deployment_url:
+        return deployment_url
+    assert server is not None
+    return server.url
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    return tmp_path

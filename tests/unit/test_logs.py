@@ -1,0 +1,79 @@
+import logging
+import logging.config
+from pathlib import Path
+
+from flask import Flask
+
+from page_tracker.logs import (
+    RequestIdFilter,
+    configure_logging,
+    init_request_ids,
+    load_logging_config,
+)
+
+
+def make_record(name: str = "page_tracker.test", args: object = ()) -> logging.LogRecord:
+    return logging.LogRecord(name, logging.INFO, __file__, 1, "hello", args, None)  # type: ignore[arg-type]
+
+
+def test_should_mark_lines_outside_a_request_with_a_dash() -> None:
+    record = make_record()
+    assert RequestIdFilter().filter(record)
+    assert record.request_id == "-"  # type: ignore[attr-defined]
+
+
+def test_should_take_the_request_id_of_the_current_request() -> None:
+    app = Flask(__name__)
+    init_request_ids(app)
+    with app.test_request_context("/", headers={"X-Request-ID": "abc-123"}):
+        app.preprocess_request()
+        record = make_record()
+        RequestIdFilter().filter(record)
+    assert record.request_id == "abc-123"  # type: ignore[attr-defined]
+
+
+def test_should_replace_an_unsafe_incoming_request_id() -> None:
+    app = Flask(__name__)
+    init_request_ids(app)
+
+    @app.get("/")
+    def index() -> str:
+        return "ok"
+
+    response = app.test_client().get("/", headers={"X-Request-ID": "evil id; DROP"})
+    assert response.headers["X-Request-ID"] != "evil id; DROP"
+    assert len(response.headers["X-Request-ID"]) == 32
+
+
+def test_should_read_gunicorn_access_request_id_from_the_response_header() -> None:
+    record = make_record("gunicorn.access", args=({"{x-request-id}o": "rid-9"},))
+    RequestIdFilter().filter(record)
+    assert record.request_id == "rid-9"  # type: ignore[attr-defined]
+
+
+def test_should_substitute_log_dir_in_the_packaged_config(tmp_path: Path) -> None:
+    config = load_logging_config(None, tmp_path, "DEBUG")
+    assert config["handlers"]["file"]["filename"] == f"{tmp_path.as_posix()}/page-tracker.log"
+    assert config["handlers"]["error_file"]["level"] == "ERROR"
+    assert config["loggers"]["page_tracker"]["level"] == "DEBUG"
+
+
+def test_should_honour_a_custom_yaml_config(tmp_path: Path) -> None:
+    custom = tmp_path / "logging.yaml"
+    custom.write_text("version: 1\nroot:\n  level: WARNING\n")
+    config = load_logging_config(custom, tmp_path)
+    assert config == {"version": 1, "root": {"level": "WARNING"}}
+
+
+def test_should_write_errors_to_the_error_file(tmp_path: Path) -> None:
+    configure_logging(None, tmp_path / "logs")
+    logging.getLogger("page_tracker.test").info("just info")
+    logging.getLogger("page_tracker.test").error("broken thing")
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    errors = (tmp_path / "logs" / "error.log").read_text()
+    everything = (tmp_path / "logs" / "page-tracker.log").read_text()
+    assert "broken thing" in errors
+    assert "just info" not in errors
+    assert "just info" in everything
+    logging.config.dictConfig({"version": 1, "incremental": False, "root": {"handlers": []}})
