@@ -9,6 +9,7 @@ import redis
 from flask import Flask
 
 from page_tracker import errors, logs
+from page_tracker.celery_app import celery_init_app
 from page_tracker.counter.store import DatabaseCounterStore, RedisCounterStore
 from page_tracker.counter.views import STORE_KEY
 from page_tracker.counter.views import bp as counter_bp
@@ -63,6 +64,7 @@ def create_app(
     else:
         app.extensions[STORE_KEY] = DatabaseCounterStore(database.sessions.session_factory)
 
+    celery_init_app(app, settings)
     logs.init_request_ids(app)
     errors.register_error_handlers(app)
     app.register_blueprint(counter_bp)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 from importlib.metadata import version
+from pathlib import Path
 from typing import NoReturn
 from urllib.parse import urlsplit, urlunsplit
 
@@ -70,6 +71,38 @@ def serve(host: str, port: int, workers: int | None, threads: int, reload: bool)
         settings, host=host, port=port, workers=workers, threads=threads, reload=reload
     )
     GunicornServer(settings, options).run()
+
+
+@cli.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.option("--concurrency", type=click.IntRange(1, 64), default=2, show_default=True)
+@click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
+@with_appcontext
+def worker(concurrency: int, celery_args: tuple[str, ...]) -> None:
+    """Run a Celery worker (extra arguments go to ``celery worker``)."""
+    celery_app = current_app.extensions["celery"]
+    if not get_settings(current_app).broker_url:
+        fail("the worker needs REDIS_URL or CELERY_BROKER_URL (embedded mode has no worker)")
+    celery_app.worker_main(
+        ["worker", f"--concurrency={concurrency}", "--loglevel=INFO", *celery_args]
+    )
+
+
+@cli.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.option(
+    "--schedule-file",
+    default="var/celerybeat-schedule",
+    show_default=True,
+    help="Where beat keeps its last-run times.",
+)
+@click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
+@with_appcontext
+def beat(schedule_file: str, celery_args: tuple[str, ...]) -> None:
+    """Run Celery beat, the scheduler of the periodic jobs (flushes, salt rotation)."""
+    celery_app = current_app.extensions["celery"]
+    if not get_settings(current_app).broker_url:
+        fail("beat needs REDIS_URL or CELERY_BROKER_URL (embedded mode has no scheduler)")
+    Path(schedule_file).parent.mkdir(parents=True, exist_ok=True)
+    celery_app.start(["beat", f"--schedule={schedule_file}", "--loglevel=INFO", *celery_args])
 
 
 @cli.group()

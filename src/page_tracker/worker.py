@@ -1,0 +1,9 @@
+"""Celery entry point: ``celery -A page_tracker.worker worker`` (or ``page-tracker worker``).
+
+Like :mod:`page_tracker.wsgi`, the only place a Celery app is built at import time.
+"""
+
+from page_tracker.app import create_app
+
+flask_app = create_app()
+celery_app = flask_app.extensions["celery"]
