@@ -39,7 +39,7 @@ install: $(VENV)/.synced ## Create .venv and install the locked dependencies (id
 .PHONY: lock
 lock: $(UV) ## Re-resolve uv.lock and export constraints.txt for container builds
 	$(UV) lock
-	$(UV) export --frozen --no-dev --no-emit-project --format requirements-txt -o constraints.txt --quiet
+	$(UV) export --frozen --no-dev --no-emit-project --format requirements-txt --no-header -o constraints.txt --quiet
 
 .PHONY: migrate
 migrate: install ## Apply database migrations (DATABASE_URL or the embedded SQLite)
@@ -92,8 +92,16 @@ audit: install ## pip-audit the locked dependencies
 	@# skipped (visible in the output) instead of failing; a known vulnerability fails.
 	$(BIN)/pip-audit --disable-pip --no-deps --progress-spinner off -r $(VENV)/audit-requirements.txt
 
+.PHONY: lock-check
+lock-check: install ## uv.lock matches pyproject.toml and constraints.txt matches uv.lock
+	$(UV) lock --check
+	$(UV) export --frozen --no-dev --no-emit-project --format requirements-txt --no-header --quiet \
+		-o $(VENV)/constraints.expected.txt
+	@cmp -s $(VENV)/constraints.expected.txt constraints.txt \
+		|| { echo "constraints.txt is stale: run 'make lock' and commit it" >&2; exit 1; }
+
 .PHONY: check
-check: lint typecheck security audit ## Every quality gate (what CI runs besides the tests)
+check: lint typecheck security lock-check audit ## Every quality gate (what CI runs besides the tests)
 
 .PHONY: clean
 clean: ## Remove caches, build output and the virtual environment (keeps var/ data)
