@@ -96,12 +96,12 @@ fmt: install ## Format and auto-fix with ruff
 	$(BIN)/ruff check --fix .
 
 .PHONY: typecheck
-typecheck: install ## mypy --strict on src/
+typecheck: install ## mypy --strict on src/ and tools/
 	$(BIN)/mypy
 
 .PHONY: security
 security: install ## bandit static security scan
-	$(BIN)/bandit -q -c pyproject.toml -r src
+	$(BIN)/bandit -q -c pyproject.toml -r src tools
 
 .PHONY: audit
 audit: install ## pip-audit the locked dependencies
@@ -125,3 +125,31 @@ check: lint typecheck security lock-check audit ## Every quality gate (what CI r
 clean: ## Remove caches, build output and the virtual environment (keeps var/ data)
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.* coverage.xml htmlcov
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+
+# --- release: seed 003's docker.sh as `python -m tools.release` (README "Releasing") ---
+DOCKER_OFFLINE ?= ../shared/tools/docker-offline
+RELEASE := $(BIN)/python -m tools.release
+CMD ?= --help
+
+.PHONY: release
+release: install ## Any release command: make release CMD=pipeline-all (CMD=--help lists them)
+	$(RELEASE) $(CMD)
+
+.PHONY: release-build
+release-build: install ## Build the image with a unique tag and record it (.docker_build_*)
+	$(RELEASE) build
+
+.PHONY: release-pipeline
+release-pipeline: install ## Build if needed, push to DOCKER_REGISTRY, tag and push latest
+	$(RELEASE) pipeline
+
+.PHONY: release-pipeline-prod
+release-pipeline-prod: install ## Promote the recorded build to DOCKER_REGISTRY_PROD (+ latest)
+	$(RELEASE) pipeline-prod
+
+.PHONY: test-release
+test-release: install ## Release tool tests: docker-offline engine + two local registries
+	tools/apt-ensure.sh docker-registry
+	$(DOCKER_OFFLINE)/up.sh debian
+	source $(DOCKER_OFFLINE)/env.sh && PT_RELEASE_TESTS=1 \
+		$(BIN)/python -m pytest tests/release -p no:cacheprovider $(PYTEST_ARGS)
