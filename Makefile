@@ -20,6 +20,8 @@ COVERAGE_FLOOR ?= 85
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_PYTHON := $(PYTHON)
 export UV_LINK_MODE := copy
+# mkdocs-material announces MkDocs 2 on every build; that notice is no build problem.
+export NO_MKDOCS_2_WARNING := 1
 
 .PHONY: help
 help: ## Show this help

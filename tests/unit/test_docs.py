@@ -3,6 +3,7 @@ page or a bad anchor fails), and what it documents agrees with the code."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -26,6 +27,7 @@ def build(config: Path, site: Path) -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=150,
         check=False,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
     )
 
 
