@@ -80,12 +80,12 @@ fmt: install ## Format and auto-fix with ruff
 	$(BIN)/ruff check --fix .
 
 .PHONY: typecheck
-typecheck: install ## mypy --strict on src/
+typecheck: install ## mypy --strict on src/ and tools/
 	$(BIN)/mypy
 
 .PHONY: security
 security: install ## bandit static security scan
-	$(BIN)/bandit -q -c pyproject.toml -r src
+	$(BIN)/bandit -q -c pyproject.toml -r src tools
 
 .PHONY: audit
 audit: install ## pip-audit the locked dependencies
@@ -110,11 +110,12 @@ check: lint typecheck security lock-check audit ## Every quality gate (what CI r
 # bundled in the package (--builtin-schema: nothing is fetched).
 GITHUB_WORKFLOWS := $(wildcard .github/workflows/*.yml .github/workflows/*.yaml)
 COMPOSE_FILES := $(wildcard compose.yaml compose.*.yaml deploy/compose.yaml)
-SHELLCHECK := $(shell command -v shellcheck 2>/dev/null)
 
 .PHONY: ci-lint
 ci-lint: install ## Validate .github/workflows, .gitlab-ci.yml and compose files (offline)
-	$(BIN)/actionlint -pyflakes= -shellcheck=$(SHELLCHECK) $(GITHUB_WORKFLOWS)
+	@# shellcheck lets actionlint check the run: scripts; installed from Debian where apt is.
+	@if command -v dpkg-query >/dev/null; then tools/apt-ensure.sh shellcheck; fi
+	$(BIN)/actionlint -pyflakes= -shellcheck="$$(command -v shellcheck || true)" $(GITHUB_WORKFLOWS)
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows $(GITHUB_WORKFLOWS)
 	$(BIN)/check-jsonschema --builtin-schema vendor.gitlab-ci .gitlab-ci.yml
 	$(if $(COMPOSE_FILES),$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec $(COMPOSE_FILES))
@@ -131,3 +132,31 @@ docs-serve: install ## Serve the documentation with live reload on http://127.0.
 clean: ## Remove caches, build output and the virtual environment (keeps var/ data)
 	rm -rf $(VENV) build dist site .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.* coverage.xml htmlcov
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+
+# --- release: seed 003's docker.sh as `python -m tools.release` (README "Releasing") ---
+DOCKER_OFFLINE ?= ../shared/tools/docker-offline
+RELEASE := $(BIN)/python -m tools.release
+CMD ?= --help
+
+.PHONY: release
+release: install ## Any release command: make release CMD=pipeline-all (CMD=--help lists them)
+	$(RELEASE) $(CMD)
+
+.PHONY: release-build
+release-build: install ## Build the image with a unique tag and record it (.docker_build_*)
+	$(RELEASE) build
+
+.PHONY: release-pipeline
+release-pipeline: install ## Build if needed, push to DOCKER_REGISTRY, tag and push latest
+	$(RELEASE) pipeline
+
+.PHONY: release-pipeline-prod
+release-pipeline-prod: install ## Promote the recorded build to DOCKER_REGISTRY_PROD (+ latest)
+	$(RELEASE) pipeline-prod
+
+.PHONY: test-release
+test-release: install ## Release tool tests: docker-offline engine + two local registries
+	tools/apt-ensure.sh docker-registry
+	$(DOCKER_OFFLINE)/up.sh debian
+	source $(DOCKER_OFFLINE)/env.sh && PT_RELEASE_TESTS=1 \
+		$(BIN)/python -m pytest tests/release -p no:cacheprovider $(PYTEST_ARGS)
