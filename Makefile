@@ -20,6 +20,8 @@ COVERAGE_FLOOR ?= 85
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_PYTHON := $(PYTHON)
 export UV_LINK_MODE := copy
+# mkdocs-material announces MkDocs 2 on every build; that notice is no build problem.
+export NO_MKDOCS_2_WARNING := 1
 
 .PHONY: help
 help: ## Show this help
@@ -121,9 +123,32 @@ lock-check: install ## uv.lock matches pyproject.toml and constraints.txt matche
 .PHONY: check
 check: lint typecheck security lock-check audit ## Every quality gate (what CI runs besides the tests)
 
+# CI definitions, checked offline: actionlint (expressions, needs, action inputs, and the
+# run: scripts with shellcheck when it is installed) and check-jsonschema with the schemas
+# bundled in the package (--builtin-schema: nothing is fetched).
+GITHUB_WORKFLOWS := $(wildcard .github/workflows/*.yml .github/workflows/*.yaml)
+COMPOSE_FILES := $(wildcard compose.yaml compose.*.yaml deploy/compose.yaml)
+
+.PHONY: ci-lint
+ci-lint: install ## Validate .github/workflows, .gitlab-ci.yml and compose files (offline)
+	@# shellcheck lets actionlint check the run: scripts; installed from Debian where apt is.
+	@if command -v dpkg-query >/dev/null; then tools/apt-ensure.sh shellcheck; fi
+	$(BIN)/actionlint -pyflakes= -shellcheck="$$(command -v shellcheck || true)" $(GITHUB_WORKFLOWS)
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows $(GITHUB_WORKFLOWS)
+	$(BIN)/check-jsonschema --builtin-schema vendor.gitlab-ci .gitlab-ci.yml
+	$(if $(COMPOSE_FILES),$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec $(COMPOSE_FILES))
+
+.PHONY: docs
+docs: install ## Build the documentation site into site/ (mkdocs --strict)
+	$(BIN)/mkdocs build --strict --site-dir site
+
+.PHONY: docs-serve
+docs-serve: install ## Serve the documentation with live reload on http://127.0.0.1:8001
+	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8001
+
 .PHONY: clean
 clean: ## Remove caches, build output and the virtual environment (keeps var/ data)
-	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.* coverage.xml htmlcov
+	rm -rf $(VENV) build dist site .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.* coverage.xml htmlcov
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 
 # --- release: seed 003's docker.sh as `python -m tools.release` (README "Releasing") ---
