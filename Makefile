@@ -20,6 +20,8 @@ COVERAGE_FLOOR ?= 85
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_PYTHON := $(PYTHON)
 export UV_LINK_MODE := copy
+# mkdocs-material announces MkDocs 2 on every build; that notice is no build problem.
+export NO_MKDOCS_2_WARNING := 1
 
 .PHONY: help
 help: ## Show this help
@@ -49,8 +51,22 @@ migrate: install ## Apply database migrations (DATABASE_URL or the embedded SQLi
 run: migrate ## Serve on http://$(HOST):$(PORT) with the embedded defaults
 	$(PT) serve --host $(HOST) --port $(PORT)
 
+CHROMIUM := /usr/bin/chromium
+
+.PHONY: chromium
+chromium: ## Install Debian's Chromium for the browser tests when it is missing (idempotent)
+	@if [ ! -x $(CHROMIUM) ]; then \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium; \
+	fi
+
+.PHONY: vendor-js
+vendor-js: ## Re-vendor busuanzi.pure.js and plausible-tracker from npm (pinned; review the diff)
+	scripts/vendor-js.sh
+
 .PHONY: test
-test: install ## Run the whole test suite (unit, integration, e2e) with coverage
+test: install chromium ## Run the whole test suite (unit, integration, e2e, browser) with coverage
 	$(BIN)/python -m pytest --cov --cov-report=term --cov-report=xml \
 		--cov-fail-under=$(COVERAGE_FLOOR) $(PYTEST_ARGS)
 
@@ -66,6 +82,10 @@ test-integration: install ## Integration tests against real Redis, MariaDB, Post
 test-e2e: install ## End-to-end tests against a real gunicorn (or --flask-url)
 	$(BIN)/python -m pytest tests/e2e $(PYTEST_ARGS)
 
+.PHONY: test-browser
+test-browser: install chromium ## Browser tests in headless Chromium (Playwright, no browser download)
+	$(BIN)/python -m pytest tests/browser $(PYTEST_ARGS)
+
 .PHONY: lint
 lint: install ## ruff (lint + format check) and codespell
 	$(BIN)/ruff check .
@@ -78,12 +98,12 @@ fmt: install ## Format and auto-fix with ruff
 	$(BIN)/ruff check --fix .
 
 .PHONY: typecheck
-typecheck: install ## mypy --strict on src/
+typecheck: install ## mypy --strict on src/ and tools/
 	$(BIN)/mypy
 
 .PHONY: security
 security: install ## bandit static security scan
-	$(BIN)/bandit -q -c pyproject.toml -r src
+	$(BIN)/bandit -q -c pyproject.toml -r src tools
 
 .PHONY: audit
 audit: install ## pip-audit the locked dependencies
@@ -103,7 +123,58 @@ lock-check: install ## uv.lock matches pyproject.toml and constraints.txt matche
 .PHONY: check
 check: lint typecheck security lock-check audit ## Every quality gate (what CI runs besides the tests)
 
+# CI definitions, checked offline: actionlint (expressions, needs, action inputs, and the
+# run: scripts with shellcheck when it is installed) and check-jsonschema with the schemas
+# bundled in the package (--builtin-schema: nothing is fetched).
+GITHUB_WORKFLOWS := $(wildcard .github/workflows/*.yml .github/workflows/*.yaml)
+COMPOSE_FILES := $(wildcard compose.yaml compose.*.yaml deploy/compose.yaml)
+
+.PHONY: ci-lint
+ci-lint: install ## Validate .github/workflows, .gitlab-ci.yml and compose files (offline)
+	@# shellcheck lets actionlint check the run: scripts; installed from Debian where apt is.
+	@if command -v dpkg-query >/dev/null; then tools/apt-ensure.sh shellcheck; fi
+	$(BIN)/actionlint -pyflakes= -shellcheck="$$(command -v shellcheck || true)" $(GITHUB_WORKFLOWS)
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows $(GITHUB_WORKFLOWS)
+	$(BIN)/check-jsonschema --builtin-schema vendor.gitlab-ci .gitlab-ci.yml
+	$(if $(COMPOSE_FILES),$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec $(COMPOSE_FILES))
+
+.PHONY: docs
+docs: install ## Build the documentation site into site/ (mkdocs --strict)
+	$(BIN)/mkdocs build --strict --site-dir site
+
+.PHONY: docs-serve
+docs-serve: install ## Serve the documentation with live reload on http://127.0.0.1:8001
+	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8001
+
 .PHONY: clean
 clean: ## Remove caches, build output and the virtual environment (keeps var/ data)
-	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.* coverage.xml htmlcov
+	rm -rf $(VENV) build dist site .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.* coverage.xml htmlcov
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+
+# --- release: seed 003's docker.sh as `python -m tools.release` (README "Releasing") ---
+DOCKER_OFFLINE ?= ../shared/tools/docker-offline
+RELEASE := $(BIN)/python -m tools.release
+CMD ?= --help
+
+.PHONY: release
+release: install ## Any release command: make release CMD=pipeline-all (CMD=--help lists them)
+	$(RELEASE) $(CMD)
+
+.PHONY: release-build
+release-build: install ## Build the image with a unique tag and record it (.docker_build_*)
+	$(RELEASE) build
+
+.PHONY: release-pipeline
+release-pipeline: install ## Build if needed, push to DOCKER_REGISTRY, tag and push latest
+	$(RELEASE) pipeline
+
+.PHONY: release-pipeline-prod
+release-pipeline-prod: install ## Promote the recorded build to DOCKER_REGISTRY_PROD (+ latest)
+	$(RELEASE) pipeline-prod
+
+.PHONY: test-release
+test-release: install ## Release tool tests: docker-offline engine + two local registries
+	tools/apt-ensure.sh docker-registry
+	$(DOCKER_OFFLINE)/up.sh debian
+	source $(DOCKER_OFFLINE)/env.sh && PT_RELEASE_TESTS=1 \
+		$(BIN)/python -m pytest tests/release -p no:cacheprovider $(PYTEST_ARGS)

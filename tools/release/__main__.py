@@ -1,0 +1,5 @@
+"""``python -m tools.release``."""
+
+from tools.release.cli import main
+
+raise SystemExit(main())
