@@ -178,3 +178,14 @@ test-release: install ## Release tool tests: docker-offline engine + two local r
 	$(DOCKER_OFFLINE)/up.sh debian
 	source $(DOCKER_OFFLINE)/env.sh && PT_RELEASE_TESTS=1 \
 		$(BIN)/python -m pytest tests/release -p no:cacheprovider $(PYTEST_ARGS)
+
+# --- hit enrichment (src/page_tracker/tracking/enrich) ------------------------------
+.PHONY: update-enrich-data
+update-enrich-data: $(UV) ## Lock the newest bundled UA rules, crawler list and IP-to-country table
+	$(UV) lock --upgrade-package ua-parser-builtins --upgrade-package crawler-user-agents \
+		--upgrade-package iptocc
+	$(UV) export --frozen --no-dev --no-emit-project --format requirements-txt --no-header -o constraints.txt --quiet
+
+.PHONY: bench-enrich
+bench-enrich: install ## Per-call cost of hit enrichment (timeit; not a test)
+	$(BIN)/python bench/enrich_timing.py

@@ -14,26 +14,29 @@ headers make up almost all traffic, so a cache hit is the common case on the ing
 from __future__ import annotations
 
 import functools
-import re
 from typing import NamedTuple
 
 import ua_parser
 
 from page_tracker.tracking.enrich.bots import bot_reason
+from page_tracker.tracking.enrich.bots import warm_up as warm_up_bots
+from page_tracker.tracking.enrich.matchers import FirstMatch
 
 MAX_LENGTH = 1024  # longer headers are cut before parsing (bounds the cache's memory)
 CACHE_SIZE = 8192
 
 UNKNOWN = "Other"  # ua-parser's family for "not recognised"
 
-_OTHER_DEVICES = re.compile(
-    r"Smart-?TV|\bTV\b|GoogleTV|AppleTV|\btvOS\b|CrKey|Roku|AFT[A-Z]|HbbTV|Web0S|BRAVIA"
-    r"|PlayStation|Xbox|Nintendo|OculusBrowser|Quest|\bwatchOS\b|Wear OS",
-    re.IGNORECASE,
+# Header tokens, searched case-insensitively, first match wins.
+_DEVICE_TOKENS = (
+    (
+        r"smart-?tv|\btv\b|googletv|appletv|\btvos\b|crkey|roku|\baft[a-z]|hbbtv|web0s"
+        r"|bravia|playstation|xbox|nintendo|oculusbrowser|\bquest\b|\bwatchos\b|wear os",
+        "other",
+    ),
+    (r"ipad|tablet|kindle|\bsilk\b|playbook|nexus (?:7|9|10)\b", "tablet"),
+    (r"mobi|iphone|ipod|opera mini|blackberry|\bbb10\b|windows phone|kaios", "mobile"),
 )
-_TABLET = re.compile(r"iPad|Tablet|Kindle|\bSilk\b|PlayBook|Nexus (?:7|9|10)\b", re.IGNORECASE)
-_MOBILE = re.compile(r"Mobi|iPhone|iPod|Opera Mini|BlackBerry|\bBB10\b|Windows Phone|KAIOS")
-
 _TABLET_DEVICES = frozenset({"iPad", "Generic Tablet", "Kindle"})
 _MOBILE_DEVICES = frozenset({"iPhone", "iPod", "Generic Smartphone", "Generic Feature Phone"})
 _MOBILE_OSES = frozenset(
@@ -86,17 +89,21 @@ class Agent(NamedTuple):
         return self.bot_reason is not None
 
 
-def _device_class(user_agent: str, os_family: str, device_family: str) -> str:  # noqa: PLR0911 - first matching rule wins
-    if _OTHER_DEVICES.search(user_agent):
+@functools.cache
+def _tokens() -> FirstMatch:
+    return FirstMatch(_DEVICE_TOKENS, ignore_case=True)
+
+
+def _device_class(user_agent: str, os_family: str, device_family: str) -> str:
+    marker = _tokens()(user_agent)
+    if marker == "other":
         return "other"
-    if device_family in _TABLET_DEVICES or _TABLET.search(user_agent):
+    if marker == "tablet" or device_family in _TABLET_DEVICES:
         return "tablet"
     if os_family == "Android" and "Mobile" not in user_agent:
         # Android tablets leave "Mobile" out of the header (Chrome and Firefox alike).
         return "tablet"
-    if device_family in _MOBILE_DEVICES or os_family in _MOBILE_OSES:
-        return "mobile"
-    if _MOBILE.search(user_agent):
+    if marker == "mobile" or device_family in _MOBILE_DEVICES or os_family in _MOBILE_OSES:
         return "mobile"
     if os_family in _DESKTOP_OSES or device_family == "Mac":
         return "desktop"
@@ -123,6 +130,13 @@ def _analyse(user_agent: str) -> Agent:
     reason = bot_reason(user_agent, device_family, browser)
     device = "bot" if reason else _device_class(user_agent, os_family, device_family)
     return Agent(browser, browser_version, os_family, os_version, device, reason)
+
+
+def warm_up() -> None:
+    """Load ua-parser's rules and compile the token and bot rules now, not on first use."""
+    _ = ua_parser.parser  # the module-level __getattr__ builds the global parser
+    _tokens()
+    warm_up_bots()
 
 
 def analyse(user_agent: str | None) -> Agent:

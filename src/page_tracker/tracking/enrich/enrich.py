@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
+from page_tracker.tracking.enrich import agents, geo
 from page_tracker.tracking.enrich.agents import analyse
 from page_tracker.tracking.enrich.campaigns import campaign
 from page_tracker.tracking.enrich.geo import country
@@ -37,6 +38,14 @@ class Enrichment:
     utm_content: str | None
     country: str | None  # ISO 3166-1 alpha-2
     screen_class: str | None  # "phone" | "tablet" | "laptop" | "desktop" | "large"
+
+
+def warm_up() -> None:
+    """Load every bundled data set now (about 0.2 s, once per process) so that the first
+    hit does not wait for it. Optional and idempotent: without it each set loads on
+    first use. Call it where a worker process starts (app factory, gunicorn post_fork)."""
+    agents.warm_up()
+    geo.warm_up()
 
 
 def enrich(  # noqa: PLR0917 - the signature of the shared design (TRACKING-DESIGN.md)

@@ -30,6 +30,11 @@ def _lookup() -> Lookup:
     return country_code
 
 
+def warm_up() -> None:
+    """Load the table now rather than on the first lookup."""
+    _lookup()
+
+
 def country(ip: str | None) -> str | None:
     """The ISO 3166-1 alpha-2 code of ``ip``'s country, or ``None``.
 

@@ -4,7 +4,7 @@ import dataclasses
 
 import pytest
 
-from page_tracker.tracking.enrich import Enrichment, enrich
+from page_tracker.tracking.enrich import Enrichment, enrich, warm_up
 
 IPHONE = (
     "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 "
@@ -81,3 +81,12 @@ def test_should_be_immutable() -> None:
 
     with pytest.raises(dataclasses.FrozenInstanceError):
         result.country = "FR"  # type: ignore[misc]
+
+
+def test_should_warm_up_repeatedly_and_then_enrich_as_before() -> None:
+    warm_up()
+    warm_up()
+
+    result = enrich(IPHONE, "8.8.8.8", None, "https://example.com/", "390x844", set())
+
+    assert (result.browser, result.device, result.country) == ("Mobile Safari", "mobile", "US")

@@ -1,0 +1,23 @@
+"""FirstMatch: ordered rule lists on the Rust regex engine."""
+
+from page_tracker.tracking.enrich.matchers import FirstMatch
+
+
+def test_should_return_the_label_of_the_first_matching_rule() -> None:
+    rules = FirstMatch([(r"bot", "first"), (r"google", "second")])
+
+    assert rules("googlebot") == "first"
+    assert rules("google") == "second"
+    assert rules("nothing here") is None
+
+
+def test_should_substitute_the_first_group_into_the_label() -> None:
+    rules = FirstMatch([(r"^(curl|wget)/", "client:$1")], ignore_case=True)
+
+    assert rules("Wget/1.21") == "client:Wget"
+    assert rules("my curl/8") is None
+
+
+def test_should_respect_case_unless_told_otherwise() -> None:
+    assert FirstMatch([(r"Headless", "x")])("headless") is None
+    assert FirstMatch([(r"Headless", "x")], ignore_case=True)("HEADLESS") == "x"
