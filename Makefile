@@ -51,8 +51,22 @@ migrate: install ## Apply database migrations (DATABASE_URL or the embedded SQLi
 run: migrate ## Serve on http://$(HOST):$(PORT) with the embedded defaults
 	$(PT) serve --host $(HOST) --port $(PORT)
 
+CHROMIUM := /usr/bin/chromium
+
+.PHONY: chromium
+chromium: ## Install Debian's Chromium for the browser tests when it is missing (idempotent)
+	@if [ ! -x $(CHROMIUM) ]; then \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium; \
+	fi
+
+.PHONY: vendor-js
+vendor-js: ## Re-vendor busuanzi.pure.js and plausible-tracker from npm (pinned; review the diff)
+	scripts/vendor-js.sh
+
 .PHONY: test
-test: install ## Run the whole test suite (unit, integration, e2e) with coverage
+test: install chromium ## Run the whole test suite (unit, integration, e2e, browser) with coverage
 	$(BIN)/python -m pytest --cov --cov-report=term --cov-report=xml \
 		--cov-fail-under=$(COVERAGE_FLOOR) $(PYTEST_ARGS)
 
@@ -67,6 +81,10 @@ test-integration: install ## Integration tests against real Redis, MariaDB, Post
 .PHONY: test-e2e
 test-e2e: install ## End-to-end tests against a real gunicorn (or --flask-url)
 	$(BIN)/python -m pytest tests/e2e $(PYTEST_ARGS)
+
+.PHONY: test-browser
+test-browser: install chromium ## Browser tests in headless Chromium (Playwright, no browser download)
+	$(BIN)/python -m pytest tests/browser $(PYTEST_ARGS)
 
 .PHONY: lint
 lint: install ## ruff (lint + format check) and codespell
