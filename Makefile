@@ -130,12 +130,13 @@ GITHUB_WORKFLOWS := $(wildcard .github/workflows/*.yml .github/workflows/*.yaml)
 COMPOSE_FILES := $(wildcard compose.yaml compose.*.yaml deploy/compose.yaml)
 
 .PHONY: ci-lint
-ci-lint: install ## Validate .github/workflows, .gitlab-ci.yml and compose files (offline)
+ci-lint: install ## Validate workflows, dependabot, .gitlab-ci.yml, compose files (offline)
 	@# shellcheck lets actionlint check the run: scripts; installed from Debian where apt is.
 	@if command -v dpkg-query >/dev/null; then tools/apt-ensure.sh shellcheck; fi
 	$(BIN)/actionlint -pyflakes= -shellcheck="$$(command -v shellcheck || true)" $(GITHUB_WORKFLOWS)
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows $(GITHUB_WORKFLOWS)
 	$(BIN)/check-jsonschema --builtin-schema vendor.gitlab-ci .gitlab-ci.yml
+	$(BIN)/check-jsonschema --builtin-schema vendor.dependabot .github/dependabot.yml
 	$(if $(COMPOSE_FILES),$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec $(COMPOSE_FILES))
 
 .PHONY: docs

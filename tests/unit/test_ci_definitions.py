@@ -81,6 +81,31 @@ def test_should_match_the_gitlab_ci_schema() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_should_match_the_dependabot_schema() -> None:
+    result = check_schema("vendor.dependabot", ROOT / ".github" / "dependabot.yml")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_should_reference_only_existing_gitlab_jobs_templates_and_stages() -> None:
+    """What the schema cannot see: ``needs``/``extends``/``stage`` must name real things."""
+    gitlab = load(GITLAB_CI)
+    keywords = {"workflow", "stages", "variables", "default", "include", "image", "services"}
+    entries = {name: body for name, body in gitlab.items() if name not in keywords}
+    jobs = {name for name in entries if not name.startswith(".")}
+    for name, body in entries.items():
+        extends = body.get("extends", [])
+        for template in [extends] if isinstance(extends, str) else extends:
+            assert template in entries, f"{name} extends unknown {template}"
+        for need in body.get("needs", []):
+            needed = need if isinstance(need, str) else need["job"]
+            assert needed in jobs, f"{name} needs unknown job {needed}"
+        if name in jobs and "stage" in body:
+            assert body["stage"] in gitlab["stages"], f"{name}: unknown stage {body['stage']}"
+    assert {entries[job].get("stage") for job in jobs if "stage" in entries[job]} == set(
+        gitlab["stages"]
+    )
+
+
 @pytest.mark.parametrize("workflow", WORKFLOW_FILES, ids=lambda path: path.name)
 def test_should_declare_minimal_permissions_and_timeouts(workflow: Path) -> None:
     data = load(workflow)
