@@ -8,6 +8,7 @@ Both tools run offline: actionlint is a static binary, and ``check-jsonschema
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -157,6 +158,26 @@ def test_should_have_the_same_stages_on_gitlab() -> None:
     assert tested == {"sqlite", "mariadb", "postgresql"}
     assert gitlab["pages"]["artifacts"]["paths"] == ["public"]
     assert gitlab["release:pypi"]["id_tokens"]["PYPI_ID_TOKEN"]["aud"] == "pypi"
+
+
+def _ci_scripts() -> str:
+    texts = [path.read_text(encoding="utf-8") for path in [*WORKFLOW_FILES, GITLAB_CI]]
+    return "\n".join(texts)
+
+
+def test_should_call_only_existing_make_targets_and_venv_tools() -> None:
+    """The pipelines call what a developer calls; a renamed target must not rot in CI."""
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    targets = set(re.findall(r"^([a-zA-Z0-9_.-]+):", makefile, flags=re.MULTILINE))
+    scripts = _ci_scripts()
+    called = set(
+        re.findall(r"^\s*(?:run:\s*|-\s+)?make ([a-z][a-z0-9-]*)", scripts, flags=re.MULTILINE)
+    )
+    tools = set(re.findall(r"\.venv/bin/([a-z][a-z0-9-]*)", scripts))
+
+    assert called, "the pipelines call no make target"
+    assert called <= targets, f"unknown make targets: {sorted(called - targets)}"
+    assert {tool for tool in tools if not (BIN / tool).exists()} == set()
 
 
 # --- the linters really catch mistakes ------------------------------------------------
