@@ -12,6 +12,10 @@ from page_tracker.tracking.enrich.sources import BRANDS, SOURCES
 
 _SCHEMES = frozenset({"http", "https", "android-app"})
 _MAX_LENGTH = 2048
+_MAX_HOST_LENGTH = 253
+# After urlsplit: DNS names (IDN in Unicode or punycode), IPv4 and IPv6 literals; no
+# white space, control characters or URL syntax left over from a mangled header.
+_HOST = re.compile(r"[\w.:-]+")
 # Second-level labels under country codes, as in google.co.uk or yandex.com.tr.
 _GENERIC_SLDS = frozenset({"co", "com", "net", "org", "ac", "gov", "edu", "ne", "or"})
 # A referrer without a scheme is accepted only when it starts like a host name.
@@ -68,7 +72,7 @@ def _host(referrer: str) -> str | None:
     if parts.scheme not in _SCHEMES or not host:
         return None
     host = normalise_host(host)
-    if not host or any(character.isspace() for character in host):
+    if not host or len(host) > _MAX_HOST_LENGTH or not _HOST.fullmatch(host):
         return None
     return host
 

@@ -156,6 +156,73 @@ _ROWS = [
 ]
 
 
+# In-app browsers and rarer devices: real visitors that must not be taken for bots.
+_ROWS += [
+    (
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
+        "(KHTML, like Gecko) Mobile/15E148 [FBAN/FBIOS;FBAV/470.0.0.37.109;FBBV/622553093;"
+        "FBDV/iPhone14,5;FBMD/iPhone;FBSN/iOS;FBSV/17.5;FBSS/3;FBID/phone;FBLC/en_US;FBOP/5]",
+        "Facebook",
+        "470",
+        "iOS",
+        "17.5",
+        "mobile",
+    ),
+    (
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5_1 like Mac OS X) AppleWebKit/605.1.15 "
+        "(KHTML, like Gecko) Mobile/15E148 Instagram 339.0.3.12.91 (iPhone14,2; iOS 17_5_1; "
+        "en_US; en; scale=3.00; 1170x2532; 619423006)",
+        "Instagram",
+        "339",
+        "iOS",
+        "17.5",
+        "mobile",
+    ),
+    (
+        "Mozilla/5.0 (Linux; Android 13; Pixel 7 Build/TQ3A.230805.001; wv) AppleWebKit/537.36 "
+        "(KHTML, like Gecko) Version/4.0 Chrome/116.0.0.0 Mobile Safari/537.36 "
+        "MicroMessenger/8.0.40.2420(0x28002837) WeChat/arm64 Weixin NetType/WIFI",
+        "Chrome Mobile WebView",
+        "116",
+        "Android",
+        "13",
+        "mobile",
+    ),
+    (
+        "Mozilla/5.0 (Linux; Android 11; KFTRWI) AppleWebKit/537.36 (KHTML, like Gecko) "
+        "Silk/124.2.1 like Chrome/124.0.6367.179 Safari/537.36",
+        "Amazon Silk",
+        "124",
+        "Android",
+        "11",
+        "tablet",
+    ),
+    (
+        "Mozilla/5.0 (Windows NT 6.1; Win64; x64; Trident/7.0; rv:11.0) like Gecko",
+        "IE",
+        "11",
+        "Windows",
+        "7",
+        "desktop",
+    ),
+    (
+        "Mozilla/5.0 (Mobile; rv:48.0; A405DL) Gecko/48.0 Firefox/48.0 KAIOS/2.5",
+        "Firefox Mobile",
+        "48",
+        "KaiOS",
+        "2.5",
+        "mobile",
+    ),
+    (
+        "Mozilla/5.0 (SMART-TV; Linux; Tizen 6.0) AppleWebKit/537.36 (KHTML, like Gecko) "
+        "76.0.3809.146/6.0 TV Safari/537.36",
+        "Safari",
+        "",
+        "Tizen",
+        "6.0",
+        "other",
+    ),
+]
 BROWSERS = [(row[0], row[1:]) for row in _ROWS]
 
 

@@ -91,3 +91,19 @@ def test_should_ignore_missing_and_malformed_referrers(value: str | None) -> Non
 )
 def test_should_not_name_lookalike_hosts(host: str) -> None:
     assert source_name(host) is None
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "http://exa\x00mple.com/",
+        "http://exa mple.com/",
+        "http://" + "a" * 300 + ".com/",
+    ],
+)
+def test_should_refuse_hosts_that_are_not_host_names(value: str) -> None:
+    assert referrer(value, SITE) == (None, None)
+
+
+def test_should_keep_internationalised_host_names() -> None:
+    assert referrer("https://b\u00fccher.de/", SITE) == ("b\u00fccher.de", None)
