@@ -1,5 +1,7 @@
 """FirstMatch: ordered rule lists on the Rust regex engine."""
 
+import pytest
+
 from page_tracker.tracking.enrich.matchers import FirstMatch
 
 
@@ -21,3 +23,15 @@ def test_should_substitute_the_first_group_into_the_label() -> None:
 def test_should_respect_case_unless_told_otherwise() -> None:
     assert FirstMatch([(r"Headless", "x")])("headless") is None
     assert FirstMatch([(r"Headless", "x")], ignore_case=True)("HEADLESS") == "x"
+
+
+def test_should_match_patterns_rust_cannot_compile_with_python_re(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Look-ahead is not in Rust's regex dialect.
+    rules = FirstMatch([(r"^(bot)(?=/)", "lookahead:$1"), (r"crawler", "plain")])
+
+    assert rules("bot/1.0") == "lookahead:bot"
+    assert rules("bot 1.0") is None
+    assert rules("a crawler") == "plain"
+    assert "need Python's re" in caplog.text
