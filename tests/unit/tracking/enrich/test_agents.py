@@ -332,3 +332,9 @@ def test_should_answer_repeated_headers_from_the_cache() -> None:
 
     assert analyse(header) == analyse(header)
     assert cache_info().hits == hits_before + 2
+
+
+def test_should_parse_headers_with_lone_surrogates() -> None:
+    agent = analyse(CHROME_WINDOWS + " \ud800")
+
+    assert (agent.browser, agent.device) == ("Chrome", "desktop")
