@@ -87,7 +87,8 @@ class Host:
         except (RemoteError, OSError):
             shutil.rmtree(target, ignore_errors=True)  # never leave a half-installed release
             raise
-        shutil.rmtree(upload, ignore_errors=True)
+        finally:
+            shutil.rmtree(upload, ignore_errors=True)
         print(f"installed release {release}")
 
     def meta(self, release: str) -> dict[str, object]:
