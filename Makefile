@@ -20,6 +20,8 @@ COVERAGE_FLOOR ?= 85
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_PYTHON := $(PYTHON)
 export UV_LINK_MODE := copy
+# mkdocs-material announces MkDocs 2 on every build; that notice is no build problem.
+export NO_MKDOCS_2_WARNING := 1
 
 .PHONY: help
 help: ## Show this help
@@ -49,8 +51,22 @@ migrate: install ## Apply database migrations (DATABASE_URL or the embedded SQLi
 run: migrate ## Serve on http://$(HOST):$(PORT) with the embedded defaults
 	$(PT) serve --host $(HOST) --port $(PORT)
 
+CHROMIUM := /usr/bin/chromium
+
+.PHONY: chromium
+chromium: ## Install Debian's Chromium for the browser tests when it is missing (idempotent)
+	@if [ ! -x $(CHROMIUM) ]; then \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium; \
+	fi
+
+.PHONY: vendor-js
+vendor-js: ## Re-vendor busuanzi.pure.js and plausible-tracker from npm (pinned; review the diff)
+	scripts/vendor-js.sh
+
 .PHONY: test
-test: install ## Run the whole test suite (unit, integration, e2e) with coverage
+test: install chromium ## Run the whole test suite (unit, integration, e2e, browser) with coverage
 	$(BIN)/python -m pytest --cov --cov-report=term --cov-report=xml \
 		--cov-fail-under=$(COVERAGE_FLOOR) $(PYTEST_ARGS)
 
@@ -65,6 +81,10 @@ test-integration: install ## Integration tests against real Redis, MariaDB, Post
 .PHONY: test-e2e
 test-e2e: install ## End-to-end tests against a real gunicorn (or --flask-url)
 	$(BIN)/python -m pytest tests/e2e $(PYTEST_ARGS)
+
+.PHONY: test-browser
+test-browser: install chromium ## Browser tests in headless Chromium (Playwright, no browser download)
+	$(BIN)/python -m pytest tests/browser $(PYTEST_ARGS)
 
 .PHONY: lint
 lint: install ## ruff (lint + format check) and codespell
@@ -103,9 +123,33 @@ lock-check: install ## uv.lock matches pyproject.toml and constraints.txt matche
 .PHONY: check
 check: lint typecheck security lock-check audit ## Every quality gate (what CI runs besides the tests)
 
+# CI definitions, checked offline: actionlint (expressions, needs, action inputs, and the
+# run: scripts with shellcheck when it is installed) and check-jsonschema with the schemas
+# bundled in the package (--builtin-schema: nothing is fetched).
+GITHUB_WORKFLOWS := $(wildcard .github/workflows/*.yml .github/workflows/*.yaml)
+COMPOSE_FILES := $(wildcard compose.yaml compose.*.yaml deploy/compose.yaml)
+
+.PHONY: ci-lint
+ci-lint: install ## Validate workflows, dependabot, .gitlab-ci.yml, compose files (offline)
+	@# shellcheck lets actionlint check the run: scripts; installed from Debian where apt is.
+	@if command -v dpkg-query >/dev/null; then tools/apt-ensure.sh shellcheck; fi
+	$(BIN)/actionlint -pyflakes= -shellcheck="$$(command -v shellcheck || true)" $(GITHUB_WORKFLOWS)
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows $(GITHUB_WORKFLOWS)
+	$(BIN)/check-jsonschema --builtin-schema vendor.gitlab-ci .gitlab-ci.yml
+	$(BIN)/check-jsonschema --builtin-schema vendor.dependabot .github/dependabot.yml
+	$(if $(COMPOSE_FILES),$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec $(COMPOSE_FILES))
+
+.PHONY: docs
+docs: install ## Build the documentation site into site/ (mkdocs --strict)
+	$(BIN)/mkdocs build --strict --site-dir site
+
+.PHONY: docs-serve
+docs-serve: install ## Serve the documentation with live reload on http://127.0.0.1:8001
+	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8001
+
 .PHONY: clean
 clean: ## Remove caches, build output and the virtual environment (keeps var/ data)
-	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.* coverage.xml htmlcov
+	rm -rf $(VENV) build dist site .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.* coverage.xml htmlcov
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 
 # --- release: seed 003's docker.sh as `python -m tools.release` (README "Releasing") ---
@@ -182,3 +226,14 @@ test-deploy: install ## Deploy tests: a real sshd on 127.0.0.1 (+ docker-offline
 	$(DOCKER_OFFLINE)/up.sh debian
 	source $(DOCKER_OFFLINE)/env.sh && PT_DEPLOY_TESTS=1 \
 		$(BIN)/python -m pytest tests/deploy -p no:cacheprovider $(PYTEST_ARGS)
+
+# --- hit enrichment (src/page_tracker/tracking/enrich) ------------------------------
+.PHONY: update-enrich-data
+update-enrich-data: $(UV) ## Lock the newest bundled UA rules, crawler list and IP-to-country table
+	$(UV) lock --upgrade-package ua-parser-builtins --upgrade-package crawler-user-agents \
+		--upgrade-package iptocc
+	$(UV) export --frozen --no-dev --no-emit-project --format requirements-txt --no-header -o constraints.txt --quiet
+
+.PHONY: bench-enrich
+bench-enrich: install ## Per-call cost of hit enrichment (timeit; not a test)
+	$(BIN)/python bench/enrich_timing.py

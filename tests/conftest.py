@@ -42,6 +42,32 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=os.environ.get("TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL),
         help="PostgreSQL server URL (no database part) for integration tests.",
     )
+    group.addoption(
+        "--databases",
+        default=os.environ.get("TEST_DATABASES", ",".join(DATABASE_KINDS)),
+        help="Comma-separated database kinds to run database tests on (CI's matrix runs one "
+        f"per job); default: all of {', '.join(DATABASE_KINDS)}.",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Deselect database tests of the kinds not chosen with ``--databases``."""
+    chosen = {kind.strip() for kind in config.getoption("--databases").split(",") if kind.strip()}
+    unknown = chosen - set(DATABASE_KINDS)
+    if unknown or not chosen:
+        raise pytest.UsageError(
+            f"--databases: unknown kind(s) {', '.join(sorted(unknown)) or '(none given)'}; "
+            f"choose from {', '.join(DATABASE_KINDS)}"
+        )
+    keep: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        kind = callspec.params.get("database_url") if callspec is not None else None
+        (dropped if kind is not None and kind not in chosen else keep).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
 
 
 @pytest.fixture(scope="session")

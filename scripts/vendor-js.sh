@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Re-vendor the third-party browser scripts page-tracker serves or tests against, from the
+# npm registry, at pinned versions. The files are committed (with their licences), so
+# neither the app nor the tests need npm; run this only to update them, then review the
+# diff and `vendor.sha256` and commit.
+#
+#   busuanzi.pure.js  -> src/page_tracker/compat/static/busuanzi/   (served, MIT)
+#   plausible-tracker -> tests/browser/vendor/plausible-tracker/     (browser tests, MIT)
+set -euo pipefail
+
+BUSUANZI="busuanzi.pure.js@1.0.3"
+PLAUSIBLE="plausible-tracker@0.3.9"
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+
+fetch() { # fetch PACKAGE@VERSION DIR: unpack the registry tarball into DIR/package
+  local tarball
+  tarball="$(cd "$work" && npm pack --silent "$1" 2>/dev/null | tail -n 1)"
+  mkdir -p "$2"
+  tar -xzf "$work/$tarball" -C "$2"
+}
+
+fetch "$BUSUANZI" "$work/busuanzi"
+dest="$root/src/page_tracker/compat/static/busuanzi"
+mkdir -p "$dest"
+cp "$work/busuanzi/package/busuanzi.pure.js" "$work/busuanzi/package/LICENSE" "$dest/"
+
+fetch "$PLAUSIBLE" "$work/plausible"
+dest="$root/tests/browser/vendor/plausible-tracker"
+mkdir -p "$dest/lib"
+cp "$work/plausible/package/LICENSE" "$dest/"
+cp "$work/plausible/package/build/module/index.js" "$dest/"
+cp "$work/plausible/package/build/module/lib/tracker.js" \
+   "$work/plausible/package/build/module/lib/request.js" "$dest/lib/"
+
+cd "$root"
+{
+  echo "# sha256 of the vendored npm files ($BUSUANZI, $PLAUSIBLE); checked by the unit tests"
+  sha256sum src/page_tracker/compat/static/busuanzi/busuanzi.pure.js \
+            src/page_tracker/compat/static/busuanzi/LICENSE \
+            tests/browser/vendor/plausible-tracker/LICENSE \
+            tests/browser/vendor/plausible-tracker/index.js \
+            tests/browser/vendor/plausible-tracker/lib/tracker.js \
+            tests/browser/vendor/plausible-tracker/lib/request.js
+} > vendor.sha256
+echo "vendored $BUSUANZI and $PLAUSIBLE; see vendor.sha256"
