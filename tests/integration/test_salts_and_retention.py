@@ -64,7 +64,7 @@ def test_should_keep_salts_in_redis_with_an_expiry(redis_url: str, redis_prefix:
 
 
 def test_should_purge_raw_hits_past_each_sites_retention(engine: Engine) -> None:
-    now = datetime(2026, 5, 4, 12, 0)  # noqa: DTZ001 - naive UTC as stored
+    now = datetime(2026, 5, 4, 12, 0)
     with Session(engine) as session, session.begin():
         keep = create_site(session, "keep.example", retention_days=30)
         short = create_site(session, "short.example", retention_days=1)
