@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     log_dir: Path = Field(default=Path("var/log"), alias="LOG_DIR")
     log_level: str = Field(default="INFO", alias="LOG_LEVEL")
     redis_key_prefix: str = Field(default="pt:", alias="REDIS_KEY_PREFIX")
+    # Reverse proxies in front of the app that append to X-Forwarded-For (nginx: 1).
+    # The reader's address is taken that many entries from the right; 0 trusts none.
+    trusted_proxies: int = Field(default=0, ge=0, le=10, alias="TRUSTED_PROXIES")
 
     @field_validator("database_url")
     @classmethod
