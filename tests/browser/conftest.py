@@ -83,9 +83,9 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
     shared.close()
 
 
-def reader_context(browser: Browser) -> BrowserContext:
-    """A fresh profile (no cookies, no cache) that looks like a reader's desktop Chrome."""
-    context = browser.new_context(user_agent=READER_USER_AGENT)
+def reader_context(browser: Browser, user_agent: str = READER_USER_AGENT) -> BrowserContext:
+    """A fresh profile (no cookies, no cache) that looks like a reader's desktop browser."""
+    context = browser.new_context(user_agent=user_agent)
     context.set_default_timeout(15_000)
     return context
 
