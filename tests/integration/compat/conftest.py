@@ -4,6 +4,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import redis
 from flask import Flask
 
 from page_tracker import create_app
@@ -34,6 +35,16 @@ def make_app(tmp_path: Path) -> Iterator[Callable[..., Flask]]:
     yield build
     for app in apps:
         close_app(app)
+
+
+@pytest.fixture
+def own_redis_keys(redis_url: str, redis_prefix: str) -> Iterator[str]:
+    """The test's Redis key prefix; its keys are deleted afterwards (never a FLUSHDB)."""
+    yield redis_prefix
+    client = redis.Redis.from_url(redis_url)
+    for key in client.scan_iter(match=f"{redis_prefix}*"):
+        client.delete(key)
+    client.close()
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 import json
 import re
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -9,6 +10,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
+
+from page_tracker.db import get_session
+from page_tracker.sites.services import list_sites
 
 from tests.integration.compat.conftest import (
     DESKTOP_CHROME,
@@ -216,3 +220,44 @@ def test_should_not_break_the_page_when_the_store_is_down(
         "Busuanzi hit for blog.example.com/ not counted"
         in (tmp_path / "log" / "error.log").read_text()
     )
+
+
+def test_should_create_one_site_when_first_hits_race(
+    clean_database: str, make_app: Callable[..., Flask]
+) -> None:
+    app = make_app(DATABASE_URL=clean_database, BUSUANZI_AUTOCREATE_HOSTS="*.race.test")
+    barrier = threading.Barrier(6)
+    statuses: list[int] = []
+
+    def first_hit(index: int) -> None:
+        client = app.test_client()
+        barrier.wait(timeout=10)
+        response = hit(client, f"https://new.race.test/{index}", ip=f"203.0.113.{index}")
+        statuses.append(response.status_code)
+
+    threads = [threading.Thread(target=first_hit, args=(i,)) for i in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert statuses == [200] * 6
+    last = numbers(hit(app.test_client(), "https://new.race.test/0", ip="203.0.113.0"))
+    assert last == {"site_uv": 6, "page_pv": 2, "version": 2.4, "site_pv": 7}
+    with app.app_context():
+        assert [site.domain for site in list_sites(get_session())] == ["new.race.test"]
+
+
+def test_should_show_hits_not_yet_flushed_in_redis_mode(
+    clean_database: str, redis_url: str, own_redis_keys: str, make_app: Callable[..., Flask]
+) -> None:
+    redis_prefix = own_redis_keys
+    app = make_app(DATABASE_URL=clean_database, REDIS_URL=redis_url, REDIS_KEY_PREFIX=redis_prefix)
+    add_site(app, "blog.example.com")
+    client = app.test_client()
+    hit(client, "https://blog.example.com/")
+    assert numbers(hit(client, "https://blog.example.com/")) == {
+        "site_uv": 1,
+        "page_pv": 2,
+        "version": 2.4,
+        "site_pv": 2,
+    }
