@@ -130,12 +130,13 @@ GITHUB_WORKFLOWS := $(wildcard .github/workflows/*.yml .github/workflows/*.yaml)
 COMPOSE_FILES := $(wildcard compose.yaml compose.*.yaml deploy/compose.yaml)
 
 .PHONY: ci-lint
-ci-lint: install ## Validate .github/workflows, .gitlab-ci.yml and compose files (offline)
+ci-lint: install ## Validate workflows, dependabot, .gitlab-ci.yml, compose files (offline)
 	@# shellcheck lets actionlint check the run: scripts; installed from Debian where apt is.
 	@if command -v dpkg-query >/dev/null; then tools/apt-ensure.sh shellcheck; fi
 	$(BIN)/actionlint -pyflakes= -shellcheck="$$(command -v shellcheck || true)" $(GITHUB_WORKFLOWS)
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows $(GITHUB_WORKFLOWS)
 	$(BIN)/check-jsonschema --builtin-schema vendor.gitlab-ci .gitlab-ci.yml
+	$(BIN)/check-jsonschema --builtin-schema vendor.dependabot .github/dependabot.yml
 	$(if $(COMPOSE_FILES),$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec $(COMPOSE_FILES))
 
 .PHONY: docs
@@ -178,3 +179,14 @@ test-release: install ## Release tool tests: docker-offline engine + two local r
 	$(DOCKER_OFFLINE)/up.sh debian
 	source $(DOCKER_OFFLINE)/env.sh && PT_RELEASE_TESTS=1 \
 		$(BIN)/python -m pytest tests/release -p no:cacheprovider $(PYTEST_ARGS)
+
+# --- hit enrichment (src/page_tracker/tracking/enrich) ------------------------------
+.PHONY: update-enrich-data
+update-enrich-data: $(UV) ## Lock the newest bundled UA rules, crawler list and IP-to-country table
+	$(UV) lock --upgrade-package ua-parser-builtins --upgrade-package crawler-user-agents \
+		--upgrade-package iptocc
+	$(UV) export --frozen --no-dev --no-emit-project --format requirements-txt --no-header -o constraints.txt --quiet
+
+.PHONY: bench-enrich
+bench-enrich: install ## Per-call cost of hit enrichment (timeit; not a test)
+	$(BIN)/python bench/enrich_timing.py

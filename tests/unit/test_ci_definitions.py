@@ -8,6 +8,7 @@ Both tools run offline: actionlint is a static binary, and ``check-jsonschema
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -81,6 +82,31 @@ def test_should_match_the_gitlab_ci_schema() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_should_match_the_dependabot_schema() -> None:
+    result = check_schema("vendor.dependabot", ROOT / ".github" / "dependabot.yml")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_should_reference_only_existing_gitlab_jobs_templates_and_stages() -> None:
+    """What the schema cannot see: ``needs``/``extends``/``stage`` must name real things."""
+    gitlab = load(GITLAB_CI)
+    keywords = {"workflow", "stages", "variables", "default", "include", "image", "services"}
+    entries = {name: body for name, body in gitlab.items() if name not in keywords}
+    jobs = {name for name in entries if not name.startswith(".")}
+    for name, body in entries.items():
+        extends = body.get("extends", [])
+        for template in [extends] if isinstance(extends, str) else extends:
+            assert template in entries, f"{name} extends unknown {template}"
+        for need in body.get("needs", []):
+            needed = need if isinstance(need, str) else need["job"]
+            assert needed in jobs, f"{name} needs unknown job {needed}"
+        if name in jobs and "stage" in body:
+            assert body["stage"] in gitlab["stages"], f"{name}: unknown stage {body['stage']}"
+    assert {entries[job].get("stage") for job in jobs if "stage" in entries[job]} == set(
+        gitlab["stages"]
+    )
+
+
 @pytest.mark.parametrize("workflow", WORKFLOW_FILES, ids=lambda path: path.name)
 def test_should_declare_minimal_permissions_and_timeouts(workflow: Path) -> None:
     data = load(workflow)
@@ -132,6 +158,26 @@ def test_should_have_the_same_stages_on_gitlab() -> None:
     assert tested == {"sqlite", "mariadb", "postgresql"}
     assert gitlab["pages"]["artifacts"]["paths"] == ["public"]
     assert gitlab["release:pypi"]["id_tokens"]["PYPI_ID_TOKEN"]["aud"] == "pypi"
+
+
+def _ci_scripts() -> str:
+    texts = [path.read_text(encoding="utf-8") for path in [*WORKFLOW_FILES, GITLAB_CI]]
+    return "\n".join(texts)
+
+
+def test_should_call_only_existing_make_targets_and_venv_tools() -> None:
+    """The pipelines call what a developer calls; a renamed target must not rot in CI."""
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    targets = set(re.findall(r"^([a-zA-Z0-9_.-]+):", makefile, flags=re.MULTILINE))
+    scripts = _ci_scripts()
+    called = set(
+        re.findall(r"^\s*(?:run:\s*|-\s+)?make ([a-z][a-z0-9-]*)", scripts, flags=re.MULTILINE)
+    )
+    tools = set(re.findall(r"\.venv/bin/([a-z][a-z0-9-]*)", scripts))
+
+    assert called, "the pipelines call no make target"
+    assert called <= targets, f"unknown make targets: {sorted(called - targets)}"
+    assert {tool for tool in tools if not (BIN / tool).exists()} == set()
 
 
 # --- the linters really catch mistakes ------------------------------------------------

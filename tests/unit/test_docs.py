@@ -36,6 +36,10 @@ def test_should_build_the_site_strictly(tmp_path: Path) -> None:
 
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "site" / "index.html").is_file()
+    architecture = (tmp_path / "site" / "architecture" / "index.html").read_text(encoding="utf-8")
+    # The request/data-flow diagram reaches the page as a mermaid block, not as code.
+    assert architecture.count('<pre class="mermaid">') == 1
+    assert "flowchart LR" in architecture
 
 
 def test_should_fail_the_strict_build_on_a_broken_link(tmp_path: Path) -> None:
