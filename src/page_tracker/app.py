@@ -19,6 +19,7 @@ from page_tracker.db import init_db
 from page_tracker.health.views import REDIS_KEY
 from page_tracker.health.views import bp as health_bp
 from page_tracker.settings import Settings, load_settings
+from page_tracker.tracking.wiring import init_tracking
 
 SETTINGS_KEY = "page_tracker.settings"
 
@@ -65,6 +66,7 @@ def create_app(
     else:
         app.extensions[STORE_KEY] = DatabaseCounterStore(database.sessions.session_factory)
 
+    init_tracking(app, settings, database)
     celery_init_app(app, settings)
     logs.init_request_ids(app)
     errors.register_error_handlers(app)

@@ -22,6 +22,7 @@ from page_tracker.app import create_app, get_settings
 from page_tracker.db import get_db
 from page_tracker.errors import ConfigError, PageTrackerError
 from page_tracker.settings import load_settings
+from page_tracker.sites.cli import sites
 
 
 def fail(message: str, exit_code: int = 1) -> NoReturn:
@@ -149,6 +150,9 @@ def mask_password(url: str) -> str:
         return url
     netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
     return urlunsplit(parts._replace(netloc=netloc))
+
+
+cli.add_command(sites)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -135,3 +135,40 @@ def add_to_counters(
         session.execute(lite_stmt)
         return
     raise NotImplementedError(f"no upsert for dialect {dialect}")
+
+
+def insert_missing(
+    session: Session,
+    table: Table,
+    rows: Sequence[Mapping[str, Any]],
+    returning: Sequence[str] = (),
+) -> list[tuple[Any, ...]]:
+    """Insert the ``rows`` whose key is not in ``table`` yet; ignore the others.
+
+    With ``returning``, return those columns of the rows this call inserted, so callers
+    learn exactly which keys were new even under concurrent writers (``ON CONFLICT DO
+    NOTHING RETURNING`` on SQLite and PostgreSQL; one ``INSERT IGNORE`` per row, judged
+    by its row count, on MySQL/MariaDB). ``rows`` must not repeat a key.
+    """
+    if not rows:
+        return []
+    dialect = session.get_bind().dialect.name
+    if dialect == "mysql":
+        if not returning:
+            session.execute(mysql.insert(table).prefix_with("IGNORE").values(list(rows)))
+            return []
+        inserted: list[tuple[Any, ...]] = []
+        statement = mysql.insert(table).prefix_with("IGNORE")
+        for row in rows:
+            if session.execute(statement.values(dict(row))).rowcount:  # type: ignore[attr-defined]
+                inserted.append(tuple(row[col] for col in returning))
+        return inserted
+    if dialect in {"postgresql", "sqlite"}:
+        module: Any = postgresql if dialect == "postgresql" else sqlite
+        stmt = module.insert(table).values(list(rows)).on_conflict_do_nothing()
+        if not returning:
+            session.execute(stmt)
+            return []
+        result = session.execute(stmt.returning(*(table.c[col] for col in returning)))
+        return [tuple(row) for row in result]
+    raise NotImplementedError(f"no insert-missing for dialect {dialect}")

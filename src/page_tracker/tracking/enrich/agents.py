@@ -121,6 +121,10 @@ def _version(*parts: str | None) -> str:
 
 @functools.lru_cache(maxsize=CACHE_SIZE)
 def _analyse(user_agent: str) -> Agent:
+    if not user_agent.isascii():
+        # The Rust matchers take UTF-8: lone surrogates (possible from a JSON body's
+        # "\ud800") become "?" instead of raising UnicodeEncodeError.
+        user_agent = user_agent.encode("utf-8", "replace").decode("utf-8")
     result = ua_parser.parse(user_agent)
     browser = result.user_agent.family if result.user_agent else UNKNOWN
     browser_version = _version(result.user_agent.major) if result.user_agent else ""

@@ -24,6 +24,9 @@ NO_CAMPAIGN = Campaign()
 def _first(params: dict[str, list[str]], key: str) -> str | None:
     for raw in params.get(key, ()):
         if value := raw.strip():
+            if not value.isascii():
+                # Lone surrogates (a JSON body's "\ud800") cannot be stored as UTF-8.
+                value = value.encode("utf-8", "replace").decode("utf-8")
             return value[:MAX_LENGTH]
     return None
 

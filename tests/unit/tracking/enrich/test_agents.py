@@ -279,6 +279,9 @@ def test_should_name_browser_os_and_device_class_of_real_browsers(
             "crawler:GPTBot",
         ),
         ("Mozilla/5.0 (compatible; YandexBot/3.0; +http://yandex.com/bots)", "crawler:"),
+        # Not on the crawler list; caught by uap-core's generic bot rules.
+        ("Mozilla/5.0 (compatible; AcmeBot/1.0; +http://acme.example/bot)", "spider:"),
+        ("Mozilla/5.0 (compatible; ExampleCrawler/2.1)", "spider:"),
         ("", "empty-user-agent"),
         ("   \t", "empty-user-agent"),
         ("Mozilla/5.0", "short-user-agent"),
@@ -329,3 +332,9 @@ def test_should_answer_repeated_headers_from_the_cache() -> None:
 
     assert analyse(header) == analyse(header)
     assert cache_info().hits == hits_before + 2
+
+
+def test_should_parse_headers_with_lone_surrogates() -> None:
+    agent = analyse(CHROME_WINDOWS + " \ud800")
+
+    assert (agent.browser, agent.device) == ("Chrome", "desktop")

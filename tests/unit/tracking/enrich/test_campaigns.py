@@ -60,3 +60,9 @@ def test_should_cut_overlong_values() -> None:
 )
 def test_should_find_no_campaign_when_there_is_none(url: str) -> None:
     assert campaign(url) == Campaign()
+
+
+def test_should_replace_lone_surrogates_so_values_can_be_stored() -> None:
+    value = campaign("https://e.com/?utm_source=a\ud800b").source
+
+    assert value == "a?b"

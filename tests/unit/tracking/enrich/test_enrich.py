@@ -1,6 +1,7 @@
 """enrich(): the shared interface the ingest path calls."""
 
 import dataclasses
+import random
 
 import pytest
 
@@ -90,3 +91,26 @@ def test_should_warm_up_repeatedly_and_then_enrich_as_before() -> None:
     result = enrich(IPHONE, "8.8.8.8", None, "https://example.com/", "390x844", set())
 
     assert (result.browser, result.device, result.country) == ("Mobile Safari", "mobile", "US")
+
+
+def test_should_never_raise_on_random_input() -> None:
+    # Deterministic fuzzing: fragments of URLs, addresses and headers glued at random.
+    pieces = [
+        "http://", "https://", "android-app://", "[", "]", "::", ":", "/", "?", "&", "=",
+        "#", "%", "%zz", "@", "\\", " ", "\t", "\x00", "\ud800", "\u00e9", "\U0001f600",
+        "utm_source", "ref", "www.", "example.com", "google", ".co.uk", "8.8.8.8", "::1",
+        "ffff", "1920", "x", "\u00d7", "Mozilla/5.0", "(", ")", ";", "bot", "Headless",
+    ]  # fmt: skip
+    rng = random.Random(20261122)
+
+    def garbage() -> str:
+        return "".join(rng.choice(pieces) for _ in range(rng.randrange(0, 12)))
+
+    for _ in range(2000):
+        result = enrich(garbage(), garbage(), garbage(), garbage(), garbage(), {garbage()})
+
+        assert isinstance(result, Enrichment)
+        assert result.device in {"desktop", "mobile", "tablet", "bot", "other"}
+        for value in dataclasses.astuple(result):
+            if isinstance(value, str):
+                value.encode("utf-8")  # storable: no lone surrogates

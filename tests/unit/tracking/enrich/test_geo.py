@@ -2,6 +2,7 @@
 
 import pytest
 
+from page_tracker.tracking.enrich import geo
 from page_tracker.tracking.enrich.geo import country
 
 
@@ -44,3 +45,13 @@ def test_should_give_no_country_for_private_and_special_addresses(ip: str) -> No
 @pytest.mark.parametrize("ip", ["", None, "not-an-ip", "999.1.1.1", "8.8.8.8:443", "1.2.3"])
 def test_should_give_no_country_for_malformed_addresses(ip: str | None) -> None:
     assert country(ip) is None
+
+
+@pytest.mark.parametrize("code", ["EU", "AP", "ZZ", "us", "USA", None])
+def test_should_drop_registry_codes_that_are_not_iso_countries(
+    monkeypatch: pytest.MonkeyPatch, code: str | None
+) -> None:
+    # Registries file some blocks under regions (EU, AP) rather than a country.
+    monkeypatch.setattr(geo, "_lookup", lambda: lambda _ip: code)
+
+    assert country("8.8.8.8") is None

@@ -1,7 +1,10 @@
 """FirstMatch: ordered rule lists on the Rust regex engine."""
 
+import logging
+
 import pytest
 
+from page_tracker.tracking.enrich import matchers
 from page_tracker.tracking.enrich.matchers import FirstMatch
 
 
@@ -26,10 +29,13 @@ def test_should_respect_case_unless_told_otherwise() -> None:
 
 
 def test_should_match_patterns_rust_cannot_compile_with_python_re(
-    caplog: pytest.LogCaptureFixture,
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Look-ahead is not in Rust's regex dialect.
-    rules = FirstMatch([(r"^(bot)(?=/)", "lookahead:$1"), (r"crawler", "plain")])
+    # Other tests run dictConfig, which can disable existing loggers or raise their level.
+    monkeypatch.setattr(logging.getLogger(matchers.__name__), "disabled", False)
+    with caplog.at_level(logging.WARNING, logger=matchers.__name__):
+        # Look-ahead is not in Rust's regex dialect.
+        rules = FirstMatch([(r"^(bot)(?=/)", "lookahead:$1"), (r"crawler", "plain")])
 
     assert rules("bot/1.0") == "lookahead:bot"
     assert rules("bot 1.0") is None

@@ -1,0 +1,1 @@
+"""Sites: the tracked domains, their allowed hosts and options."""

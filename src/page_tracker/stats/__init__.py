@@ -1,0 +1,1 @@
+"""Statistics: dimension tables, rollups written per batch of page views, read queries."""

@@ -1,0 +1,155 @@
+"""Rollup tables (GoatCounter's model): dimension tables with integer ids, hourly per-path
+counts, daily per-path and per-dimension counts, daily visitor sets and all-time totals.
+
+``path_id`` 0 stands for "the whole site" in the per-path tables. Visitor columns hold
+keyed hashes (16 bytes), never an address. Nothing here references ``sites`` with a
+foreign key: statistics are written by the flush in bulk and deleted with the site by
+:func:`page_tracker.stats.rollup.purge_site`.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    DateTime,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects import mysql
+from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.types import TypeEngine
+
+from page_tracker.db import Base
+
+SITE = 0  # path_id of the whole-site rows
+MAX_PATH_LENGTH = 500  # fits a unique index on every dialect (MariaDB: 3072 bytes)
+MAX_VALUE_LENGTH = 255
+VISITOR_SIZE = 16
+
+# A fixed-size binary key: BINARY(16) on MySQL/MariaDB (a BLOB cannot be a key there).
+Visitor: TypeEngine[bytes] = LargeBinary(VISITOR_SIZE).with_variant(
+    mysql.BINARY(VISITOR_SIZE), "mysql", "mariadb"
+)
+
+
+class Path(Base):
+    """A page of a site (the URL path, truncated to 500 characters) and its last title."""
+
+    __tablename__ = "stat_paths"
+    __table_args__ = (UniqueConstraint("site_id", "path"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    site_id: Mapped[str] = mapped_column(String(12), nullable=False)
+    path: Mapped[str] = mapped_column(String(MAX_PATH_LENGTH), nullable=False)
+    title: Mapped[str | None] = mapped_column(String(MAX_VALUE_LENGTH), nullable=True)
+
+
+class Dimension(Base):
+    """One value of one dimension: ``kind`` is browser, os, device, country, referrer,
+    source, utm_source, ..., ``value`` the normalised value (``Chrome``, ``DE``, ...)."""
+
+    __tablename__ = "stat_dimensions"
+    __table_args__ = (UniqueConstraint("kind", "value"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(32), nullable=False)
+    value: Mapped[str] = mapped_column(String(MAX_VALUE_LENGTH), nullable=False)
+
+
+class HourlyCount(Base):
+    """Page views and new (daily) visitors of one path in one UTC hour."""
+
+    __tablename__ = "stat_hourly"
+
+    site_id: Mapped[str] = mapped_column(String(12), primary_key=True)
+    path_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    hour: Mapped[datetime] = mapped_column(DateTime(timezone=False), primary_key=True)
+    pageviews: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    visitors: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+
+
+class DailyCount(Base):
+    """Page views and daily unique visitors of one path (or, path 0, the site) per UTC day."""
+
+    __tablename__ = "stat_daily"
+
+    site_id: Mapped[str] = mapped_column(String(12), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    path_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pageviews: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    visitors: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+
+
+class DailyDimensionCount(Base):
+    """Page views per dimension value and day; ``visitors`` counts the daily visitors whose
+    first page view of the day had this value."""
+
+    __tablename__ = "stat_daily_dimensions"
+
+    site_id: Mapped[str] = mapped_column(String(12), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    dimension_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pageviews: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    visitors: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+
+
+class DailyVisitor(Base):
+    """Who was seen on a day (site-wide with path 0, and per path): the daily-salted hash,
+    unlinkable once the day's salt is destroyed. Makes daily uniques exact."""
+
+    __tablename__ = "stat_daily_visitors"
+
+    site_id: Mapped[str] = mapped_column(String(12), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    path_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    visitor: Mapped[bytes] = mapped_column(Visitor, primary_key=True)
+
+
+class Total(Base):
+    """All-time page views and unique visitors of a site (path 0) and of each path."""
+
+    __tablename__ = "stat_totals"
+
+    site_id: Mapped[str] = mapped_column(String(12), primary_key=True)
+    path_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pageviews: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    visitors: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+
+
+class LifetimeVisitor(Base):
+    """The all-time visitor set behind ``Total.visitors`` (exact uniques)."""
+
+    __tablename__ = "stat_lifetime_visitors"
+
+    site_id: Mapped[str] = mapped_column(String(12), primary_key=True)
+    path_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    visitor: Mapped[bytes] = mapped_column(Visitor, primary_key=True)
+
+
+class Hit(Base):
+    """A raw page view, kept only for sites with ``retention_days`` and deleted after it."""
+
+    __tablename__ = "stat_hits"
+    __table_args__ = (Index("ix_stat_hits_site_time", "site_id", "timestamp"),)
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    site_id: Mapped[str] = mapped_column(String(12), nullable=False)
+    path_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    timestamp: Mapped[datetime] = mapped_column(DateTime(timezone=False), nullable=False)
+    visitor: Mapped[bytes] = mapped_column(Visitor, nullable=False)
+    event: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    source: Mapped[str] = mapped_column(String(16), nullable=False)
+    browser: Mapped[str | None] = mapped_column(String(MAX_VALUE_LENGTH), nullable=True)
+    os: Mapped[str | None] = mapped_column(String(MAX_VALUE_LENGTH), nullable=True)
+    device: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    country: Mapped[str | None] = mapped_column(String(2), nullable=True)
+    referrer_host: Mapped[str | None] = mapped_column(String(MAX_VALUE_LENGTH), nullable=True)
+    screen_class: Mapped[str | None] = mapped_column(String(16), nullable=True)

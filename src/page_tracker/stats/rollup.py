@@ -1,0 +1,267 @@
+"""``apply()``: count a batch of page views into every rollup, in the caller's transaction.
+
+The one write path of statistics: embedded mode calls it per request (DatabaseSink),
+Redis mode per flushed batch. All counters are added with per-dialect upserts, and
+visitor sets with insert-if-missing, so concurrent writers never lose or double a count.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import delete, insert, select, tuple_
+from sqlalchemy.orm import Session
+
+from page_tracker.db import add_to_counters, insert_missing
+from page_tracker.stats.models import (
+    MAX_VALUE_LENGTH,
+    SITE,
+    DailyCount,
+    DailyDimensionCount,
+    DailyVisitor,
+    Dimension,
+    Hit,
+    HourlyCount,
+    LifetimeVisitor,
+    Path,
+    Total,
+)
+from page_tracker.tracking.hits import PageView
+
+CHUNK = 400  # rows per statement: stays far below every dialect's parameter limit
+DIMENSIONS = (
+    "browser",
+    "os",
+    "device",
+    "country",
+    "referrer_host",
+    "referrer_source",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "utm_term",
+    "utm_content",
+    "screen_class",
+    "event",
+)
+
+
+class IdCache:
+    """Ids of paths and dimension values already in the database (they never change, so
+    a process may keep them; a deleted site's paths are forgotten with :meth:`clear`)."""
+
+    def __init__(self, limit: int = 100_000) -> None:
+        self.limit = limit
+        self.paths: dict[tuple[str, str], int] = {}
+        self.dimensions: dict[tuple[str, str], int] = {}
+        self.lock = threading.Lock()
+
+    def clear(self) -> None:
+        with self.lock:
+            self.paths.clear()
+            self.dimensions.clear()
+
+
+def _chunks(rows: Sequence[Any]) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(rows), CHUNK):
+        yield rows[start : start + CHUNK]
+
+
+def _dimension_values(view: PageView) -> Iterator[tuple[str, str]]:
+    for kind in DIMENSIONS:
+        value = getattr(view, kind)
+        if value:
+            yield kind, str(value)[:MAX_VALUE_LENGTH]
+    if view.browser_version:
+        yield "browser_version", f"{view.browser} {view.browser_version}"[:MAX_VALUE_LENGTH]
+    if view.os_version:
+        yield "os_version", f"{view.os} {view.os_version}"[:MAX_VALUE_LENGTH]
+
+
+def _resolve(
+    session: Session,
+    wanted: Iterable[tuple[str, str]],
+    model: type[Path] | type[Dimension],
+    known: dict[tuple[str, str], int],
+    cache: IdCache,
+) -> dict[tuple[str, str], int]:
+    """Ids of ``(a, b)`` keys (site/path or kind/value), creating the missing rows."""
+    ids: dict[tuple[str, str], int] = {}
+    missing: list[tuple[str, str]] = []
+    with cache.lock:
+        for key in set(wanted):
+            if key in known:
+                ids[key] = known[key]
+            else:
+                missing.append(key)
+    if not missing:
+        return ids
+    first, second = ("site_id", "path") if model is Path else ("kind", "value")
+    columns = (getattr(model, first), getattr(model, second))
+    for chunk in _chunks(sorted(missing)):
+        rows = [{first: a, second: b} for a, b in chunk]
+        insert_missing(session, model.__table__, rows)  # type: ignore[arg-type]
+        found = session.execute(select(model.id, *columns).where(tuple_(*columns).in_(list(chunk))))
+        for row_id, a, b in found:
+            ids[(a, b)] = row_id
+    with cache.lock:
+        if len(known) > cache.limit:
+            known.clear()
+        known.update({key: ids[key] for key in missing})
+    return ids
+
+
+def _new_visitors(
+    session: Session, model: type[DailyVisitor] | type[LifetimeVisitor], rows: list[dict[str, Any]]
+) -> set[tuple[Any, ...]]:
+    """Insert visitor-set rows; return the keys that were not there yet."""
+    columns = (
+        ("site_id", "day", "path_id", "visitor")
+        if model is DailyVisitor
+        else (
+            "site_id",
+            "path_id",
+            "visitor",
+        )
+    )
+    new: set[tuple[Any, ...]] = set()
+    for chunk in _chunks(rows):
+        new.update(insert_missing(session, model.__table__, chunk, returning=columns))  # type: ignore[arg-type]
+    return new
+
+
+def apply(session: Session, views: Sequence[PageView], cache: IdCache | None = None) -> None:
+    """Add ``views`` to every rollup in ``session``'s transaction (the caller commits).
+
+    Exact: each view adds one page view to its hour, day, dimensions and totals; a
+    visitor adds one to a day's (or all time's) uniques only the first time it is seen
+    there. Statements are batched, so the cost per view falls with the batch size.
+    """
+    if not views:
+        return
+    cache = cache or IdCache()
+    path_ids = _resolve(session, ((v.site_id, v.path) for v in views), Path, cache.paths, cache)
+    dimension_ids = _resolve(
+        session,
+        (pair for v in views for pair in _dimension_values(v)),
+        Dimension,
+        cache.dimensions,
+        cache,
+    )
+
+    daily_rows: dict[tuple[Any, ...], dict[str, Any]] = {}
+    lifetime_rows: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for view in views:
+        path_id = path_ids[(view.site_id, view.path)]
+        for pid in (SITE, path_id):
+            key = (view.site_id, view.day, pid, view.visitor)
+            daily_rows.setdefault(
+                key, dict(zip(("site_id", "day", "path_id", "visitor"), key, strict=True))
+            )
+            all_time = (view.site_id, pid, view.lifetime_visitor)
+            lifetime_rows.setdefault(
+                all_time, dict(zip(("site_id", "path_id", "visitor"), all_time, strict=True))
+            )
+    new_daily = _new_visitors(session, DailyVisitor, list(daily_rows.values()))
+    new_lifetime = _new_visitors(session, LifetimeVisitor, list(lifetime_rows.values()))
+
+    hourly: Counter[tuple[Any, ...]] = Counter()
+    hourly_uv: Counter[tuple[Any, ...]] = Counter()
+    daily: Counter[tuple[Any, ...]] = Counter()
+    daily_uv: Counter[tuple[Any, ...]] = Counter()
+    dims: Counter[tuple[Any, ...]] = Counter()
+    dims_uv: Counter[tuple[Any, ...]] = Counter()
+    totals: Counter[tuple[Any, ...]] = Counter()
+    totals_uv: Counter[tuple[Any, ...]] = Counter()
+    raw_hits: list[dict[str, Any]] = []
+    for view in views:
+        path_id = path_ids[(view.site_id, view.path)]
+        site, day = view.site_id, view.day
+        hourly[(site, path_id, view.hour)] += 1
+        site_visit = (site, day, SITE, view.visitor)
+        if site_visit in new_daily:  # first page view of this visitor today (and credit once)
+            new_daily.discard(site_visit)
+            daily_uv[(site, day, SITE)] += 1
+            for pair in _dimension_values(view):
+                dims_uv[(site, day, dimension_ids[pair])] += 1
+        page_visit = (site, day, path_id, view.visitor)
+        if page_visit in new_daily:
+            new_daily.discard(page_visit)
+            daily_uv[(site, day, path_id)] += 1
+            hourly_uv[(site, path_id, view.hour)] += 1
+        for pid in (SITE, path_id):
+            daily[(site, day, pid)] += 1
+            totals[(site, pid)] += 1
+            lifetime = (site, pid, view.lifetime_visitor)
+            if lifetime in new_lifetime:
+                new_lifetime.discard(lifetime)
+                totals_uv[(site, pid)] += 1
+        for pair in _dimension_values(view):
+            dims[(site, day, dimension_ids[pair])] += 1
+        if view.keep_raw:
+            raw_hits.append(_raw_hit(view, path_id))
+
+    _add(session, HourlyCount, ("site_id", "path_id", "hour"), hourly, hourly_uv)
+    _add(session, DailyCount, ("site_id", "day", "path_id"), daily, daily_uv)
+    _add(session, DailyDimensionCount, ("site_id", "day", "dimension_id"), dims, dims_uv)
+    _add(session, Total, ("site_id", "path_id"), totals, totals_uv)
+    for chunk in _chunks(raw_hits):
+        session.execute(insert(Hit), list(chunk))
+
+
+def _add(
+    session: Session,
+    model: type[Any],
+    keys: tuple[str, ...],
+    pageviews: Counter[tuple[Any, ...]],
+    visitors: Counter[tuple[Any, ...]],
+) -> None:
+    # Sorted keys: concurrent batches lock rows in the same order (no deadlocks).
+    rows = [
+        {**dict(zip(keys, key, strict=True)), "pageviews": count, "visitors": visitors[key]}
+        for key, count in sorted(pageviews.items(), key=lambda item: repr(item[0]))
+    ]
+    for chunk in _chunks(rows):
+        add_to_counters(session, model.__table__, keys, chunk, ("pageviews", "visitors"))
+
+
+def _raw_hit(view: PageView, path_id: int) -> dict[str, Any]:
+    return {
+        "site_id": view.site_id,
+        "path_id": path_id,
+        "timestamp": view.timestamp.replace(tzinfo=None),
+        "visitor": view.visitor,
+        "event": view.event,
+        "source": view.source,
+        "browser": view.browser,
+        "os": view.os,
+        "device": view.device,
+        "country": view.country,
+        "referrer_host": view.referrer_host,
+        "screen_class": view.screen_class,
+    }
+
+
+def purge_site(session: Session, site_id: str) -> None:
+    """Delete every statistic of a site (used when the site is deleted)."""
+    for model in (
+        Hit,
+        LifetimeVisitor,
+        Total,
+        DailyVisitor,
+        DailyDimensionCount,
+        DailyCount,
+        HourlyCount,
+        Path,
+    ):
+        session.execute(delete(model).where(model.site_id == site_id))
+
+
+def delete_raw_hits_before(session: Session, site_id: str, before: date) -> int:
+    """Retention: delete a site's raw hits older than ``before``; return how many."""
+    result = session.execute(delete(Hit).where(Hit.site_id == site_id, Hit.timestamp < before))
+    return int(result.rowcount)  # type: ignore[attr-defined]

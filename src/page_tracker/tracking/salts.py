@@ -1,0 +1,111 @@
+"""Daily salts of the visitor hash (spec 5): one random secret per UTC day.
+
+A day's salt is created on first use (any process may do it; all agree on one value)
+and rotation deletes every salt of a past day, so yesterday's hashes can no longer be
+linked to an address. Embedded mode keeps the salt in the database; Redis mode in Redis
+with an expiry. Processes cache today's salt in memory.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from datetime import date, timedelta
+from typing import Protocol, cast
+
+import redis
+from sqlalchemy import Engine, Table, delete, select
+
+from page_tracker.db import insert_missing
+from page_tracker.tracking.models import Salt
+
+SALT_SIZE = 32
+
+
+class SaltStore(Protocol):
+    def salt_for(self, day: date) -> bytes:
+        """The salt of ``day`` (UTC), created when missing."""
+        ...
+
+    def rotate(self, today: date) -> None:
+        """Make sure today's salt exists and destroy the salts of earlier days."""
+        ...
+
+
+class _DayCache:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._day: date | None = None
+        self._salt = b""
+
+    def get(self, day: date) -> bytes | None:
+        with self._lock:
+            return self._salt if self._day == day else None
+
+    def put(self, day: date, salt: bytes) -> None:
+        with self._lock:
+            self._day, self._salt = day, salt
+
+
+class DatabaseSaltStore:
+    """Salts in the ``tracking_salts`` table, on a connection of their own."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._cache = _DayCache()
+
+    def salt_for(self, day: date) -> bytes:
+        cached = self._cache.get(day)
+        if cached is not None:
+            return cached
+        from sqlalchemy.orm import Session  # noqa: PLC0415 - keeps the hot import small
+
+        with Session(self.engine) as session, session.begin():
+            # Insert-if-missing, then read: concurrent first users all read the winner.
+            table = cast("Table", Salt.__table__)
+            insert_missing(session, table, [{"day": day, "salt": new_salt()}])
+            salt = session.scalar(select(Salt.salt).where(Salt.day == day))
+            # Lazy rotation: the first use of a new day destroys the older salts.
+            session.execute(delete(Salt).where(Salt.day < day))
+        if salt is None:  # pragma: no cover - inserted above in the same transaction
+            raise RuntimeError(f"no salt for {day}")
+        self._cache.put(day, salt)
+        return salt
+
+    def rotate(self, today: date) -> None:
+        self.salt_for(today)
+        with self.engine.begin() as connection:
+            connection.execute(delete(Salt).where(Salt.day < today))
+
+
+class RedisSaltStore:
+    """Salts under ``{prefix}salt:{YYYY-MM-DD}``, created with ``SET NX`` and expiring two
+    days later (rotation also deletes yesterday's explicitly)."""
+
+    def __init__(self, client: redis.Redis, prefix: str) -> None:
+        self.client = client
+        self.prefix = prefix
+        self._cache = _DayCache()
+
+    def _key(self, day: date) -> str:
+        return f"{self.prefix}salt:{day.isoformat()}"
+
+    def salt_for(self, day: date) -> bytes:
+        cached = self._cache.get(day)
+        if cached is not None:
+            return cached
+        key = self._key(day)
+        pipe = self.client.pipeline()
+        pipe.set(key, new_salt(), nx=True, ex=int(timedelta(days=2).total_seconds()))
+        pipe.get(key)
+        _, salt = pipe.execute()
+        self._cache.put(day, bytes(salt))
+        return bytes(salt)
+
+    def rotate(self, today: date) -> None:
+        self.salt_for(today)
+        self.client.delete(*(self._key(today - timedelta(days=n)) for n in (1, 2, 3)))
+
+
+def new_salt() -> bytes:
+    return secrets.token_bytes(SALT_SIZE)

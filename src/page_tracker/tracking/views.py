@@ -1,0 +1,132 @@
+"""Tracking endpoints: ``POST /api/v1/hits``, ``GET /count.gif``, ``GET /pt.js``.
+
+They never break the reader's page: rejections are answered normally with the reason in
+``X-Page-Tracker-Reason``; only a malformed ``/api/v1/hits`` body gets a 400.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from functools import cache
+from importlib.resources import files
+from typing import Any
+
+from flask import Blueprint, Response, request
+
+from page_tracker.errors import ValidationFailed
+from page_tracker.tracking.hits import RawHit
+from page_tracker.tracking.ingest import MALFORMED
+from page_tracker.tracking.services import REASON_HEADER, client_ip, record, wants_no_tracking
+
+bp = Blueprint("tracking", __name__)
+
+MAX_BODY = 8 * 1024
+# The smallest transparent 1x1 GIF (43 bytes).
+GIF = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
+_TEXT_FIELDS = ("url", "referrer", "title", "screen", "event")
+
+
+class MalformedHit(ValidationFailed):
+    """A ``/api/v1/hits`` body that is not a valid hit (answered 400 with the reason)."""
+
+
+def _parse_body(body: bytes) -> dict[str, Any]:
+    if len(body) > MAX_BODY:
+        raise MalformedHit("body too large", details={"max_bytes": MAX_BODY})
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise MalformedHit("body must be a JSON object") from None
+    if not isinstance(data, dict):
+        raise MalformedHit("body must be a JSON object")
+    site = data.get("site")
+    if not isinstance(site, str) or not site:
+        raise MalformedHit("site must be a site id", details={"field": "site"})
+    if not isinstance(data.get("url"), str):
+        raise MalformedHit("url must be a string", details={"field": "url"})
+    for name in _TEXT_FIELDS:
+        if data.get(name) is not None and not isinstance(data[name], str):
+            raise MalformedHit(f"{name} must be a string or null", details={"field": name})
+    return data
+
+
+@bp.post("/api/v1/hits")
+def post_hit() -> tuple[Response | str, int, dict[str, str]]:
+    """JSON (``application/json`` or ``text/plain``) -> 202; malformed -> 400."""
+    data = _parse_body(request.get_data(cache=False))
+    raw = RawHit(
+        site_id=data["site"],
+        url=data["url"],
+        referrer=data.get("referrer") or None,
+        title=data.get("title"),
+        screen=data.get("screen"),
+        event=data.get("event"),
+        user_agent=request.user_agent.string,
+        ip=client_ip(request),
+        dnt=wants_no_tracking(request),
+        source="js",
+    )
+    verdict = record(raw)
+    if verdict.reason == MALFORMED:
+        raise MalformedHit(verdict.detail or "malformed hit")
+    return "", 202, {REASON_HEADER: verdict.reason}
+
+
+@bp.after_app_request
+def _cors(response: Response) -> Response:
+    # Readers' pages on any origin post hits; nothing here carries credentials.
+    if request.path == "/api/v1/hits":
+        response.headers["Access-Control-Allow-Origin"] = "*"
+        response.headers["Access-Control-Allow-Headers"] = "Content-Type"
+        response.headers[REASON_HEADER] = response.headers.get(REASON_HEADER, MALFORMED)
+    return response
+
+
+@bp.get("/count.gif")
+def count_gif() -> tuple[bytes, int, dict[str, str]]:
+    """The pixel: always the same GIF, whatever the verdict."""
+    url = request.args.get("url") or request.referrer or ""
+    site = request.args.get("site", "")
+    if not site:
+        reason = MALFORMED
+    else:
+        raw = RawHit(
+            site_id=site,
+            url=url,
+            referrer=request.args.get("referrer") or None,
+            title=request.args.get("title"),
+            screen=request.args.get("screen"),
+            user_agent=request.user_agent.string,
+            ip=client_ip(request),
+            dnt=wants_no_tracking(request),
+            source="pixel",
+        )
+        reason = record(raw).reason
+    return (
+        GIF,
+        200,
+        {
+            "Content-Type": "image/gif",
+            "Cache-Control": "no-store, max-age=0",
+            REASON_HEADER: reason,
+        },
+    )
+
+
+@cache
+def _script() -> tuple[bytes, str]:
+    source = files("page_tracker.tracking").joinpath("static/pt.js").read_bytes()
+    return source, hashlib.sha256(source).hexdigest()[:16]
+
+
+@bp.get("/pt.js")
+def tracking_script() -> Response:
+    body, digest = _script()
+    response = Response(body, mimetype="application/javascript")
+    response.set_etag(digest)
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.make_conditional(request)
+    return response

@@ -1,0 +1,170 @@
+"""stats.rollup.apply on each database: exact counts, uniques, dimensions, raw hits."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from page_tracker.db import make_engine
+from page_tracker.stats import rollup
+from page_tracker.stats.models import (
+    SITE,
+    DailyCount,
+    DailyDimensionCount,
+    Dimension,
+    Hit,
+    HourlyCount,
+    Path,
+    Total,
+)
+from page_tracker.stats.queries import DayTotal, totals_by_day
+from page_tracker.tracking.hits import PageView
+
+NOON = datetime(2026, 3, 1, 12, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+def engine(clean_database: str) -> Iterator[Engine]:
+    engine = make_engine(clean_database)
+    yield engine
+    engine.dispose()
+
+
+def view(
+    path: str = "/",
+    visitor: int = 1,
+    at: datetime = NOON,
+    site: str = "site00000001",
+    **extra: object,
+) -> PageView:
+    return PageView(
+        site_id=site,
+        path=path,
+        hostname="example.com",
+        timestamp=at,
+        visitor=visitor.to_bytes(16, "big"),
+        lifetime_visitor=(visitor + 1000).to_bytes(16, "big"),
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+def apply(engine: Engine, views: list[PageView], cache: rollup.IdCache | None = None) -> None:
+    with Session(engine) as session, session.begin():
+        rollup.apply(session, views, cache)
+
+
+def totals(engine: Engine, site: str = "site00000001") -> dict[str, tuple[int, int]]:
+    with Session(engine) as session:
+        rows = session.execute(
+            select(Path.path, Total.pageviews, Total.visitors)
+            .select_from(Total)
+            .outerjoin(Path, Path.id == Total.path_id)
+            .where(Total.site_id == site)
+        )
+        return {path or "(site)": (pv, uv) for path, pv, uv in rows}
+
+
+def test_should_count_views_and_unique_visitors_across_batches(engine: Engine) -> None:
+    cache = rollup.IdCache()
+    apply(engine, [view("/a", 1), view("/a", 1), view("/b", 2)], cache)
+    apply(engine, [view("/a", 2), view("/b", 2), view("/c", 3)], cache)
+    apply(engine, [view("/a", 1)])  # a fresh cache finds the existing ids
+
+    assert totals(engine) == {
+        "(site)": (7, 3),
+        "/a": (4, 2),
+        "/b": (2, 1),
+        "/c": (1, 1),
+    }
+    with Session(engine) as session:
+        daily = dict(
+            session.execute(
+                select(DailyCount.path_id, DailyCount.visitors).where(DailyCount.path_id == SITE)
+            ).all()
+        )
+        hourly = session.execute(select(func.sum(HourlyCount.pageviews))).scalar_one()
+    assert daily == {SITE: 3}
+    assert hourly == 7
+
+
+def test_should_count_daily_visitors_per_day_and_all_time_visitors_once(engine: Engine) -> None:
+    tomorrow = NOON + timedelta(days=1)
+    apply(engine, [view("/", 1), view("/", 2, at=tomorrow)])
+    # The same person gets another daily hash tomorrow (new salt) but the same lifetime hash.
+    apply(engine, [view_same_person(tomorrow)])
+    with Session(engine) as session:
+        assert totals_by_day(session, "site00000001", NOON.date(), tomorrow.date()) == [
+            DayTotal(NOON.date(), 1, 1),
+            DayTotal(tomorrow.date(), 2, 2),
+        ]
+    assert totals(engine)["(site)"] == (3, 2)
+
+
+def view_same_person(at: datetime) -> PageView:
+    first = view("/", 1)
+    return PageView(
+        site_id=first.site_id,
+        path="/",
+        hostname=first.hostname,
+        timestamp=at,
+        visitor=(99).to_bytes(16, "big"),
+        lifetime_visitor=first.lifetime_visitor,
+    )
+
+
+def test_should_count_dimensions_with_visitors_credited_to_their_first_view(
+    engine: Engine,
+) -> None:
+    apply(
+        engine,
+        [
+            view("/", 1, browser="Firefox", country="DE", referrer_source="Hacker News"),
+            view("/x", 1, browser="Firefox", country="DE"),
+            view("/", 2, browser="Chrome", browser_version="120", country=None),
+        ],
+    )
+    with Session(engine) as session:
+        rows = session.execute(
+            select(
+                Dimension.kind,
+                Dimension.value,
+                DailyDimensionCount.pageviews,
+                DailyDimensionCount.visitors,
+            ).join(DailyDimensionCount, DailyDimensionCount.dimension_id == Dimension.id)
+        ).all()
+    found = {(kind, value): (pv, uv) for kind, value, pv, uv in rows}
+    assert found[("browser", "Firefox")] == (2, 1)
+    assert found[("browser", "Chrome")] == (1, 1)
+    assert found[("browser_version", "Chrome 120")] == (1, 1)
+    assert found[("country", "DE")] == (2, 1)
+    assert found[("referrer_source", "Hacker News")] == (1, 1)
+    assert ("country", "None") not in found
+
+
+def test_should_keep_raw_hits_only_for_sites_that_ask_and_delete_them_after_retention(
+    engine: Engine,
+) -> None:
+    old = NOON - timedelta(days=40)
+    apply(engine, [view("/", 1, keep_raw=True), view("/", 2, at=old, keep_raw=True), view("/")])
+    with Session(engine) as session, session.begin():
+        assert session.scalar(select(func.count()).select_from(Hit)) == 2
+        deleted = rollup.delete_raw_hits_before(session, "site00000001", date(2026, 2, 1))
+    assert deleted == 1
+    assert totals(engine)["(site)"][0] == 3  # rollups stay
+
+
+def test_should_purge_every_statistic_of_a_deleted_site(engine: Engine) -> None:
+    apply(engine, [view("/", 1, keep_raw=True), view("/", 1, site="othersite001")])
+    with Session(engine) as session, session.begin():
+        rollup.purge_site(session, "site00000001")
+    assert totals(engine) == {}
+    assert totals(engine, "othersite001") == {"(site)": (1, 1), "/": (1, 1)}
+
+
+def test_should_do_nothing_for_an_empty_batch(engine: Engine) -> None:
+    apply(engine, [])
+    assert totals(engine) == {}

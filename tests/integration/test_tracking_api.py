@@ -1,0 +1,206 @@
+"""The tracking endpoints through the whole app, on each database."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from page_tracker import create_app
+from page_tracker.app import close_app
+from page_tracker.db import get_session
+from page_tracker.settings import load_settings
+from page_tracker.sites.services import create_site
+from page_tracker.tracking.counters import Counters
+from page_tracker.tracking.services import get_counters
+
+READER = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/120.0.0.0 Safari/537.36"
+)
+
+
+@pytest.fixture
+def make_app(tmp_path: Path) -> Iterator[Callable[..., Flask]]:
+    apps: list[Flask] = []
+
+    def build(**env: str) -> Flask:
+        settings = load_settings(LOG_DIR=str(tmp_path / "log"), PAGE_TRACKER_ENV="test", **env)
+        apps.append(create_app(settings=settings))
+        return apps[-1]
+
+    yield build
+    for app in apps:
+        close_app(app)
+
+
+def add_site(app: Flask, domain: str = "example.com", **options: object) -> str:
+    with app.app_context():
+        session = get_session()
+        site = create_site(session, domain, **options)  # type: ignore[arg-type]
+        session.commit()
+        return site.id
+
+
+def hit(client: FlaskClient, body: object, ip: str = "203.0.113.7", **headers: str) -> object:
+    return client.post(
+        "/api/v1/hits",
+        data=json.dumps(body),
+        headers={"Content-Type": "text/plain", "User-Agent": READER, **headers},
+        environ_base={"REMOTE_ADDR": ip},
+    )
+
+
+def counters(app: Flask, site: str, path: str) -> Counters:
+    with app.app_context():
+        return get_counters().read(site, path)
+
+
+def test_should_count_page_views_and_visitors_in_each_database(
+    clean_database: str, make_app: Callable[..., Flask]
+) -> None:
+    app = make_app(DATABASE_URL=clean_database)
+    site = add_site(app, hosts=["blog.example.org"])
+    client = app.test_client()
+
+    for ip in ("203.0.113.1", "203.0.113.1", "203.0.113.2"):
+        response = hit(client, {"site": site, "url": "https://example.com/a?x=1"}, ip=ip)
+        assert response.status_code == 202  # type: ignore[attr-defined]
+        assert response.headers["X-Page-Tracker-Reason"] == "accepted"  # type: ignore[attr-defined]
+    hit(client, {"site": site, "url": "https://blog.example.org/b", "title": "B"}, ip="203.0.113.2")
+
+    assert counters(app, site, "/a") == Counters(site_pv=4, site_uv=2, page_pv=3, page_uv=2)
+    assert counters(app, site, "/b") == Counters(site_pv=4, site_uv=2, page_pv=1, page_uv=1)
+    assert counters(app, site, "/none") == Counters(site_pv=4, site_uv=2, page_pv=0, page_uv=0)
+
+
+@pytest.mark.parametrize(
+    ("body", "headers", "reason"),
+    [
+        ({"site": "zzzzzzzzzzzz", "url": "https://example.com/"}, {}, "unknown-site"),
+        ({"site": "SITE", "url": "https://evil.example.net/"}, {}, "host-not-allowed"),
+        ({"site": "SITE", "url": "https://example.com/"}, {"DNT": "1"}, "dnt"),
+        ({"site": "SITE", "url": "https://example.com/"}, {"Sec-GPC": "1"}, "dnt"),
+        (
+            {"site": "SITE", "url": "https://example.com/"},
+            {"User-Agent": "Googlebot/2.1 (+http://www.google.com/bot.html)"},
+            "bot",
+        ),
+    ],
+)
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_should_answer_but_not_count_rejected_hits(
+    clean_database: str,
+    make_app: Callable[..., Flask],
+    body: dict[str, str],
+    headers: dict[str, str],
+    reason: str,
+) -> None:
+    app = make_app(DATABASE_URL=clean_database)
+    site = add_site(app)
+    body = {key: site if value == "SITE" else value for key, value in body.items()}
+    response = hit(app.test_client(), body, **headers)
+    assert response.status_code == 202  # type: ignore[attr-defined]
+    assert response.headers["X-Page-Tracker-Reason"] == reason  # type: ignore[attr-defined]
+    assert counters(app, site, "/") == Counters()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"not json",
+        b"[1, 2]",
+        b'{"url": "https://example.com/"}',
+        b'{"site": "abc", "url": 5}',
+        b'{"site": "abc", "url": "https://example.com/", "title": []}',
+        b'{"site": "abc", "url": "javascript:alert(1)"}',
+        b'{"site": "abc", "url": "https://example.com/", "event": ""}',
+        b'{"site": "abc", "url": "https://example.com/", "title": "' + b"x" * 9000 + b'"}',
+    ],
+)
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_should_refuse_malformed_bodies_with_the_json_error_shape(
+    clean_database: str, make_app: Callable[..., Flask], body: bytes
+) -> None:
+    app = make_app(DATABASE_URL=clean_database)
+    response = app.test_client().post("/api/v1/hits", data=body, content_type="text/plain")
+    assert response.status_code == 400
+    assert response.headers["X-Page-Tracker-Reason"] == "malformed"
+    assert response.json is not None
+    assert response.json["code"] == 400
+    assert response.json["error_code"] == 40000
+    assert set(response.json) <= {"code", "error_code", "message", "details"}
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_should_accept_application_json_and_allow_any_origin(
+    clean_database: str, make_app: Callable[..., Flask]
+) -> None:
+    app = make_app(DATABASE_URL=clean_database)
+    site = add_site(app)
+    response = app.test_client().post(
+        "/api/v1/hits",
+        json={"site": site, "url": "https://www.example.com/", "screen": "1920x1080"},
+        headers={"User-Agent": READER, "Origin": "https://www.example.com"},
+    )
+    assert response.status_code == 202
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert counters(app, site, "/").page_pv == 1
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_should_count_honouring_dnt_only_when_the_site_asks(
+    clean_database: str, make_app: Callable[..., Flask]
+) -> None:
+    app = make_app(DATABASE_URL=clean_database)
+    site = add_site(app, honour_dnt=False)
+    response = hit(app.test_client(), {"site": site, "url": "https://example.com/"}, DNT="1")
+    assert response.headers["X-Page-Tracker-Reason"] == "accepted"  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_should_always_answer_the_same_gif_from_the_pixel(
+    clean_database: str, make_app: Callable[..., Flask]
+) -> None:
+    app = make_app(DATABASE_URL=clean_database)
+    site = add_site(app)
+    client = app.test_client()
+    good = client.get(
+        f"/count.gif?site={site}&url=https://example.com/p", headers={"User-Agent": READER}
+    )
+    unknown = client.get("/count.gif?site=nosuchsite00&url=https://example.com/p")
+    empty = client.get("/count.gif")
+    by_referer = client.get(
+        f"/count.gif?site={site}",
+        headers={"User-Agent": READER, "Referer": "https://example.com/q"},
+    )
+    assert [r.headers["X-Page-Tracker-Reason"] for r in (good, unknown, empty, by_referer)] == [
+        "accepted",
+        "unknown-site",
+        "malformed",
+        "accepted",
+    ]
+    for response in (good, unknown, empty, by_referer):
+        assert response.status_code == 200
+        assert response.mimetype == "image/gif"
+        assert response.data == good.data
+        assert response.data.startswith(b"GIF89a")
+        assert "no-store" in response.headers["Cache-Control"]
+        assert "Set-Cookie" not in response.headers
+    assert counters(app, site, "/p").page_pv == 1
+    assert counters(app, site, "/q").page_pv == 1
+
+
+def test_should_answer_202_and_count_the_loss_when_the_database_is_down(
+    make_app: Callable[..., Flask], tmp_path: Path
+) -> None:
+    app = make_app(DATABASE_URL="postgresql+psycopg://postgres@127.0.0.1:1/none")
+    response = hit(app.test_client(), {"site": "abcdefabcdef", "url": "https://example.com/"})
+    assert response.status_code == 202  # type: ignore[attr-defined]
+    assert response.headers["X-Page-Tracker-Reason"] == "store-unavailable"  # type: ignore[attr-defined]
+    assert app.extensions["page_tracker.tracking_metrics"].snapshot() == {"store-unavailable": 1}
+    assert "hit not stored" in (tmp_path / "log" / "error.log").read_text()
