@@ -129,3 +129,33 @@ def test_should_fill_the_counters_across_reloads_pages_and_readers(
     other_page.goto(second)
     assert counters(other_page) == {"site_pv": "5", "site_uv": "2", "page_pv": "2"}
     other.close()
+
+
+def test_should_leave_the_page_intact_when_no_site_counts_its_host(
+    tracker: Server, tmp_path: Path, launch_browser: Callable[[Mapping[str, str]], Browser]
+) -> None:
+    # Given a blog whose host has no site in page-tracker (nor an auto-create pattern)
+    build_blog(tmp_path, SCRIPT_TAGS["served"])
+    with StaticSite(tmp_path) as site:
+        browser = launch_browser(
+            {
+                "unknown.example.test": site.address,
+                "busuanzi.ibruce.info": tracker.url.removeprefix("http://"),
+            }
+        )
+        context = reader_context(browser)
+        page = context.new_page()
+        # (the 404 JSON refusal never runs as a script: Chromium's opaque-response
+        # blocking turns it into a failed request)
+        with page.expect_event(
+            "requestfailed", lambda request: "/busuanzi?jsonpCallback=" in request.url
+        ):
+            page.goto("http://unknown.example.test/2024/01/hello-world/")
+        page.wait_for_load_state("networkidle")
+        # Then the counters stay hidden and empty, and the page itself (and the
+        # browser's own fetch) work as before
+        assert not page.is_visible("#busuanzi_container_site_pv")
+        assert page.text_content("#busuanzi_value_site_pv") == ""
+        assert page.text_content("h1") == "Hello World"
+        assert page.evaluate("window.fetch.toString().includes('[native code]')")
+        context.close()

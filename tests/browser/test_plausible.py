@@ -7,12 +7,13 @@ import json
 import shutil
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
 
 import pytest
-import requests
 from playwright.sync_api import Browser
+from sqlalchemy.orm import sessionmaker
 
+from page_tracker.db import make_engine
+from page_tracker.tracking.counters import Counters, DatabaseCounterReader
 from tests.browser.conftest import reader_context
 from tests.browser.static import StaticSite
 from tests.e2e.server import Server
@@ -55,9 +56,9 @@ def import_map() -> str:
     )
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def shop_site(tracker: Server) -> str:
-    created = tracker.run_cli("sites", "create", SHOP, "--public-counters")
+    created = tracker.run_cli("sites", "create", SHOP)
     assert created.returncode == 0, created.stderr
     return created.stdout.strip().splitlines()[-1]
 
@@ -73,13 +74,13 @@ def shop(tmp_path: Path) -> Iterator[StaticSite]:
         yield site
 
 
-def public_counters(tracker: Server, site: str, path: str) -> dict[str, Any]:
-    response = requests.get(
-        f"{tracker.url}/api/v1/counters/{site}", params={"path": path}, timeout=10
-    )
-    assert response.status_code == 200, response.text
-    counters: dict[str, Any] = response.json()
-    return counters
+def read_counters(tracker: Server, site: str, path: str) -> Counters:
+    """The tracker's all-time counters, read from its database like its endpoints do."""
+    engine = make_engine(f"sqlite:///{tracker.workdir / 'var' / 'page-tracker.sqlite3'}")
+    try:
+        return DatabaseCounterReader(sessionmaker(engine)).read(site, path)
+    finally:
+        engine.dispose()
 
 
 def test_should_count_page_views_sent_by_the_official_tracker(
@@ -96,14 +97,13 @@ def test_should_count_page_views_sent_by_the_official_tracker(
     page.goto(f"http://{SHOP}/products/?utm_source=newsletter")
     page.wait_for_function("window.statuses.length === 1")
     assert page.evaluate("window.statuses") == [202]
-    assert public_counters(tracker, shop_site, "/products/")["page_pv"] == 1
+    assert read_counters(tracker, shop_site, "/products/").page_pv == 1
 
     # When the single-page app navigates, the tracker's history hook sends another one
     page.evaluate("history.pushState({}, '', '/products/42')")
     page.wait_for_function("window.statuses.length === 2")
     assert page.evaluate("window.statuses") == [202, 202]
-    counters = public_counters(tracker, shop_site, "/products/42")
-    assert counters["page_pv"] == 1
-    assert counters["site_pv"] == 2
-    assert counters["site_uv"] == 1
+    assert read_counters(tracker, shop_site, "/products/42") == Counters(
+        site_pv=2, site_uv=1, page_pv=1, page_uv=1
+    )
     context.close()

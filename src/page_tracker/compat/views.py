@@ -23,18 +23,20 @@ from redis import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
 from page_tracker.compat import busuanzi, plausible, services
-from page_tracker.db import get_session
 from page_tracker.errors import StoreError, error_body
 from page_tracker.settings import Settings
+from page_tracker.tracking.services import (
+    REASON_HEADER,
+    STORE_UNAVAILABLE,
+    client_ip,
+    wants_no_tracking,
+)
 
 log = logging.getLogger(__name__)
 bp = Blueprint("compat", __name__)
 
 SETTINGS_KEY = "page_tracker.settings"
-SINK_KEY = "page_tracker.sink"
-COUNTERS_KEY = "page_tracker.counters"
-REASON_HEADER = "X-Page-Tracker-Reason"
-STORE_FAILURES = (SQLAlchemyError, RedisError, StoreError)
+STORE_FAILURES = (SQLAlchemyError, RedisError, StoreError, OSError)
 _ORIGINAL_ENDPOINT = "//busuanzi.ibruce.info/busuanzi"
 # What may stand for the host inside the served script's string literal.
 _HOST = re.compile(r"[A-Za-z0-9.\-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
@@ -47,9 +49,9 @@ def _settings() -> Settings:
 
 def _reader() -> services.Reader:
     return services.Reader(
-        ip=request.remote_addr or "",
-        user_agent=request.headers.get("User-Agent", ""),
-        dnt=request.headers.get("DNT") == "1" or request.headers.get("Sec-GPC") == "1",
+        ip=client_ip(request),
+        user_agent=request.user_agent.string,
+        dnt=wants_no_tracking(request),
     )
 
 
@@ -97,18 +99,12 @@ def busuanzi_response() -> Response:
     )
     try:
         outcome = services.count_busuanzi(
-            get_session(),
-            settings,
-            current_app.extensions[SINK_KEY],
-            current_app.extensions[COUNTERS_KEY],
-            page,
-            reader,
-            token,
+            page, reader, token, settings.busuanzi_autocreate_patterns
         )
     except STORE_FAILURES:
         log.exception("Busuanzi hit for %s not counted: the store failed", page.key)
         # The reader's page loses its numbers, nothing else: the callback never runs.
-        return _script("/* counters unavailable */", 200, "store-unavailable")
+        return _script("/* counters unavailable */", 200, STORE_UNAVAILABLE)
     if outcome.counters is None:
         return _refusal(404, outcome.reason, f"no site counts the host {page.host}")
 
@@ -179,12 +175,10 @@ def plausible_event() -> Response:
     # Read at most one byte past the limit: an over-long body is refused unread.
     event = plausible.parse_event(request.stream.read(plausible.MAX_BODY_BYTES + 1))
     try:
-        reasons = services.record_plausible(
-            get_session(), _settings(), current_app.extensions[SINK_KEY], event, _reader()
-        )
+        reasons = services.record_plausible(event, _reader())
     except STORE_FAILURES:
         log.exception("Plausible event for %s not counted: the store failed", event.domains)
-        reasons = ["store-unavailable"]
+        reasons = [STORE_UNAVAILABLE]
     response = Response("ok", 202, content_type="text/plain; charset=utf-8")
     response.headers["Cache-Control"] = "no-store"
     response.headers[REASON_HEADER] = ",".join(reasons)

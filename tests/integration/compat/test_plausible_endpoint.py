@@ -39,17 +39,29 @@ def test_should_count_a_page_view_of_the_named_site(app: Flask) -> None:
     assert (counters.site_pv, counters.page_pv, counters.site_uv) == (1, 1, 1)
 
 
-def test_should_count_once_per_site_of_a_domain_list(app: Flask) -> None:
+def test_should_judge_each_domain_of_a_list_on_its_own(app: Flask) -> None:
+    # A host belongs to one site here, so a second site named in d (a Plausible
+    # roll-up) does not count pages of the first one's hosts.
     shop = add_site(app, "shop.example.com")
-    rollup = add_site(app, "rollup.example.com", "shop.example.com")
+    other = add_site(app, "other.example.com")
     response = send(
         app.test_client(),
-        pageview("https://shop.example.com/", "shop.example.com,rollup.example.com,nope.example"),
+        pageview("https://shop.example.com/", "shop.example.com,other.example.com,nope.example"),
     )
     assert response.status_code == 202
-    assert response.headers["X-Page-Tracker-Reason"] == "accepted,accepted,unknown-site"
+    assert response.headers["X-Page-Tracker-Reason"] == "accepted,host-not-allowed,unknown-site"
     assert read_counters(app, shop, "/").page_pv == 1
-    assert read_counters(app, rollup, "/").page_pv == 1
+    assert read_counters(app, other, "/").site_pv == 0
+
+
+def test_should_count_for_each_site_whose_host_the_page_is_on(app: Flask) -> None:
+    shop = add_site(app, "shop.example.com")
+    response = send(
+        app.test_client(),
+        pageview("https://www.shop.example.com/", "nope.example, www.shop.example.com"),
+    )
+    assert response.headers["X-Page-Tracker-Reason"] == "unknown-site,accepted"
+    assert read_counters(app, shop, "/").page_pv == 1
 
 
 def test_should_accept_but_not_count_unknown_sites(app: Flask) -> None:
