@@ -57,17 +57,57 @@ def main() -> None:
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
-@click.option("--workers", type=click.IntRange(1, 64), help="Worker processes [2*cores+1, max 8].")
-@click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64))
+@click.option(
+    "--server",
+    type=click.Choice(["gunicorn", "granian"]),
+    default="gunicorn",
+    show_default=True,
+    help="HTTP server: gunicorn (gthread) or granian (fast ingest, README 'Redis mode').",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    help="Worker processes [gunicorn: 2*cores+1, granian: cores; max 8].",
+)
+@click.option(
+    "--threads",
+    type=click.IntRange(1, 1024),
+    help="Threads per worker [gunicorn: 4, granian: 64].",
+)
+@click.option("--access-log/--no-access-log", default=None, help="granian: log every request.")
 @click.option("--reload", is_flag=True, help="Restart on code changes (development).")
-def serve(host: str, port: int, workers: int | None, threads: int, reload: bool) -> None:
-    """Serve the app over HTTP with gunicorn."""
-    from page_tracker.serving import GunicornServer, gunicorn_options  # noqa: PLC0415
+def serve(  # noqa: PLR0917 - one parameter per click option
+    host: str,
+    port: int,
+    server: str,
+    workers: int | None,
+    threads: int | None,
+    access_log: bool | None,
+    reload: bool,
+) -> None:
+    """Serve the app over HTTP with gunicorn (default) or granian."""
+    from page_tracker.serving import (  # noqa: PLC0415
+        GunicornServer,
+        granian_server,
+        gunicorn_options,
+    )
 
     try:
         settings = load_settings()
     except ConfigError as error:
         fail(str(error), exit_code=2)
+    if server == "granian":
+        granian_server(
+            settings,
+            host=host,
+            port=port,
+            workers=workers,
+            threads=threads or 64,
+            reload=reload,
+            access_log=bool(access_log),
+        ).serve()
+        return
+    threads = threads or 4
     options = gunicorn_options(
         settings, host=host, port=port, workers=workers, threads=threads, reload=reload
     )

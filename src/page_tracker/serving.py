@@ -1,8 +1,12 @@
-"""Run the app under gunicorn, configured from the settings.
+"""Run the app under gunicorn or granian, configured from the settings.
 
 :func:`gunicorn_options` is the one source of gunicorn settings: ``page-tracker serve``
 passes it to an embedded gunicorn, and ``deploy/gunicorn.conf.py`` exposes the same
 values to a plain ``gunicorn -c deploy/gunicorn.conf.py page_tracker.wsgi:app``.
+
+:func:`granian_server` is the fast alternative (``page-tracker serve --server granian``):
+granian's Rust HTTP server with many blocking threads per worker, which is what the
+group-committed ingest path needs (README "Redis mode and scaling", bench/README.md).
 """
 
 from __future__ import annotations
@@ -72,3 +76,59 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]  # gunicorn is unty
 
         # gunicorn already applied the same logging config in the master.
         return create_app(settings=self._settings, configure_logging=False)
+
+
+def granian_app() -> Flask:
+    """Granian's app factory (``factory=True``): one app per worker process; granian
+    configured logging with the same dictionary before calling it."""
+    from page_tracker.app import create_app  # noqa: PLC0415 - built in the worker
+
+    return create_app(configure_logging=False)
+
+
+def default_granian_workers() -> int:
+    """One worker per core: granian's Rust runtime serves the sockets, so unlike
+    gunicorn's sync workers, more processes than cores only add contention."""
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
+def granian_server(
+    settings: Settings,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: int | None = None,
+    threads: int = 64,
+    reload: bool = False,
+    access_log: bool = False,
+) -> Any:
+    """A granian WSGI server (not started: call ``.serve()``) for :func:`granian_app`.
+
+    ``threads`` is granian's blocking threads per worker: requests waiting on a group
+    commit hold a thread each, so it bounds the hits in flight per worker. The access
+    log is off by default: at 10 000+ hits/s one log line per hit costs more than the
+    hit (``access_log=True`` writes it to ``access.log`` like gunicorn does).
+    """
+    from granian.constants import Interfaces  # noqa: PLC0415 - optional server
+    from granian.server import Server  # noqa: PLC0415
+
+    settings.log_dir.mkdir(parents=True, exist_ok=True)
+    config = load_logging_config(settings.log_config, settings.log_dir, settings.log_level)
+    loggers = config.setdefault("loggers", {})
+    loggers.setdefault("_granian", {"level": "INFO", "handlers": ["console", "file", "error_file"]})
+    loggers["_granian"]["propagate"] = False
+    loggers.setdefault("granian.access", {"level": "INFO", "handlers": ["console", "access_file"]})
+    loggers["granian.access"]["propagate"] = False
+    return Server(
+        "page_tracker.serving:granian_app",
+        factory=True,
+        address=host,
+        port=port,
+        interface=Interfaces.WSGI,
+        workers=workers or default_granian_workers(),
+        blocking_threads=threads,
+        websockets=False,
+        log_dictconfig=config,
+        log_access=access_log,
+        reload=reload,
+    )

@@ -30,10 +30,17 @@ def page_tracker_command() -> list[str]:
 class Server:
     """One gunicorn server process; ``url`` is its base URL once :meth:`start` returned."""
 
-    def __init__(self, workdir: Path, env: dict[str, str], workers: int = 2) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        env: dict[str, str],
+        workers: int = 2,
+        extra_args: tuple[str, ...] = (),
+    ) -> None:
         self.workdir = workdir
         self.env = env
         self.workers = workers
+        self.extra_args = extra_args  # e.g. ("--server", "granian")
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
@@ -63,6 +70,7 @@ class Server:
                     str(self.port),
                     "--workers",
                     str(self.workers),
+                    *self.extra_args,
                 ],
                 cwd=self.workdir,
                 env=self._environ(),
@@ -81,6 +89,12 @@ class Server:
                 time.sleep(0.1)
         self.stop()
         raise RuntimeError(f"server did not start: {self.output.read_text()[-2000:]}")
+
+    def kill(self) -> None:
+        """SIGKILL the server and its workers at once (no graceful shutdown)."""
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
 
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:
