@@ -76,8 +76,7 @@ def test_should_write_errors_to_the_error_file(tmp_path: Path) -> None:
     assert "broken thing" in errors
     assert "just info" not in errors
     assert "just info" in everything
-    # Reset without disabling the loggers modules already created: a disabled logger
-    # stays disabled through later dictConfig calls and silences other tests' logs.
+    # Detach the file handlers without disabling the loggers later tests log through.
     logging.config.dictConfig(
         {"version": 1, "disable_existing_loggers": False, "root": {"handlers": []}}
     )
