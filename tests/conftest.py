@@ -104,6 +104,7 @@ def _isolated_environment(
         "LOG_LEVEL",
         "REDIS_KEY_PREFIX",
         "TRUSTED_PROXIES",
+        "BUSUANZI_AUTOCREATE_HOSTS",
     ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
