@@ -180,6 +180,53 @@ test-release: install ## Release tool tests: docker-offline engine + two local r
 	source $(DOCKER_OFFLINE)/env.sh && PT_RELEASE_TESTS=1 \
 		$(BIN)/python -m pytest tests/release -p no:cacheprovider $(PYTEST_ARGS)
 
+# --- deploy (seed 004): `python -m tools.deploy`, README "Deploying" ---------------------
+ENV ?= staging
+DEPLOY := $(BIN)/python -m tools.deploy --env $(ENV)
+
+.PHONY: wheel
+wheel: install ## Build the wheel (and sdist) into dist/ with uv build
+	$(UV) build --out-dir dist
+
+.PHONY: deploy
+deploy: install ## Build the wheel and deploy it over SSH: make deploy ENV=staging|production
+	$(DEPLOY) deploy
+
+.PHONY: deploy-rollback
+deploy-rollback: install ## Switch ENV back to its previous release and restart
+	$(DEPLOY) rollback
+
+.PHONY: deploy-start
+deploy-start: install ## Start supervisord: gunicorn + Celery of ENV's current release
+	$(DEPLOY) start
+
+.PHONY: deploy-stop
+deploy-stop: install ## Stop them on ENV's host
+	$(DEPLOY) stop
+
+.PHONY: deploy-restart
+deploy-restart: install ## Stop, then start on ENV's host
+	$(DEPLOY) restart
+
+.PHONY: deploy-status
+deploy-status: install ## Current/previous release and program states on ENV's host
+	$(DEPLOY) status
+
+.PHONY: deploy-releases
+deploy-releases: install ## List the releases installed on ENV's host
+	$(DEPLOY) releases
+
+.PHONY: deploy-compose
+deploy-compose: install ## Compose deploy: pull REGISTRY/page-tracker:VERSION, up -d, health check, roll back on failure
+	$(DEPLOY) compose-deploy
+
+.PHONY: test-deploy
+test-deploy: install ## Deploy tests: a real sshd on 127.0.0.1 (+ docker-offline for the compose deploy)
+	tools/apt-ensure.sh openssh-server openssh-client python3-venv docker-registry
+	$(DOCKER_OFFLINE)/up.sh debian
+	source $(DOCKER_OFFLINE)/env.sh && PT_DEPLOY_TESTS=1 \
+		$(BIN)/python -m pytest tests/deploy -p no:cacheprovider $(PYTEST_ARGS)
+
 # --- hit enrichment (src/page_tracker/tracking/enrich) ------------------------------
 .PHONY: update-enrich-data
 update-enrich-data: $(UV) ## Lock the newest bundled UA rules, crawler list and IP-to-country table
@@ -190,3 +237,8 @@ update-enrich-data: $(UV) ## Lock the newest bundled UA rules, crawler list and 
 .PHONY: bench-enrich
 bench-enrich: install ## Per-call cost of hit enrichment (timeit; not a test)
 	$(BIN)/python bench/enrich_timing.py
+
+# --- containers: Dockerfile, compose.yaml (README "Docker") --------------------------
+.PHONY: stack-test
+stack-test: ## Image build + Compose `testing` profile + operator checks (docker-offline engine)
+	DOCKER_OFFLINE=$(DOCKER_OFFLINE) scripts/stack-test.sh

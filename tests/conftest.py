@@ -105,6 +105,8 @@ def _isolated_environment(
         "REDIS_KEY_PREFIX",
         "INGEST_BATCH_MAX",
         "INGEST_BATCH_LINGER_MS",
+        "TRUSTED_PROXIES",
+        "BUSUANZI_AUTOCREATE_HOSTS",
     ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))

@@ -67,6 +67,7 @@ class IngestFastPath:
         self.app = app
         self.next = wsgi_app
         self.sessions: sessionmaker[Session] = app.extensions[DB_KEY].sessions.session_factory
+        self.trusted_proxies: int = app.extensions["page_tracker.settings"].trusted_proxies
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO")
@@ -97,7 +98,7 @@ class IngestFastPath:
             (REQUEST_ID_HEADER, request_id_for(environ.get("HTTP_X_REQUEST_ID", ""))),
         ]
         try:
-            verdict = self._record(hit_from_body(body, Request(environ)))
+            verdict = self._record(hit_from_body(body, Request(environ), self.trusted_proxies))
             if verdict.reason == MALFORMED:
                 raise MalformedHit(verdict.detail or "malformed hit")
         except MalformedHit as error:
@@ -124,7 +125,7 @@ class IngestFastPath:
         return [b""]
 
     def _pixel(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        raw = hit_from_pixel(Request(environ))
+        raw = hit_from_pixel(Request(environ), self.trusted_proxies)
         reason = MALFORMED if raw is None else self._record(raw).reason
         start_response(
             "200 OK",

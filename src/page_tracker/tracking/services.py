@@ -84,8 +84,17 @@ def record_in(app: Flask, raw: RawHit, session: Session, now: datetime | None = 
     return verdict
 
 
-def client_ip(request: Request) -> str:
-    """The reader's address (``ProxyFix`` in the app makes it the forwarded one)."""
+def client_ip(request: Request, trusted_proxies: int | None = None) -> str:
+    """The reader's address: the peer's, or with ``TRUSTED_PROXIES=N`` the N-th entry of
+    ``X-Forwarded-For`` from the right (what the nearest trusted proxy saw). Entries
+    further left are set by the client and could be forged. ``trusted_proxies`` defaults
+    to the current app's setting."""
+    hops = _settings(current_app).trusted_proxies if trusted_proxies is None else trusted_proxies
+    if hops:
+        forwarded = [part.strip() for part in request.headers.get("X-Forwarded-For", "").split(",")]
+        forwarded = [part for part in forwarded if part]
+        if len(forwarded) >= hops:
+            return forwarded[-hops]
     return request.remote_addr or ""
 
 

@@ -52,7 +52,7 @@ def _parse_body(body: bytes) -> dict[str, Any]:
     return data
 
 
-def hit_from_body(body: bytes, req: Request) -> RawHit:
+def hit_from_body(body: bytes, req: Request, trusted_proxies: int | None = None) -> RawHit:
     """The hit of a ``/api/v1/hits`` request; raises :class:`MalformedHit`. Shared with
     the ingest fast path (:mod:`page_tracker.tracking.fastpath`)."""
     data = _parse_body(body)
@@ -64,13 +64,13 @@ def hit_from_body(body: bytes, req: Request) -> RawHit:
         screen=data.get("screen"),
         event=data.get("event"),
         user_agent=req.user_agent.string,
-        ip=client_ip(req),
+        ip=client_ip(req, trusted_proxies),
         dnt=wants_no_tracking(req),
         source="js",
     )
 
 
-def hit_from_pixel(req: Request) -> RawHit | None:
+def hit_from_pixel(req: Request, trusted_proxies: int | None = None) -> RawHit | None:
     """The hit of a ``/count.gif`` request; ``None`` without a site (malformed)."""
     site = req.args.get("site", "")
     if not site:
@@ -82,7 +82,7 @@ def hit_from_pixel(req: Request) -> RawHit | None:
         title=req.args.get("title"),
         screen=req.args.get("screen"),
         user_agent=req.user_agent.string,
-        ip=client_ip(req),
+        ip=client_ip(req, trusted_proxies),
         dnt=wants_no_tracking(req),
         source="pixel",
     )
