@@ -43,12 +43,17 @@ def wait_http(url: str, timeout: float = 30) -> None:
 class Process:
     """A background process in its own session, stopped with SIGTERM (then SIGKILL)."""
 
-    def __init__(self, args: list[str], log: Path, env: dict[str, str] | None = None,
-                 cwd: Path | None = None) -> None:
+    def __init__(
+        self, args: list[str], log: Path, env: dict[str, str] | None = None, cwd: Path | None = None
+    ) -> None:
         self.log = log
         with log.open("ab") as out:
             self.popen = subprocess.Popen(  # noqa: S603 - fixed argument lists
-                args, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=cwd,
+                args,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=env,
+                cwd=cwd,
                 start_new_session=True,
             )
 
@@ -86,10 +91,22 @@ def start_redis(workdir: Path, appendfsync: str | None = None) -> tuple[Process,
     """A private redis-server; ``appendfsync`` (``always``/``everysec``) turns on the AOF."""
     port = free_port()
     workdir.mkdir(parents=True, exist_ok=True)
-    args = [shutil.which("redis-server") or "/usr/bin/redis-server", "--port", str(port),
-            "--bind", "127.0.0.1", "--dir", str(workdir), "--save", ""]
-    args += ["--appendonly", "yes", "--appendfsync", appendfsync] if appendfsync else [
-        "--appendonly", "no"]
+    args = [
+        shutil.which("redis-server") or "/usr/bin/redis-server",
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--dir",
+        str(workdir),
+        "--save",
+        "",
+    ]
+    args += (
+        ["--appendonly", "yes", "--appendfsync", appendfsync]
+        if appendfsync
+        else ["--appendonly", "no"]
+    )
     process = Process(args, workdir / "redis.out")
     url = f"redis://127.0.0.1:{port}/0"
     deadline = time.monotonic() + 15
@@ -107,16 +124,26 @@ def start_redis(workdir: Path, appendfsync: str | None = None) -> tuple[Process,
 def page_tracker(args: list[str], env: dict[str, str], cwd: Path) -> str:
     """Run one ``page-tracker`` command; return its stdout."""
     done = subprocess.run(  # noqa: S603
-        [str(BIN / "page-tracker"), *args], env=env, cwd=cwd, capture_output=True, text=True,
-        timeout=120, check=False,
+        [str(BIN / "page-tracker"), *args],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     if done.returncode != 0:
         raise RuntimeError(f"page-tracker {' '.join(args)} failed: {done.stderr[-2000:]}")
     return done.stdout
 
 
-def start_server(env: dict[str, str], cwd: Path, server: str = "granian",
-                 workers: int | None = None, threads: int | None = None) -> tuple[Process, str]:
+def start_server(
+    env: dict[str, str],
+    cwd: Path,
+    server: str = "granian",
+    workers: int | None = None,
+    threads: int | None = None,
+) -> tuple[Process, str]:
     port = free_port()
     args = [str(BIN / "page-tracker"), "serve", "--server", server, "--port", str(port)]
     if workers:
@@ -156,13 +183,34 @@ class WrkResult:
 _LINE = re.compile(r"^BENCH (.*)$", re.MULTILINE)
 
 
-def wrk(url: str, script: Path, duration: int, connections: int = 64, threads: int = 2,
-        env: dict[str, str] | None = None) -> WrkResult:
+def wrk(
+    url: str,
+    script: Path,
+    duration: int,
+    *,
+    connections: int = 64,
+    threads: int = 2,
+    env: dict[str, str] | None = None,
+) -> WrkResult:
     """One bounded wrk run (``-d duration``) with ``--latency``."""
-    args = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency",
-            "--timeout", "5s", "-s", str(script), url]
+    args = [
+        "wrk",
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{duration}s",
+        "--latency",
+        "--timeout",
+        "5s",
+        "-s",
+        str(script),
+        url,
+    ]
     done = subprocess.run(  # noqa: S603
-        args, capture_output=True, text=True, timeout=duration + 60, check=True,
+        args,
+        capture_output=True,
+        text=True,
+        timeout=duration + 60,
+        check=True,
         env={**os.environ, **(env or {})},
     )
     match = _LINE.search(done.stdout)
