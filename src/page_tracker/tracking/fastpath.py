@@ -81,7 +81,7 @@ class IngestFastPath:
     def _record(self, raw: RawHit) -> Verdict:
         session = _LazySession(self.sessions)
         try:
-            return record_in(self.app, raw, cast(Session, session))
+            return record_in(self.app, raw, cast(Session, session), release_session=True)
         finally:
             session.close()
 
