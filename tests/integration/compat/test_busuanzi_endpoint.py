@@ -269,3 +269,14 @@ def test_should_show_hits_not_yet_flushed_in_redis_mode(
         "version": 2.4,
         "site_pv": 2,
     }
+
+
+def test_should_honour_do_not_track_but_show_the_numbers(app: Flask) -> None:
+    add_site(app, "blog.example.com")
+    client = client_of(app)
+    hit(client, "https://blog.example.com/")
+    for header in ("DNT", "Sec-GPC"):
+        private = hit(client, "https://blog.example.com/", **{header: "1"})
+        assert private.headers["X-Page-Tracker-Reason"] == "dnt"
+        assert numbers(private) == {"site_uv": 1, "page_pv": 1, "version": 2.4, "site_pv": 1}
+        assert "Set-Cookie" not in private.headers
