@@ -83,7 +83,10 @@ def get_settings(app: Flask) -> Settings:
 
 
 def close_app(app: Flask) -> None:
-    """Release the app's connections (engine pool, Redis client)."""
+    """Release the app's connections (engine pool, Redis client) and writer threads."""
+    close_sink = getattr(app.extensions.get("page_tracker.sink"), "close", None)
+    if close_sink is not None:
+        close_sink()
     app.extensions[DB_KEY].engine.dispose()
     client: redis.Redis | None = app.extensions.get(REDIS_KEY)
     if client is not None:
