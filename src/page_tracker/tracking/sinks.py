@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from page_tracker.db import is_transient
 from page_tracker.stats import rollup
-from page_tracker.tracking.batching import GroupCommitter
 from page_tracker.tracking.hits import PageView
 
 SINK_KEY = "page_tracker.sink"
@@ -30,39 +29,20 @@ class HitSink(Protocol):
 
 
 class DatabaseSink:
-    """Embedded mode: write-through to the database.
+    """Embedded mode: write-through to the database, one transaction per call.
 
-    With ``group_commit`` (the default) the views of concurrent requests of a process are
-    written together by one writer thread, in one transaction
-    (:class:`~page_tracker.tracking.batching.GroupCommitter`): each request still waits
-    until its views are committed, but the cost of a commit (and of SQLite's single
-    writer lock) is shared by every request waiting for it.
+    Group commit (one transaction for the views of many concurrent requests) is added
+    around any sink by :class:`page_tracker.tracking.redis_mode.BatchingSink`.
     """
 
-    def __init__(
-        self, session_factory: sessionmaker[Session], *, group_commit: bool = True
-    ) -> None:
+    def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self.session_factory = session_factory
         self.ids = rollup.IdCache()
         self.attempts = 5
-        self.committer: GroupCommitter[Sequence[PageView]] | None = (
-            GroupCommitter(self._write_groups, name="database-sink") if group_commit else None
-        )
 
     def submit(self, views: Sequence[PageView]) -> None:
-        if not views:
-            return
-        if self.committer is not None:
-            self.committer.submit(views)
-        else:
+        if views:
             self.write(views)
-
-    def _write_groups(self, groups: Sequence[Sequence[PageView]]) -> None:
-        self.write([view for group in groups for view in group])
-
-    def close(self) -> None:
-        if self.committer is not None:
-            self.committer.close()
 
     def write(self, views: Sequence[PageView]) -> None:
         """Commit ``views`` in one transaction, retried as a whole after a deadlock."""
