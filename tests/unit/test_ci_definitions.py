@@ -235,3 +235,17 @@ def test_should_reject_an_invalid_gitlab_job_by_schema(tmp_path: Path) -> None:
 
     assert result.returncode == 1
     assert "sometimes" in result.stdout + result.stderr
+
+
+def test_should_reject_an_invalid_compose_file_by_schema(tmp_path: Path) -> None:
+    compose = tmp_path / "compose.yaml"
+    compose.write_text(
+        "services:\n  web:\n    image: page-tracker\n    depends_on:\n"
+        "      db:\n        condition: service_maybe\n  db:\n    image: mariadb:10.11\n",
+        encoding="utf-8",
+    )
+
+    result = check_schema("vendor.compose-spec", compose)
+
+    assert result.returncode == 1
+    assert "service_maybe" in result.stdout + result.stderr
