@@ -269,3 +269,24 @@ def test_should_show_hits_not_yet_flushed_in_redis_mode(
         "version": 2.4,
         "site_pv": 2,
     }
+
+
+def test_should_honour_do_not_track_but_show_the_numbers(app: Flask) -> None:
+    add_site(app, "blog.example.com")
+    client = client_of(app)
+    hit(client, "https://blog.example.com/")
+    for header in ("DNT", "Sec-GPC"):
+        private = hit(client, "https://blog.example.com/", **{header: "1"})
+        assert private.headers["X-Page-Tracker-Reason"] == "dnt"
+        assert numbers(private) == {"site_uv": 1, "page_pv": 1, "version": 2.4, "site_pv": 1}
+        assert "Set-Cookie" not in private.headers
+
+
+def test_should_create_sites_only_for_valid_host_names_even_when_every_host_may(
+    clean_database: str, make_app: Callable[..., Flask]
+) -> None:
+    app = make_app(DATABASE_URL=clean_database, BUSUANZI_AUTOCREATE_HOSTS="*")
+    client = client_of(app)
+    assert hit(client, "http://[2001:db8::1]/post").status_code == 404
+    assert hit(client, "http://my_blog.example.test/post").status_code == 404
+    assert numbers(hit(client, "https://any.example.test/"))["site_pv"] == 1
