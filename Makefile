@@ -237,3 +237,8 @@ update-enrich-data: $(UV) ## Lock the newest bundled UA rules, crawler list and 
 .PHONY: bench-enrich
 bench-enrich: install ## Per-call cost of hit enrichment (timeit; not a test)
 	$(BIN)/python bench/enrich_timing.py
+
+# --- containers: Dockerfile, compose.yaml (README "Docker") --------------------------
+.PHONY: stack-test
+stack-test: ## Image build + Compose `testing` profile + operator checks (docker-offline engine)
+	DOCKER_OFFLINE=$(DOCKER_OFFLINE) scripts/stack-test.sh

@@ -10,6 +10,7 @@ from flask import Flask
 
 from page_tracker import errors, logs
 from page_tracker.celery_app import celery_init_app
+from page_tracker.compat.views import bp as compat_bp
 from page_tracker.counter.store import DatabaseCounterStore, RedisCounterStore
 from page_tracker.counter.views import STORE_KEY
 from page_tracker.counter.views import bp as counter_bp
@@ -18,6 +19,7 @@ from page_tracker.db import init_db
 from page_tracker.health.views import REDIS_KEY
 from page_tracker.health.views import bp as health_bp
 from page_tracker.settings import Settings, load_settings
+from page_tracker.tracking.scaling import close_scaling, init_scaling
 from page_tracker.tracking.wiring import init_tracking
 
 SETTINGS_KEY = "page_tracker.settings"
@@ -66,11 +68,13 @@ def create_app(
         app.extensions[STORE_KEY] = DatabaseCounterStore(database.sessions.session_factory)
 
     init_tracking(app, settings, database)
+    init_scaling(app, settings, database)  # Redis mode, group commit, fast ingest path
     celery_init_app(app, settings)
     logs.init_request_ids(app)
     errors.register_error_handlers(app)
     app.register_blueprint(counter_bp)
     app.register_blueprint(health_bp)
+    app.register_blueprint(compat_bp)
 
     return app
 
@@ -82,6 +86,7 @@ def get_settings(app: Flask) -> Settings:
 
 def close_app(app: Flask) -> None:
     """Release the app's connections (engine pool, Redis client)."""
+    close_scaling(app)
     app.extensions[DB_KEY].engine.dispose()
     client: redis.Redis | None = app.extensions.get(REDIS_KEY)
     if client is not None:

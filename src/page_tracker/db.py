@@ -54,6 +54,11 @@ def make_engine(database_url: str) -> Engine:
         options["connect_args"] = {"timeout": 10}
     else:
         options["pool_recycle"] = 1800
+    if url.get_backend_name() == "mysql":
+        # InnoDB's default REPEATABLE READ takes gap locks that make concurrent upserts of
+        # counters deadlock-prone, and its snapshot hides rows that a concurrent
+        # insert-if-missing just committed. READ COMMITTED is PostgreSQL's default too.
+        options["isolation_level"] = "READ COMMITTED"
     engine = create_engine(url, **options)
     if url.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _tune_sqlite)
@@ -172,3 +177,23 @@ def insert_missing(
         result = session.execute(stmt.returning(*(table.c[col] for col in returning)))
         return [tuple(row) for row in result]
     raise NotImplementedError(f"no insert-missing for dialect {dialect}")
+
+
+# Errors after which the whole transaction was rolled back and may simply be run again:
+# MySQL deadlock / lock wait timeout, PostgreSQL deadlock / serialization failure,
+# SQLite busy.
+_TRANSIENT_MYSQL = {1205, 1213}
+_TRANSIENT_PG = {"40P01", "40001"}
+
+
+def is_transient(error: BaseException) -> bool:
+    """True when ``error`` is a lock conflict worth retrying the transaction for."""
+    original = getattr(error, "orig", None)
+    if original is None:
+        return False
+    args = getattr(original, "args", ())
+    if args and args[0] in _TRANSIENT_MYSQL:
+        return True
+    if getattr(original, "sqlstate", None) in _TRANSIENT_PG:
+        return True
+    return "database is locked" in str(original)

@@ -204,3 +204,83 @@ def test_should_answer_202_and_count_the_loss_when_the_database_is_down(
     assert response.headers["X-Page-Tracker-Reason"] == "store-unavailable"  # type: ignore[attr-defined]
     assert app.extensions["page_tracker.tracking_metrics"].snapshot() == {"store-unavailable": 1}
     assert "hit not stored" in (tmp_path / "log" / "error.log").read_text()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_should_serve_public_counters_with_etag_only_for_sites_that_enable_them(
+    clean_database: str, make_app: Callable[..., Flask]
+) -> None:
+    app = make_app(DATABASE_URL=clean_database)
+    public = add_site(app, "public.example", public_counters=True)
+    private = add_site(app, "private.example")
+    client = app.test_client()
+    hit(client, {"site": public, "url": "https://public.example/x"})
+    hit(client, {"site": public, "url": "https://public.example/y"})
+
+    first = client.get(f"/api/v1/counters/{public}?path=/x")
+    assert first.status_code == 200
+    assert first.json == {"site_pv": 2, "site_uv": 1, "page_pv": 1, "page_uv": 1}
+    etag = first.headers["ETag"]
+    again = client.get(f"/api/v1/counters/{public}?path=/x", headers={"If-None-Match": etag})
+    assert again.status_code == 304
+    hit(client, {"site": public, "url": "https://public.example/x"})
+    changed = client.get(f"/api/v1/counters/{public}?path=/x", headers={"If-None-Match": etag})
+    assert changed.status_code == 200
+    assert changed.json == {"site_pv": 3, "site_uv": 1, "page_pv": 2, "page_uv": 1}
+
+    for url in (f"/api/v1/counters/{private}", "/api/v1/counters/nosuchsite00"):
+        refused = client.get(url)
+        assert refused.status_code == 404
+        assert refused.json is not None
+        assert refused.json["code"] == 404
+    assert client.get(f"/api/v1/counters/{public}?path=nope").status_code == 400
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_should_draw_an_svg_badge_with_escaped_label(
+    clean_database: str, make_app: Callable[..., Flask]
+) -> None:
+    import xml.etree.ElementTree as ET  # noqa: PLC0415
+
+    app = make_app(DATABASE_URL=clean_database)
+    site = add_site(app, public_counters=True)
+    client = app.test_client()
+    for _ in range(3):
+        hit(client, {"site": site, "url": "https://example.com/post"})
+    hit(client, {"site": site, "url": "https://example.com/other"})
+
+    page = client.get(f"/badge/{site}.svg?path=/post&label=<views>")
+    assert page.status_code == 200
+    assert page.mimetype == "image/svg+xml"
+    texts = [el.text for el in ET.fromstring(page.data).iter("{http://www.w3.org/2000/svg}text")]  # noqa: S314
+    assert texts == ["<views>", "3"]
+    whole = client.get(f"/badge/{site}.svg")
+    assert [
+        el.text
+        for el in ET.fromstring(whole.data).iter("{http://www.w3.org/2000/svg}text")  # noqa: S314
+    ] == ["views", "4"]
+    assert (
+        client.get(
+            f"/badge/{site}.svg", headers={"If-None-Match": whole.headers["ETag"]}
+        ).status_code
+        == 304
+    )
+    assert client.get("/badge/nosuchsite00.svg").status_code == 404
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_should_tell_readers_apart_behind_a_trusted_proxy(
+    clean_database: str, make_app: Callable[..., Flask]
+) -> None:
+    app = make_app(DATABASE_URL=clean_database, TRUSTED_PROXIES="1")
+    site = add_site(app)
+    client = app.test_client()
+    for forwarded in ("198.51.100.1", "10.9.9.9, 198.51.100.2", "198.51.100.1"):
+        hit(
+            client,
+            {"site": site, "url": "https://example.com/"},
+            ip="10.0.0.2",
+            **{"X-Forwarded-For": forwarded},
+        )
+    hit(client, {"site": site, "url": "https://example.com/"}, ip="10.0.0.2")  # no header
+    assert counters(app, site, "/") == Counters(site_pv=4, site_uv=3, page_pv=4, page_uv=3)

@@ -76,4 +76,7 @@ def test_should_write_errors_to_the_error_file(tmp_path: Path) -> None:
     assert "broken thing" in errors
     assert "just info" not in errors
     assert "just info" in everything
-    logging.config.dictConfig({"version": 1, "incremental": False, "root": {"handlers": []}})
+    # Detach the file handlers without disabling the loggers later tests log through.
+    logging.config.dictConfig(
+        {"version": 1, "disable_existing_loggers": False, "root": {"handlers": []}}
+    )

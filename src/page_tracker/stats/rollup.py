@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import delete, insert, select, tuple_
+from sqlalchemy import delete, event, insert, select, tuple_
 from sqlalchemy.orm import Session
 
 from page_tracker.db import add_to_counters, insert_missing
@@ -108,11 +108,36 @@ def _resolve(
         found = session.execute(select(model.id, *columns).where(tuple_(*columns).in_(list(chunk))))
         for row_id, a, b in found:
             ids[(a, b)] = row_id
-    with cache.lock:
-        if len(known) > cache.limit:
-            known.clear()
-        known.update({key: ids[key] for key in missing})
+    _remember_after_commit(session, cache, known, {key: ids[key] for key in missing})
     return ids
+
+
+def _remember_after_commit(
+    session: Session, cache: IdCache, known: dict[tuple[str, str], int], new: dict[Any, int]
+) -> None:
+    # Ids of rows inserted in this transaction are cached only once it commits: a rolled
+    # back (e.g. deadlocked and retried) transaction must not leave ids of rows that
+    # were never created in the cache.
+    pending: list[tuple[dict[Any, int], dict[Any, int]]] = session.info.setdefault(
+        "pt_pending_ids", []
+    )
+    if not session.info.get("pt_pending_listeners"):
+        session.info["pt_pending_listeners"] = True
+
+        def committed(done: Session) -> None:
+            with cache.lock:
+                for target, values in done.info.get("pt_pending_ids", []):
+                    if len(target) > cache.limit:
+                        target.clear()
+                    target.update(values)
+            done.info["pt_pending_ids"] = []
+
+        def rolled_back(done: Session, *_args: object) -> None:
+            done.info["pt_pending_ids"] = []
+
+        event.listen(session, "after_commit", committed)
+        event.listen(session, "after_soft_rollback", rolled_back)
+    pending.append((known, new))
 
 
 def _new_visitors(

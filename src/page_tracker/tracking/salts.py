@@ -15,8 +15,10 @@ from typing import Protocol, cast
 
 import redis
 from sqlalchemy import Engine, Table, delete, select
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
 
-from page_tracker.db import insert_missing
+from page_tracker.db import insert_missing, is_transient
 from page_tracker.tracking.models import Salt
 
 SALT_SIZE = 32
@@ -58,16 +60,23 @@ class DatabaseSaltStore:
         cached = self._cache.get(day)
         if cached is not None:
             return cached
-        from sqlalchemy.orm import Session  # noqa: PLC0415 - keeps the hot import small
-
-        with Session(self.engine) as session, session.begin():
-            # Insert-if-missing, then read: concurrent first users all read the winner.
-            table = cast("Table", Salt.__table__)
-            insert_missing(session, table, [{"day": day, "salt": new_salt()}])
-            salt = session.scalar(select(Salt.salt).where(Salt.day == day))
-            # Lazy rotation: the first use of a new day destroys the older salts.
-            session.execute(delete(Salt).where(Salt.day < day))
-        if salt is None:  # pragma: no cover - inserted above in the same transaction
+        table = cast("Table", Salt.__table__)
+        for attempt in range(1, 6):
+            try:
+                # Three short transactions: insert-if-missing (concurrent first users all
+                # read the winner's salt), read, and the lazy rotation that destroys the
+                # older salts. Holding them in one transaction deadlocks on MySQL.
+                with Session(self.engine) as session, session.begin():
+                    insert_missing(session, table, [{"day": day, "salt": new_salt()}])
+                with Session(self.engine) as session:
+                    salt = session.scalar(select(Salt.salt).where(Salt.day == day))
+                with Session(self.engine) as session, session.begin():
+                    session.execute(delete(Salt).where(Salt.day < day))
+                break
+            except DBAPIError as error:
+                if attempt == 5 or not is_transient(error):
+                    raise
+        if salt is None:  # pragma: no cover - inserted above
             raise RuntimeError(f"no salt for {day}")
         self._cache.put(day, salt)
         return salt

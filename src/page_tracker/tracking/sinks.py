@@ -7,11 +7,15 @@ answers the browser anyway and counts the loss (:mod:`page_tracker.tracking.metr
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Sequence
 from typing import Protocol
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
+from page_tracker.db import is_transient
 from page_tracker.stats import rollup
 from page_tracker.tracking.hits import PageView
 
@@ -30,9 +34,19 @@ class DatabaseSink:
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self.session_factory = session_factory
         self.ids = rollup.IdCache()
+        self.attempts = 5
 
     def submit(self, views: Sequence[PageView]) -> None:
         if not views:
             return
-        with self.session_factory() as session, session.begin():
-            rollup.apply(session, views, self.ids)
+        for attempt in range(1, self.attempts + 1):
+            try:
+                with self.session_factory() as session, session.begin():
+                    rollup.apply(session, views, self.ids)
+                return
+            except DBAPIError as error:
+                # A deadlock rolls the whole transaction back: running it again counts
+                # each view exactly once.
+                if attempt == self.attempts or not is_transient(error):
+                    raise
+                time.sleep(random.uniform(0, 0.01 * attempt))  # noqa: S311  # nosec B311 - jitter

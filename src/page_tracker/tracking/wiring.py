@@ -12,6 +12,7 @@ from page_tracker.sites.services import SiteDirectory
 from page_tracker.tracking.counters import COUNTERS_KEY, DatabaseCounterReader
 from page_tracker.tracking.ingest import SALTS_KEY, SITES_KEY
 from page_tracker.tracking.metrics import METRICS_KEY, HitMetrics
+from page_tracker.tracking.public import bp as public_bp
 from page_tracker.tracking.salts import DatabaseSaltStore, RedisSaltStore
 from page_tracker.tracking.sinks import SINK_KEY, DatabaseSink
 from page_tracker.tracking.views import bp
@@ -34,3 +35,4 @@ def init_tracking(app: Flask, settings: Settings, database: Database) -> None:
     else:
         app.extensions[SALTS_KEY] = DatabaseSaltStore(database.engine)
     app.register_blueprint(bp)
+    app.register_blueprint(public_bp)

@@ -1,0 +1,62 @@
+"""Periodic jobs of the tracking core: rotate the daily salt, enforce raw-hit retention.
+
+The work is in plain functions (testable without Celery); the tasks are thin wrappers
+that run inside the app context (see :mod:`page_tracker.celery_app`).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, date, datetime, timedelta
+
+from celery import shared_task
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from page_tracker.celery_app import PeriodicJob
+from page_tracker.db import get_db
+from page_tracker.sites.models import Site
+from page_tracker.stats.rollup import delete_raw_hits_before
+from page_tracker.tracking.ingest import SALTS_KEY
+from page_tracker.tracking.salts import SaltStore
+
+log = logging.getLogger(__name__)
+
+ROTATE_SALTS = "page_tracker.tracking.rotate_salts"
+PURGE_RAW_HITS = "page_tracker.tracking.purge_raw_hits"
+
+
+def periodic_jobs() -> list[PeriodicJob]:
+    # Hourly rotation: a new day's salt exists within the hour even on an idle site,
+    # and the past day's salt is destroyed by then (lazily on first use, too).
+    return [
+        PeriodicJob("rotate-salts", ROTATE_SALTS, timedelta(minutes=10)),
+        PeriodicJob("purge-raw-hits", PURGE_RAW_HITS, timedelta(hours=1)),
+    ]
+
+
+def rotate_salts(salts: SaltStore, today: date) -> None:
+    salts.rotate(today)
+
+
+def purge_raw_hits(session: Session, now: datetime) -> int:
+    """Delete raw hits older than each site's ``retention_days``; return how many."""
+    deleted = 0
+    sites = session.execute(select(Site.id, Site.retention_days).where(Site.retention_days > 0))
+    for site_id, days in sites.all():
+        deleted += delete_raw_hits_before(session, site_id, now - timedelta(days=int(days or 0)))
+    return deleted
+
+
+@shared_task(name=ROTATE_SALTS)  # type: ignore[untyped-decorator]  # celery is untyped
+def rotate_salts_task() -> None:
+    rotate_salts(current_app.extensions[SALTS_KEY], datetime.now(UTC).date())
+
+
+@shared_task(name=PURGE_RAW_HITS)  # type: ignore[untyped-decorator]
+def purge_raw_hits_task() -> int:
+    with Session(get_db().engine) as session, session.begin():
+        deleted = purge_raw_hits(session, datetime.now(UTC).replace(tzinfo=None))
+    log.info("purged %d raw hits past their retention", deleted)
+    return deleted

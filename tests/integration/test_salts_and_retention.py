@@ -1,0 +1,95 @@
+"""Daily salts (database and Redis) and raw-hit retention against the real services."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+import redis
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from page_tracker.celery_app import periodic_jobs
+from page_tracker.db import make_engine
+from page_tracker.sites.services import create_site
+from page_tracker.stats import rollup
+from page_tracker.stats.models import Hit
+from page_tracker.tracking import tasks
+from page_tracker.tracking.hits import PageView
+from page_tracker.tracking.models import Salt
+from page_tracker.tracking.salts import DatabaseSaltStore, RedisSaltStore
+
+DAY = date(2026, 5, 4)
+
+
+@pytest.fixture
+def engine(clean_database: str) -> Iterator[Engine]:
+    engine = make_engine(clean_database)
+    yield engine
+    engine.dispose()
+
+
+def stored_days(engine: Engine) -> list[date]:
+    with Session(engine) as session:
+        return list(session.scalars(select(Salt.day).order_by(Salt.day)))
+
+
+def test_should_share_one_salt_per_day_and_destroy_past_ones(engine: Engine) -> None:
+    first, second = DatabaseSaltStore(engine), DatabaseSaltStore(engine)
+    salt = first.salt_for(DAY)
+    assert len(salt) == 32
+    assert second.salt_for(DAY) == salt  # another process reads the same salt
+    tomorrow = second.salt_for(DAY + timedelta(days=1))
+    assert tomorrow != salt
+    assert stored_days(engine) == [DAY + timedelta(days=1)]  # yesterday's is gone
+    tasks.rotate_salts(first, DAY + timedelta(days=2))
+    assert stored_days(engine) == [DAY + timedelta(days=2)]
+
+
+def test_should_keep_salts_in_redis_with_an_expiry(redis_url: str, redis_prefix: str) -> None:
+    client = redis.Redis.from_url(redis_url)
+    try:
+        store, other = RedisSaltStore(client, redis_prefix), RedisSaltStore(client, redis_prefix)
+        salt = store.salt_for(DAY)
+        assert other.salt_for(DAY) == salt
+        key = f"{redis_prefix}salt:{DAY.isoformat()}"
+        assert 0 < client.ttl(key) <= 2 * 86400
+        store.rotate(DAY + timedelta(days=1))
+        assert client.exists(key) == 0
+        assert client.exists(f"{redis_prefix}salt:{(DAY + timedelta(days=1)).isoformat()}") == 1
+    finally:
+        client.delete(*client.keys(f"{redis_prefix}*"))
+        client.close()
+
+
+def test_should_purge_raw_hits_past_each_sites_retention(engine: Engine) -> None:
+    now = datetime(2026, 5, 4, 12, 0)
+    with Session(engine) as session, session.begin():
+        keep = create_site(session, "keep.example", retention_days=30)
+        short = create_site(session, "short.example", retention_days=1)
+        views = [
+            PageView(
+                site.id,
+                "/",
+                "h",
+                (now - timedelta(days=age)).replace(tzinfo=UTC),
+                bytes(16),
+                bytes(16),
+                keep_raw=True,
+            )
+            for site in (keep, short)
+            for age in (0, 2, 40)
+        ]
+        rollup.apply(session, views)
+        keep_id, short_id = keep.id, short.id
+    with Session(engine) as session, session.begin():
+        assert tasks.purge_raw_hits(session, now) == 3
+    with Session(engine) as session:
+        left = session.execute(select(Hit.site_id, func.count()).group_by(Hit.site_id)).all()
+    assert dict(left) == {keep_id: 2, short_id: 1}
+
+
+def test_should_declare_the_periodic_jobs_for_beat() -> None:
+    names = {job.task for job in periodic_jobs()}
+    assert {tasks.ROTATE_SALTS, tasks.PURGE_RAW_HITS} <= names
