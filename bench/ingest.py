@@ -182,6 +182,8 @@ def main() -> None:
                 redis.stop()
                 drop_postgres_database(args.postgres_url, name)
     columns = ["hits/s", "p50 ms", "p99 ms", "errors", "runs", "sent", "counted", "flush s"]
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    print(f"\nload average at the end (1, 5, 15 min): {load} on {os.cpu_count()} cores")
     print(
         f"\nwrk -t2 -c{args.connections} -d{args.duration}s --latency, medians of "
         f"{args.repeat} runs, granian {args.threads} threads per worker, {args.workers} "
