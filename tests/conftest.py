@@ -103,6 +103,8 @@ def _isolated_environment(
         "LOG_DIR",
         "LOG_LEVEL",
         "REDIS_KEY_PREFIX",
+        "TRUSTED_PROXIES",
+        "BUSUANZI_AUTOCREATE_HOSTS",
     ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))

@@ -10,6 +10,7 @@ from flask import Flask
 
 from page_tracker import errors, logs
 from page_tracker.celery_app import celery_init_app
+from page_tracker.compat.views import bp as compat_bp
 from page_tracker.counter.store import DatabaseCounterStore, RedisCounterStore
 from page_tracker.counter.views import STORE_KEY
 from page_tracker.counter.views import bp as counter_bp
@@ -71,6 +72,7 @@ def create_app(
     errors.register_error_handlers(app)
     app.register_blueprint(counter_bp)
     app.register_blueprint(health_bp)
+    app.register_blueprint(compat_bp)
 
     return app
 

@@ -49,6 +49,12 @@ class Settings(BaseSettings):
     log_dir: Path = Field(default=Path("var/log"), alias="LOG_DIR")
     log_level: str = Field(default="INFO", alias="LOG_LEVEL")
     redis_key_prefix: str = Field(default="pt:", alias="REDIS_KEY_PREFIX")
+    # Reverse proxies in front of the app that append to X-Forwarded-For (nginx: 1).
+    # The reader's address is taken that many entries from the right; 0 trusts none.
+    trusted_proxies: int = Field(default=0, ge=0, le=10, alias="TRUSTED_PROXIES")
+    # Comma-separated host globs ("*.example.com,blog.example.org"): a Busuanzi hit from a
+    # matching host with no site yet creates the site. Empty: sites are created by hand.
+    busuanzi_autocreate_hosts: str = Field(default="", alias="BUSUANZI_AUTOCREATE_HOSTS")
 
     @field_validator("database_url")
     @classmethod
@@ -105,6 +111,12 @@ class Settings(BaseSettings):
     def broker_url(self) -> str | None:
         """The Celery broker: ``CELERY_BROKER_URL``, falling back to ``REDIS_URL``."""
         return self.celery_broker_url or self.redis_url
+
+    @property
+    def busuanzi_autocreate_patterns(self) -> tuple[str, ...]:
+        """``BUSUANZI_AUTOCREATE_HOSTS`` as a tuple of glob patterns."""
+        patterns = (part.strip() for part in self.busuanzi_autocreate_hosts.split(","))
+        return tuple(pattern for pattern in patterns if pattern)
 
     @property
     def uses_redis(self) -> bool:

@@ -83,30 +83,23 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
     shared.close()
 
 
-def reader_context(browser: Browser) -> BrowserContext:
-    """A fresh profile (no cookies, no cache) that looks like a reader's desktop Chrome."""
-    context = browser.new_context(user_agent=READER_USER_AGENT)
+def reader_context(browser: Browser, user_agent: str = READER_USER_AGENT) -> BrowserContext:
+    """A fresh profile (no cookies, no cache) that looks like a reader's desktop browser."""
+    context = browser.new_context(user_agent=user_agent)
     context.set_default_timeout(15_000)
     return context
 
 
-@pytest.fixture(scope="module")
-def tracker_env() -> dict[str, str]:
-    """Extra environment of the module's :func:`tracker`; override it in a test module."""
-    return {}
-
-
-@pytest.fixture(scope="module")
-def tracker(
-    tmp_path_factory: pytest.TempPathFactory, tracker_env: dict[str, str]
-) -> Iterator[Server]:
-    """A real gunicorn page-tracker on embedded SQLite, migrated, for one test module.
+@pytest.fixture(scope="session")
+def tracker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A real gunicorn page-tracker on embedded SQLite, migrated, shared by the session's
+    browser tests (each test creates its own sites, so their counts stay exact).
 
     Create sites with ``tracker.run_cli("sites", "create", DOMAIN)``.
     """
     workdir = tmp_path_factory.mktemp("tracker")
     env = {"PAGE_TRACKER_ENV": "production", "SECRET_KEY": "browser-" + "k" * 32}
-    server = Server(workdir, {**env, **tracker_env}, workers=2)
+    server = Server(workdir, env, workers=2)
     migrated = server.run_cli("db", "upgrade")
     assert migrated.returncode == 0, migrated.stderr
     yield server.start()

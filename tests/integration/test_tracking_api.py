@@ -266,3 +266,21 @@ def test_should_draw_an_svg_badge_with_escaped_label(
         == 304
     )
     assert client.get("/badge/nosuchsite00.svg").status_code == 404
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_should_tell_readers_apart_behind_a_trusted_proxy(
+    clean_database: str, make_app: Callable[..., Flask]
+) -> None:
+    app = make_app(DATABASE_URL=clean_database, TRUSTED_PROXIES="1")
+    site = add_site(app)
+    client = app.test_client()
+    for forwarded in ("198.51.100.1", "10.9.9.9, 198.51.100.2", "198.51.100.1"):
+        hit(
+            client,
+            {"site": site, "url": "https://example.com/"},
+            ip="10.0.0.2",
+            **{"X-Forwarded-For": forwarded},
+        )
+    hit(client, {"site": site, "url": "https://example.com/"}, ip="10.0.0.2")  # no header
+    assert counters(app, site, "/") == Counters(site_pv=4, site_uv=3, page_pv=4, page_uv=3)

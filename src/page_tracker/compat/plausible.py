@@ -28,7 +28,7 @@ PAGEVIEW = "pageview"
 class _Body(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
-    n: str = Field(min_length=1, max_length=120)
+    n: str = Field(min_length=1, max_length=100)
     u: str = Field(min_length=1, max_length=MAX_URL_LENGTH)
     d: str = Field(min_length=1, max_length=1000)
     r: str | None = Field(default=None, max_length=MAX_URL_LENGTH)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, current_app
+from flask import Blueprint, Response, current_app, request
 
+from page_tracker.compat.views import busuanzi_response
 from page_tracker.counter.store import CounterStore
 from page_tracker.errors import StoreError
 
@@ -23,7 +24,11 @@ def get_counter_store() -> CounterStore:
 
 
 @bp.get("/")
-def index() -> tuple[str, int, dict[str, str]]:
+def index() -> tuple[str, int, dict[str, str]] | Response:
+    if "jsonpCallback" in request.args:
+        # Busuanzi scripts of some themes ask the site root; the seed page is otherwise
+        # untouched.
+        return busuanzi_response()
     headers = {"Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store"}
     try:
         page_views = get_counter_store().increment(COUNTER_NAME)

@@ -67,7 +67,15 @@ def record(raw: RawHit, now: datetime | None = None) -> Verdict:
 
 
 def client_ip(request: Request) -> str:
-    """The reader's address (``ProxyFix`` in the app makes it the forwarded one)."""
+    """The reader's address: the peer's, or with ``TRUSTED_PROXIES=N`` the N-th entry of
+    ``X-Forwarded-For`` from the right (what the nearest trusted proxy saw). Entries
+    further left are set by the client and could be forged."""
+    hops = _settings(current_app).trusted_proxies
+    if hops:
+        forwarded = [part.strip() for part in request.headers.get("X-Forwarded-For", "").split(",")]
+        forwarded = [part for part in forwarded if part]
+        if len(forwarded) >= hops:
+            return forwarded[-hops]
     return request.remote_addr or ""
 
 

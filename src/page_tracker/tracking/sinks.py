@@ -49,4 +49,4 @@ class DatabaseSink:
                 # each view exactly once.
                 if attempt == self.attempts or not is_transient(error):
                     raise
-                time.sleep(random.uniform(0, 0.01 * attempt))  # noqa: S311 - jitter only
+                time.sleep(random.uniform(0, 0.01 * attempt))  # noqa: S311  # nosec B311 - jitter

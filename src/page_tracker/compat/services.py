@@ -1,0 +1,135 @@
+"""Busuanzi and Plausible hits through the one hit path.
+
+Both endpoints turn what they parsed into :class:`~page_tracker.tracking.hits.RawHit`\\ s
+and hand them to :func:`page_tracker.tracking.services.record` (ingest, then the app's
+hit sink); Busuanzi reads the counters back through the app's
+:class:`~page_tracker.tracking.counters.CounterReader`. So they count exactly like
+page-tracker's own endpoints and never write tables themselves.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy.orm import Session
+
+from page_tracker.compat import busuanzi
+from page_tracker.compat.plausible import Event
+from page_tracker.db import get_session
+from page_tracker.errors import Conflict, ValidationFailed
+from page_tracker.sites.services import SiteDirectory, SiteInfo, create_site, find_site_for_host
+from page_tracker.tracking.counters import Counters
+from page_tracker.tracking.hits import RawHit
+from page_tracker.tracking.ingest import SITES_KEY, UNKNOWN_SITE
+from page_tracker.tracking.services import get_counters, record
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Reader:
+    """Who sent the request: what every hit needs besides the page."""
+
+    ip: str
+    user_agent: str
+    dnt: bool
+
+
+@dataclass(frozen=True, slots=True)
+class BusuanziOutcome:
+    """What a Busuanzi request did; ``counters`` is ``None`` for an unknown site."""
+
+    reason: str
+    accepted: bool
+    counters: Counters | None
+
+
+def _directory() -> SiteDirectory:
+    directory: SiteDirectory = current_app.extensions[SITES_KEY]
+    return directory
+
+
+def _autocreate(session: Session, host: str) -> SiteInfo | None:
+    """Create the site for ``host`` (committed); the loser of a race of first hits
+    finds the winner's site."""
+    try:
+        site = create_site(session, host)
+        session.commit()
+    except Conflict:  # create_site rolled back: a concurrent first hit created it
+        found = find_site_for_host(session, host)
+        return SiteInfo.of(found) if found is not None else None
+    except ValidationFailed:  # not a DNS name (an IP address...): no site for it
+        return None
+    log.info("Created site %s for the Busuanzi host %s", site.id, host)
+    _directory().clear()  # this worker cached the miss
+    return SiteInfo.of(site)
+
+
+def busuanzi_site(session: Session, host: str, autocreate: Iterable[str]) -> SiteInfo | None:
+    """The site counting ``host`` (cached lookup); created on first sight when ``host``
+    matches one of the operator's ``BUSUANZI_AUTOCREATE_HOSTS`` patterns."""
+    site = _directory().by_host(session, host)
+    if site is None and busuanzi.host_matches(host, autocreate):
+        return _autocreate(session, host)
+    return site
+
+
+def count_busuanzi(
+    page: busuanzi.Page, reader: Reader, visitor_token: str, autocreate: Iterable[str]
+) -> BusuanziOutcome:
+    """Count one Busuanzi page view and read the counters back (including this hit,
+    flushed or not). A rejected hit (bot, DNT...) is not counted but still gets the
+    numbers. Raises when the site lookup or the counter read fails; a failing sink
+    only makes the reason ``store-unavailable``."""
+    site = busuanzi_site(get_session(), page.host, autocreate)
+    if site is None:
+        return BusuanziOutcome(reason=UNKNOWN_SITE, accepted=False, counters=None)
+    verdict = record(busuanzi_hit(site.id, page, reader, visitor_token))
+    counters = get_counters().read(site.id, page.path)
+    return BusuanziOutcome(reason=verdict.reason, accepted=verdict.accepted, counters=counters)
+
+
+def busuanzi_hit(site_id: str, page: busuanzi.Page, reader: Reader, token: str) -> RawHit:
+    """The hit a Busuanzi request makes; ``token`` is the reader's ``busuanziId``."""
+    return RawHit(
+        site_id=site_id,
+        url=page.url,
+        host=page.host,
+        path=page.path,
+        referrer=None,  # the request's Referer is the page itself, not where it came from
+        user_agent=reader.user_agent,
+        ip=reader.ip,
+        dnt=reader.dnt,
+        source="busuanzi",
+        visitor_token=token,
+    )
+
+
+def record_plausible(event: Event, reader: Reader) -> list[str]:
+    """Count a Plausible event once for each site its ``d`` names; returns the verdict
+    reason per domain, in order (``unknown-site`` for a domain no site counts)."""
+    session = get_session()
+    reasons: list[str] = []
+    for domain in event.domains:
+        site = _directory().by_host(session, domain)
+        if site is None:
+            reasons.append(UNKNOWN_SITE)
+            continue
+        raw = RawHit(
+            site_id=site.id,
+            url=event.url,
+            host=event.host,
+            path=event.path,
+            referrer=event.referrer,
+            screen=event.screen,
+            event=event.event,
+            user_agent=reader.user_agent,
+            ip=reader.ip,
+            dnt=reader.dnt,
+            source="plausible",
+        )
+        reasons.append(record(raw).reason)
+    return reasons

@@ -1,0 +1,67 @@
+"""Fixtures for the compatibility endpoints: a whole app on a real database, and sites."""
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import redis
+from flask import Flask
+
+from page_tracker import create_app
+from page_tracker.app import close_app
+from page_tracker.db import get_session
+from page_tracker.settings import load_settings
+from page_tracker.sites.services import create_site
+from page_tracker.tracking.counters import CounterReader, Counters
+
+COUNTERS_KEY = "page_tracker.counters"
+DESKTOP_CHROME = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/131.0.0.0 Safari/537.36"
+)
+DESKTOP_FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"
+
+
+@pytest.fixture
+def make_app(tmp_path: Path) -> Iterator[Callable[..., Flask]]:
+    """Build apps from settings (``DATABASE_URL=...``); closed after the test."""
+    apps: list[Flask] = []
+
+    def build(**env: str) -> Flask:
+        settings = load_settings(LOG_DIR=str(tmp_path / "log"), PAGE_TRACKER_ENV="test", **env)
+        apps.append(create_app(settings=settings))
+        return apps[-1]
+
+    yield build
+    for app in apps:
+        close_app(app)
+
+
+@pytest.fixture
+def own_redis_keys(redis_url: str, redis_prefix: str) -> Iterator[str]:
+    """The test's Redis key prefix; its keys are deleted afterwards (never a FLUSHDB)."""
+    yield redis_prefix
+    client = redis.Redis.from_url(redis_url)
+    for key in client.scan_iter(match=f"{redis_prefix}*"):
+        client.delete(key)
+    client.close()
+
+
+@pytest.fixture
+def app(clean_database: str, make_app: Callable[..., Flask]) -> Flask:
+    return make_app(DATABASE_URL=clean_database)
+
+
+def add_site(app: Flask, domain: str, *hosts: str) -> str:
+    """Create a site the way the CLI does; returns its public id."""
+    with app.app_context():
+        session = get_session()
+        site = create_site(session, domain, hosts=hosts)
+        session.commit()
+        return site.id
+
+
+def read_counters(app: Flask, site_id: str, path: str) -> Counters:
+    with app.app_context():
+        reader: CounterReader = app.extensions[COUNTERS_KEY]
+        return reader.read(site_id, path)
