@@ -103,6 +103,8 @@ def _isolated_environment(
         "LOG_DIR",
         "LOG_LEVEL",
         "REDIS_KEY_PREFIX",
+        "INGEST_BATCH_MAX",
+        "INGEST_BATCH_LINGER_MS",
         "TRUSTED_PROXIES",
         "BUSUANZI_AUTOCREATE_HOSTS",
     ):

@@ -19,6 +19,7 @@ from page_tracker.db import init_db
 from page_tracker.health.views import REDIS_KEY
 from page_tracker.health.views import bp as health_bp
 from page_tracker.settings import Settings, load_settings
+from page_tracker.tracking.scaling import close_scaling, init_scaling
 from page_tracker.tracking.wiring import init_tracking
 
 SETTINGS_KEY = "page_tracker.settings"
@@ -67,6 +68,7 @@ def create_app(
         app.extensions[STORE_KEY] = DatabaseCounterStore(database.sessions.session_factory)
 
     init_tracking(app, settings, database)
+    init_scaling(app, settings, database)  # Redis mode, group commit, fast ingest path
     celery_init_app(app, settings)
     logs.init_request_ids(app)
     errors.register_error_handlers(app)
@@ -84,6 +86,7 @@ def get_settings(app: Flask) -> Settings:
 
 def close_app(app: Flask) -> None:
     """Release the app's connections (engine pool, Redis client)."""
+    close_scaling(app)
     app.extensions[DB_KEY].engine.dispose()
     client: redis.Redis | None = app.extensions.get(REDIS_KEY)
     if client is not None:

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit, urlunsplit
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, ScriptInfo, with_appcontext
+from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
 from page_tracker import migrate
@@ -144,6 +145,26 @@ def beat(schedule_file: str, celery_args: tuple[str, ...]) -> None:
         fail("beat needs REDIS_URL or CELERY_BROKER_URL (embedded mode has no scheduler)")
     Path(schedule_file).parent.mkdir(parents=True, exist_ok=True)
     celery_app.start(["beat", f"--schedule={schedule_file}", "--loglevel=INFO", *celery_args])
+
+
+@cli.command("flush")
+@click.option("--max-seconds", default=60.0, show_default=True, type=click.FloatRange(0.1))
+@with_appcontext
+def flush_command(max_seconds: float) -> None:
+    """Flush Redis mode's pending hits into the database now (beat does it every 2 s)."""
+    from page_tracker.tracking.flush_tasks import get_flusher  # noqa: PLC0415
+
+    flusher = get_flusher(current_app)
+    if flusher is None:
+        fail("flush needs REDIS_URL (embedded mode writes hits straight to the database)")
+    try:
+        result = flusher.flush(max_seconds=max_seconds)
+    except (SQLAlchemyError, RedisError) as error:
+        fail(f"flush failed (nothing lost, run it again): {str(error).splitlines()[0]}")
+    click.echo(
+        f"flushed {result.views} hits in {result.entries} batches "
+        f"({result.duplicates} already counted); {flusher.backlog()} batches left"
+    )
 
 
 @cli.group()

@@ -61,9 +61,13 @@ def configure_logging(log_config: Path | None, log_dir: Path, log_level: str = "
     logging.config.dictConfig(load_logging_config(log_config, log_dir, log_level))
 
 
+def request_id_for(incoming: str) -> str:
+    """The caller's request id when it is safe to log, else a new one."""
+    return incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+
+
 def _assign_request_id() -> None:
-    incoming = request.headers.get(REQUEST_ID_HEADER, "")
-    g.request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+    g.request_id = request_id_for(request.headers.get(REQUEST_ID_HEADER, ""))
 
 
 def _echo_request_id(response: Response) -> Response:

@@ -13,7 +13,7 @@ from page_tracker.stats.models import (
     Path,
     Total,
 )
-from page_tracker.tracking.models import Salt
+from page_tracker.tracking.models import FlushedBatch, Salt
 
 __all__ = [
     "Counter",
@@ -21,6 +21,7 @@ __all__ = [
     "DailyDimensionCount",
     "DailyVisitor",
     "Dimension",
+    "FlushedBatch",
     "Hit",
     "HourlyCount",
     "LifetimeVisitor",

@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     log_dir: Path = Field(default=Path("var/log"), alias="LOG_DIR")
     log_level: str = Field(default="INFO", alias="LOG_LEVEL")
     redis_key_prefix: str = Field(default="pt:", alias="REDIS_KEY_PREFIX")
+    # Group commit of hits (README "Redis mode and scaling"): the most hits one write
+    # carries, and how long the writer waits for more before writing (0: never waits).
+    ingest_batch_max: int = Field(default=512, ge=1, le=10_000, alias="INGEST_BATCH_MAX")
+    ingest_batch_linger_ms: float = Field(default=0.0, ge=0, le=100, alias="INGEST_BATCH_LINGER_MS")
     # Reverse proxies in front of the app that append to X-Forwarded-For (nginx: 1).
     # The reader's address is taken that many entries from the right; 0 trusts none.
     trusted_proxies: int = Field(default=0, ge=0, le=10, alias="TRUSTED_PROXIES")

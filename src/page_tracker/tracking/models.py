@@ -1,10 +1,11 @@
-"""The daily salts of visitor hashes (embedded mode; Redis mode keeps them in Redis)."""
+"""The daily salts of visitor hashes (embedded mode; Redis mode keeps them in Redis), and
+the ids of the batches Redis mode's flush has counted."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import Date, LargeBinary
+from sqlalchemy import Date, DateTime, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from page_tracker.db import Base
@@ -17,3 +18,14 @@ class Salt(Base):
 
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     salt: Mapped[bytes] = mapped_column(LargeBinary(32), nullable=False)
+
+
+class FlushedBatch(Base):
+    """A batch of page views already counted (Redis mode's flush, or the database
+    fallback of its sink). Written in the same transaction as the batch's rollups, so a
+    batch flushed again after a crash is recognised and not counted twice."""
+
+    __tablename__ = "tracking_flushed_batches"
+
+    batch_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    flushed_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, index=True)

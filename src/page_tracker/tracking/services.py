@@ -10,14 +10,16 @@ import logging
 from datetime import datetime
 
 from flask import Flask, Request, current_app
+from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from page_tracker.db import get_session
 from page_tracker.errors import StoreError
 from page_tracker.settings import Settings
 from page_tracker.tracking.counters import COUNTERS_KEY, CounterReader
 from page_tracker.tracking.hits import RawHit
-from page_tracker.tracking.ingest import Verdict, process
+from page_tracker.tracking.ingest import SALTS_KEY, SITES_KEY, Verdict, process
 from page_tracker.tracking.metrics import METRICS_KEY, HitMetrics
 from page_tracker.tracking.sinks import SINK_KEY, HitSink
 
@@ -53,12 +55,28 @@ def record(raw: RawHit, now: datetime | None = None) -> Verdict:
     Returns the verdict; when the store fails the verdict is a rejection with reason
     ``store-unavailable`` (the failure is logged with the request id and counted).
     """
-    metrics = get_metrics()
+    return record_in(current_app, raw, get_session(), now)
+
+
+def record_in(app: Flask, raw: RawHit, session: Session, now: datetime | None = None) -> Verdict:
+    """:func:`record` for an explicit app and session, without an app context (the
+    ingest fast path, :mod:`page_tracker.tracking.fastpath`). ``session`` is used only
+    when a site is not in the app's site cache."""
+    extensions = app.extensions
+    metrics: HitMetrics = extensions[METRICS_KEY]
     try:
-        verdict = process(raw, get_session(), _settings(current_app), now)
+        verdict = process(
+            raw,
+            session,
+            _settings(app),
+            now,
+            sites=extensions.get(SITES_KEY),
+            salts=extensions.get(SALTS_KEY),
+        )
         if verdict.view is not None:
-            get_sink().submit([verdict.view])
-    except (SQLAlchemyError, StoreError, OSError) as error:
+            sink: HitSink = extensions[SINK_KEY]
+            sink.submit([verdict.view])
+    except (SQLAlchemyError, RedisError, StoreError, OSError) as error:
         metrics.count(STORE_UNAVAILABLE)
         log.error("hit not stored (%s): %s", raw.source, str(error).splitlines()[0])
         return Verdict.reject(STORE_UNAVAILABLE)
@@ -66,11 +84,12 @@ def record(raw: RawHit, now: datetime | None = None) -> Verdict:
     return verdict
 
 
-def client_ip(request: Request) -> str:
+def client_ip(request: Request, trusted_proxies: int | None = None) -> str:
     """The reader's address: the peer's, or with ``TRUSTED_PROXIES=N`` the N-th entry of
     ``X-Forwarded-For`` from the right (what the nearest trusted proxy saw). Entries
-    further left are set by the client and could be forged."""
-    hops = _settings(current_app).trusted_proxies
+    further left are set by the client and could be forged. ``trusted_proxies`` defaults
+    to the current app's setting."""
+    hops = _settings(current_app).trusted_proxies if trusted_proxies is None else trusted_proxies
     if hops:
         forwarded = [part.strip() for part in request.headers.get("X-Forwarded-For", "").split(",")]
         forwarded = [part for part in forwarded if part]

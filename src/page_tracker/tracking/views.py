@@ -13,7 +13,7 @@ from functools import cache
 from importlib.resources import files
 from typing import Any
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Request, Response, request
 
 from page_tracker.errors import ValidationFailed
 from page_tracker.tracking.hits import RawHit
@@ -52,22 +52,46 @@ def _parse_body(body: bytes) -> dict[str, Any]:
     return data
 
 
-@bp.post("/api/v1/hits")
-def post_hit() -> tuple[Response | str, int, dict[str, str]]:
-    """JSON (``application/json`` or ``text/plain``) -> 202; malformed -> 400."""
-    data = _parse_body(request.get_data(cache=False))
-    raw = RawHit(
+def hit_from_body(body: bytes, req: Request, trusted_proxies: int | None = None) -> RawHit:
+    """The hit of a ``/api/v1/hits`` request; raises :class:`MalformedHit`. Shared with
+    the ingest fast path (:mod:`page_tracker.tracking.fastpath`)."""
+    data = _parse_body(body)
+    return RawHit(
         site_id=data["site"],
         url=data["url"],
         referrer=data.get("referrer") or None,
         title=data.get("title"),
         screen=data.get("screen"),
         event=data.get("event"),
-        user_agent=request.user_agent.string,
-        ip=client_ip(request),
-        dnt=wants_no_tracking(request),
+        user_agent=req.user_agent.string,
+        ip=client_ip(req, trusted_proxies),
+        dnt=wants_no_tracking(req),
         source="js",
     )
+
+
+def hit_from_pixel(req: Request, trusted_proxies: int | None = None) -> RawHit | None:
+    """The hit of a ``/count.gif`` request; ``None`` without a site (malformed)."""
+    site = req.args.get("site", "")
+    if not site:
+        return None
+    return RawHit(
+        site_id=site,
+        url=req.args.get("url") or req.referrer or "",
+        referrer=req.args.get("referrer") or None,
+        title=req.args.get("title"),
+        screen=req.args.get("screen"),
+        user_agent=req.user_agent.string,
+        ip=client_ip(req, trusted_proxies),
+        dnt=wants_no_tracking(req),
+        source="pixel",
+    )
+
+
+@bp.post("/api/v1/hits")
+def post_hit() -> tuple[Response | str, int, dict[str, str]]:
+    """JSON (``application/json`` or ``text/plain``) -> 202; malformed -> 400."""
+    raw = hit_from_body(request.get_data(cache=False), request)
     verdict = record(raw)
     if verdict.reason == MALFORMED:
         raise MalformedHit(verdict.detail or "malformed hit")
@@ -78,8 +102,7 @@ def post_hit() -> tuple[Response | str, int, dict[str, str]]:
 def _cors(response: Response) -> Response:
     # Readers' pages on any origin post hits; nothing here carries credentials.
     if request.path == "/api/v1/hits":
-        response.headers["Access-Control-Allow-Origin"] = "*"
-        response.headers["Access-Control-Allow-Headers"] = "Content-Type"
+        response.headers.update(cors_headers())
         response.headers[REASON_HEADER] = response.headers.get(REASON_HEADER, MALFORMED)
     return response
 
@@ -87,32 +110,23 @@ def _cors(response: Response) -> Response:
 @bp.get("/count.gif")
 def count_gif() -> tuple[bytes, int, dict[str, str]]:
     """The pixel: always the same GIF, whatever the verdict."""
-    url = request.args.get("url") or request.referrer or ""
-    site = request.args.get("site", "")
-    if not site:
-        reason = MALFORMED
-    else:
-        raw = RawHit(
-            site_id=site,
-            url=url,
-            referrer=request.args.get("referrer") or None,
-            title=request.args.get("title"),
-            screen=request.args.get("screen"),
-            user_agent=request.user_agent.string,
-            ip=client_ip(request),
-            dnt=wants_no_tracking(request),
-            source="pixel",
-        )
-        reason = record(raw).reason
-    return (
-        GIF,
-        200,
-        {
-            "Content-Type": "image/gif",
-            "Cache-Control": "no-store, max-age=0",
-            REASON_HEADER: reason,
-        },
-    )
+    raw = hit_from_pixel(request)
+    reason = MALFORMED if raw is None else record(raw).reason
+    return GIF, 200, pixel_headers(reason)
+
+
+def pixel_headers(reason: str) -> dict[str, str]:
+    return {
+        "Content-Type": "image/gif",
+        "Cache-Control": "no-store, max-age=0",
+        REASON_HEADER: reason,
+    }
+
+
+def cors_headers() -> dict[str, str]:
+    """What every ``/api/v1/hits`` answer carries (readers' pages on any origin post
+    hits; nothing here carries credentials)."""
+    return {"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Headers": "Content-Type"}
 
 
 @cache

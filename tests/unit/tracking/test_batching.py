@@ -175,7 +175,7 @@ def test_should_gather_items_during_linger(closing: list[GroupCommitter[int]]) -
     for thread in threads:
         thread.join(10)
 
-    assert writer.batches == [sorted(writer.batches[0])]
+    assert len(writer.batches) == 1
     assert sorted(writer.items) == list(range(5))
     assert outcome == dict.fromkeys(range(5))
 

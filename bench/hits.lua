@@ -1,0 +1,43 @@
+-- wrk script: POST /api/v1/hits with the body page-tracker's pt.js sends.
+-- Rotates over 64 pages and 8 browsers (pre-built requests: no per-request work in wrk).
+-- BENCH_SITE (the site id) and BENCH_HOST (its domain) come from the environment.
+local site = os.getenv("BENCH_SITE") or "abcdefghijkl"
+local host = os.getenv("BENCH_HOST") or "bench.example"
+local agents = {
+  "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
+  "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15",
+  "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0",
+  "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1",
+  "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36",
+  "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0",
+  "Mozilla/5.0 (iPad; CPU OS 17_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.6 Mobile/15E148 Safari/604.1",
+  "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0",
+}
+local requests = {}
+local counter = 0
+
+init = function(args)
+  for i = 0, 511 do
+    local body = string.format(
+      '{"site":"%s","url":"https://%s/posts/%d","referrer":"https://www.google.com/","title":"Post %d","screen":"1920x1080"}',
+      site, host, i % 64, i % 64)
+    requests[#requests + 1] = wrk.format("POST", "/api/v1/hits", {
+      ["Content-Type"] = "text/plain",
+      ["User-Agent"] = agents[(i % #agents) + 1],
+    }, body)
+  end
+end
+
+request = function()
+  counter = counter + 1
+  return requests[(counter % #requests) + 1]
+end
+
+-- One machine-readable line after wrk's report (parsed by bench/ingest.py).
+done = function(summary, latency, requests)
+  local errors = summary.errors.connect + summary.errors.read + summary.errors.write
+    + summary.errors.status + summary.errors.timeout
+  io.write(string.format("BENCH requests=%d duration_us=%d errors=%d non2xx=%d p50_us=%d p99_us=%d max_us=%d\n",
+    summary.requests, summary.duration, errors, summary.errors.status,
+    latency:percentile(50), latency:percentile(99), latency.max))
+end
