@@ -242,3 +242,11 @@ bench-enrich: install ## Per-call cost of hit enrichment (timeit; not a test)
 .PHONY: stack-test
 stack-test: ## Image build + Compose `testing` profile + operator checks (docker-offline engine)
 	DOCKER_OFFLINE=$(DOCKER_OFFLINE) scripts/stack-test.sh
+
+# --- ingest benchmark (bench/README.md) ----------------------------------------------
+BENCH_ARGS ?=
+
+.PHONY: bench
+bench: install ## Ingest benchmark: wrk vs nginx 204, embedded and Redis mode, flush (not a test)
+	tools/apt-ensure.sh wrk nginx redis-server
+	$(BIN)/python -m bench.ingest $(BENCH_ARGS)

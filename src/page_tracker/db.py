@@ -6,6 +6,7 @@ SQL lives here and nowhere else (:func:`add_to_counters`).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -115,30 +116,31 @@ def add_to_counters(
     """
     if not rows:
         return
+    # Rows are passed as execute() parameters, not baked in with .values(), and the
+    # statement object is built once per table: SQLAlchemy then compiles it once and takes
+    # it from its cache afterwards (building and compiling cost more than running it),
+    # and drivers batch the rows (executemany).
     dialect = session.get_bind().dialect.name
+    statement = _upsert_statement(table, dialect, tuple(key_columns), tuple(increment_columns))
+    session.execute(statement, list(rows))
+
+
+@functools.lru_cache(maxsize=256)
+def _upsert_statement(
+    table: Table, dialect: str, key_columns: tuple[str, ...], increment_columns: tuple[str, ...]
+) -> Any:
     if dialect == "mysql":
-        my_stmt = mysql.insert(table).values(list(rows))
-        my_stmt = my_stmt.on_duplicate_key_update(
+        my_stmt = mysql.insert(table)
+        return my_stmt.on_duplicate_key_update(
             {col: table.c[col] + my_stmt.inserted[col] for col in increment_columns}
         )
-        session.execute(my_stmt)
-        return
-    if dialect == "postgresql":
-        pg_stmt = postgresql.insert(table).values(list(rows))
-        pg_stmt = pg_stmt.on_conflict_do_update(
+    if dialect in {"postgresql", "sqlite"}:
+        module: Any = postgresql if dialect == "postgresql" else sqlite
+        stmt = module.insert(table)
+        return stmt.on_conflict_do_update(
             index_elements=list(key_columns),
-            set_={col: table.c[col] + pg_stmt.excluded[col] for col in increment_columns},
+            set_={col: table.c[col] + stmt.excluded[col] for col in increment_columns},
         )
-        session.execute(pg_stmt)
-        return
-    if dialect == "sqlite":
-        lite_stmt = sqlite.insert(table).values(list(rows))
-        lite_stmt = lite_stmt.on_conflict_do_update(
-            index_elements=list(key_columns),
-            set_={col: table.c[col] + lite_stmt.excluded[col] for col in increment_columns},
-        )
-        session.execute(lite_stmt)
-        return
     raise NotImplementedError(f"no upsert for dialect {dialect}")
 
 
@@ -159,24 +161,33 @@ def insert_missing(
         return []
     dialect = session.get_bind().dialect.name
     if dialect == "mysql":
+        statement = _insert_missing_statement(table, dialect, ())
         if not returning:
-            session.execute(mysql.insert(table).prefix_with("IGNORE").values(list(rows)))
+            session.execute(statement, list(rows))
             return []
         inserted: list[tuple[Any, ...]] = []
-        statement = mysql.insert(table).prefix_with("IGNORE")
         for row in rows:
-            if session.execute(statement.values(dict(row))).rowcount:  # type: ignore[attr-defined]
+            if session.execute(statement, dict(row)).rowcount:  # type: ignore[attr-defined]
                 inserted.append(tuple(row[col] for col in returning))
         return inserted
     if dialect in {"postgresql", "sqlite"}:
-        module: Any = postgresql if dialect == "postgresql" else sqlite
-        stmt = module.insert(table).values(list(rows)).on_conflict_do_nothing()
+        stmt = _insert_missing_statement(table, dialect, tuple(returning))
         if not returning:
-            session.execute(stmt)
+            session.execute(stmt, list(rows))
             return []
-        result = session.execute(stmt.returning(*(table.c[col] for col in returning)))
-        return [tuple(row) for row in result]
+        # executemany with RETURNING ("insertmanyvalues"): rows skipped by ON CONFLICT
+        # return nothing, so the result is exactly the inserted rows.
+        return [tuple(found) for found in session.execute(stmt, list(rows))]
     raise NotImplementedError(f"no insert-missing for dialect {dialect}")
+
+
+@functools.lru_cache(maxsize=256)
+def _insert_missing_statement(table: Table, dialect: str, returning: tuple[str, ...]) -> Any:
+    if dialect == "mysql":
+        return mysql.insert(table).prefix_with("IGNORE")
+    module: Any = postgresql if dialect == "postgresql" else sqlite
+    stmt = module.insert(table).on_conflict_do_nothing()
+    return stmt.returning(*(table.c[col] for col in returning)) if returning else stmt
 
 
 # Errors after which the whole transaction was rolled back and may simply be run again:

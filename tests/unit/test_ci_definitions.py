@@ -82,6 +82,15 @@ def test_should_match_the_gitlab_ci_schema() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+COMPOSE_FILES = ("compose.yaml", "compose.postgres.yaml", "deploy/compose.yaml")
+
+
+@pytest.mark.parametrize("name", COMPOSE_FILES)
+def test_should_match_the_compose_specification(name: str) -> None:
+    result = check_schema("vendor.compose-spec", ROOT / name)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_should_match_the_dependabot_schema() -> None:
     result = check_schema("vendor.dependabot", ROOT / ".github" / "dependabot.yml")
     assert result.returncode == 0, result.stdout + result.stderr
@@ -136,7 +145,11 @@ def test_should_push_images_only_from_main_with_sha_and_latest_tags() -> None:
     assert "type=sha" in meta["with"]["tags"]
     assert "value=latest" in meta["with"]["tags"]
     docker = " ".join(step.get("run", "") for step in ci["jobs"]["docker"]["steps"])
-    assert "docker compose --profile testing up --build --exit-code-from test-service" in docker
+    # Naming the service: without it Compose stops the stack when the one-shot migrate exits.
+    assert (
+        "docker compose --profile testing up --build --exit-code-from test-service test-service"
+        in docker
+    )
 
 
 def test_should_release_to_pypi_with_trusted_publishing_on_version_tags() -> None:
@@ -235,3 +248,17 @@ def test_should_reject_an_invalid_gitlab_job_by_schema(tmp_path: Path) -> None:
 
     assert result.returncode == 1
     assert "sometimes" in result.stdout + result.stderr
+
+
+def test_should_reject_an_invalid_compose_file_by_schema(tmp_path: Path) -> None:
+    compose = tmp_path / "compose.yaml"
+    compose.write_text(
+        "services:\n  web:\n    image: page-tracker\n    depends_on:\n"
+        "      db:\n        condition: service_maybe\n  db:\n    image: mariadb:10.11\n",
+        encoding="utf-8",
+    )
+
+    result = check_schema("vendor.compose-spec", compose)
+
+    assert result.returncode == 1
+    assert "service_maybe" in result.stdout + result.stderr

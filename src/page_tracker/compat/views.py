@@ -55,14 +55,13 @@ def _reader() -> services.Reader:
     )
 
 
-def _script(body: str, status: int, reason: str | None) -> Response:
+def _script(body: str, status: int, reason: str) -> Response:
     response = Response(body, status)
     # Exactly this value (no charset): what the original service sends.
     response.headers["Content-Type"] = "application/javascript"
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"
-    if reason:
-        response.headers[REASON_HEADER] = reason
+    response.headers[REASON_HEADER] = reason
     return response
 
 

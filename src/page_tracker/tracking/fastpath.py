@@ -13,6 +13,7 @@ database session is opened only on a cache miss and closed before the answer.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, cast
 
@@ -39,25 +40,39 @@ if TYPE_CHECKING:
 
 HITS_PATH = "/api/v1/hits"
 PIXEL_PATH = "/count.gif"
+SESSIONS_AT_ONCE = 4  # well below the pool size (5 + 10 overflow)
 
 
 class _LazySession:
-    """A session made on first use (a site-cache miss), closed by :meth:`close`."""
+    """A session made on first use (a site-cache miss), closed by :meth:`close`.
 
-    __slots__ = ("_factory", "_session")
+    ``gate`` bounds the sessions open at once: when a cached site expires, every request
+    in flight misses together, and without a bound they would take every pooled
+    connection, including the one the group-commit writer needs.
+    """
 
-    def __init__(self, factory: sessionmaker[Session]) -> None:
+    __slots__ = ("_factory", "_gate", "_session")
+
+    def __init__(self, factory: sessionmaker[Session], gate: threading.BoundedSemaphore) -> None:
         self._factory = factory
+        self._gate = gate
         self._session: Session | None = None
 
     def __getattr__(self, name: str) -> Any:
         if self._session is None:
-            self._session = self._factory()
+            self._gate.acquire()
+            try:
+                self._session = self._factory()
+            except BaseException:
+                self._gate.release()
+                raise
         return getattr(self._session, name)
 
     def close(self) -> None:
         if self._session is not None:
             self._session.close()
+            self._session = None
+            self._gate.release()
 
 
 class IngestFastPath:
@@ -68,6 +83,7 @@ class IngestFastPath:
         self.next = wsgi_app
         self.sessions: sessionmaker[Session] = app.extensions[DB_KEY].sessions.session_factory
         self.trusted_proxies: int = app.extensions["page_tracker.settings"].trusted_proxies
+        self.session_gate = threading.BoundedSemaphore(SESSIONS_AT_ONCE)
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO")
@@ -79,9 +95,9 @@ class IngestFastPath:
         return self.next(environ, start_response)
 
     def _record(self, raw: RawHit) -> Verdict:
-        session = _LazySession(self.sessions)
+        session = _LazySession(self.sessions, self.session_gate)
         try:
-            return record_in(self.app, raw, cast(Session, session))
+            return record_in(self.app, raw, cast(Session, session), release_session=True)
         finally:
             session.close()
 

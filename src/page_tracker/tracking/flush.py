@@ -101,7 +101,7 @@ def write_batches(
         except DBAPIError as error:
             if attempt == attempts or not is_transient(error):
                 raise
-            time.sleep(random.uniform(0, 0.02 * attempt))  # noqa: S311 - jitter only
+            time.sleep(random.uniform(0, 0.02 * attempt))  # noqa: S311  # nosec B311 - jitter only
     raise AssertionError("unreachable")  # pragma: no cover
 
 

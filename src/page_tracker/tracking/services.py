@@ -58,10 +58,19 @@ def record(raw: RawHit, now: datetime | None = None) -> Verdict:
     return record_in(current_app, raw, get_session(), now)
 
 
-def record_in(app: Flask, raw: RawHit, session: Session, now: datetime | None = None) -> Verdict:
+def record_in(
+    app: Flask,
+    raw: RawHit,
+    session: Session,
+    now: datetime | None = None,
+    *,
+    release_session: bool = False,
+) -> Verdict:
     """:func:`record` for an explicit app and session, without an app context (the
     ingest fast path, :mod:`page_tracker.tracking.fastpath`). ``session`` is used only
-    when a site is not in the app's site cache."""
+    when a site is not in the app's site cache; with ``release_session`` it is closed
+    before the view is submitted, so a request waiting for its group commit holds no
+    pooled connection (the writer needs one)."""
     extensions = app.extensions
     metrics: HitMetrics = extensions[METRICS_KEY]
     try:
@@ -73,6 +82,8 @@ def record_in(app: Flask, raw: RawHit, session: Session, now: datetime | None = 
             sites=extensions.get(SITES_KEY),
             salts=extensions.get(SALTS_KEY),
         )
+        if release_session:
+            session.close()
         if verdict.view is not None:
             sink: HitSink = extensions[SINK_KEY]
             sink.submit([verdict.view])

@@ -29,7 +29,11 @@ class HitSink(Protocol):
 
 
 class DatabaseSink:
-    """Embedded mode: write-through, one transaction per submitted batch."""
+    """Embedded mode: write-through to the database, one transaction per call.
+
+    Group commit (one transaction for the views of many concurrent requests) is added
+    around any sink by :class:`page_tracker.tracking.redis_mode.BatchingSink`.
+    """
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self.session_factory = session_factory
@@ -37,8 +41,11 @@ class DatabaseSink:
         self.attempts = 5
 
     def submit(self, views: Sequence[PageView]) -> None:
-        if not views:
-            return
+        if views:
+            self.write(views)
+
+    def write(self, views: Sequence[PageView]) -> None:
+        """Commit ``views`` in one transaction, retried as a whole after a deadlock."""
         for attempt in range(1, self.attempts + 1):
             try:
                 with self.session_factory() as session, session.begin():

@@ -131,3 +131,22 @@ def test_should_answer_202_when_the_store_is_down(
     assert response.status_code == 202
     assert response.headers["X-Page-Tracker-Reason"] == "store-unavailable"
     assert "Plausible event for" in (tmp_path / "log" / "error.log").read_text()
+
+
+def test_should_accept_custom_events_with_props(app: Flask) -> None:
+    add_site(app, "shop.example.com")
+    event = pageview("https://shop.example.com/checkout", "shop.example.com")
+    event.update(n="Purchase", p=json.dumps({"plan": "pro"}))
+    response = send(app.test_client(), event)
+    assert response.status_code == 202
+    assert response.headers["X-Page-Tracker-Reason"] == "accepted"
+
+
+def test_should_not_count_bots_or_readers_asking_not_to_be_tracked(app: Flask) -> None:
+    site = add_site(app, "shop.example.com")
+    client = app.test_client()
+    event = pageview("https://shop.example.com/", "shop.example.com")
+    assert send(client, event, DNT="1").headers["X-Page-Tracker-Reason"] == "dnt"
+    bot = send(client, event, **{"User-Agent": "curl/8.5.0"})
+    assert bot.headers["X-Page-Tracker-Reason"] == "bot"
+    assert read_counters(app, site, "/").site_pv == 0

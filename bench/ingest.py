@@ -1,0 +1,189 @@
+"""Ingest benchmark: wrk against POST /api/v1/hits in both modes, nginx as the ceiling.
+
+Run: ``make bench`` (or ``.venv/bin/python bench/ingest.py --help``). Everything runs on
+127.0.0.1 in a temporary directory: nginx answering a static 204, page-tracker under
+granian in embedded SQLite mode and in Redis mode (a private redis-server; a throwaway
+PostgreSQL database for the flush), each driven by wrk for ``--duration`` seconds,
+``--repeat`` times; medians are printed as a Markdown table. Afterwards the Redis-mode
+backlog is flushed and every run checks that the database holds exactly the hits wrk
+got a 202 for. Not a test: numbers from a shared 2-core machine are noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from bench.harness import (
+    BENCH,
+    WrkResult,
+    page_tracker,
+    start_nginx,
+    start_redis,
+    start_server,
+    wrk,
+)
+
+SECRET = "bench-" + "s" * 32
+
+
+def median_row(results: list[WrkResult]) -> dict[str, Any]:
+    return {
+        "hits/s": round(statistics.median(r.rate for r in results)),
+        "p50 ms": round(statistics.median(r.p50_ms for r in results), 2),
+        "p99 ms": round(statistics.median(r.p99_ms for r in results), 2),
+        "errors": sum(r.errors for r in results),
+        "runs": len(results),
+    }
+
+
+def counted(database_url: str) -> int:
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            return int(
+                connection.execute(
+                    text("SELECT COALESCE(SUM(pageviews), 0) FROM stat_totals WHERE path_id = 0")
+                ).scalar_one()
+            )
+    finally:
+        engine.dispose()
+
+
+def create_postgres_database(server_url: str, name: str) -> str:
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return make_url(server_url).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_postgres_database(server_url: str, name: str) -> None:
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = :name AND pid <> pg_backend_pid()"
+            ),
+            {"name": name},
+        )
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+    admin.dispose()
+
+
+def run_mode(
+    name: str, env: dict[str, str], workdir: Path, args: argparse.Namespace
+) -> dict[str, Any]:
+    """Serve one configuration, drive it, check the database got exactly the 202s."""
+    page_tracker(["db", "upgrade"], env, workdir)
+    site = page_tracker(["sites", "create", "bench.example"], env, workdir).split()[-1]
+    server, url = start_server(env, workdir, workers=args.workers, threads=args.threads)
+    results: list[WrkResult] = []
+    try:
+        wrk(
+            url, BENCH / "hits.lua", 3, connections=args.connections, env={"BENCH_SITE": site}
+        )  # warm-up: caches, connections, JIT of regexes
+        for _ in range(args.repeat):
+            results.append(
+                wrk(
+                    url,
+                    BENCH / "hits.lua",
+                    args.duration,
+                    connections=args.connections,
+                    env={"BENCH_SITE": site},
+                )
+            )
+            print(f"  {name}: {results[-1].row()}", flush=True)
+    finally:
+        server.stop()
+    row = median_row(results)
+    if "REDIS_URL" in env:
+        started = time.monotonic()
+        out = page_tracker(["flush", "--max-seconds", "600"], env, workdir)
+        row["flush s"] = round(time.monotonic() - started, 1)
+        print(f"  {name}: {out.strip()}", flush=True)
+    return row
+
+
+def run_nginx(root: Path, args: argparse.Namespace) -> dict[str, Any]:
+    nginx, url = start_nginx(root / "nginx")
+    try:
+        runs = [
+            wrk(url, BENCH / "static204.lua", args.duration, connections=args.connections)
+            for _ in range(args.repeat)
+        ]
+    finally:
+        nginx.stop()
+    row = median_row(runs)
+    print(f"  nginx: {row}", flush=True)
+    return row
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per configuration")
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--workers", type=int, default=2, help="granian worker processes")
+    parser.add_argument("--threads", type=int, default=64, help="blocking threads per worker")
+    parser.add_argument("--modes", default="nginx,embedded,redis")
+    parser.add_argument("--postgres-url", default="postgresql+psycopg://postgres@127.0.0.1:5432")
+    args = parser.parse_args()
+    modes = args.modes.split(",")
+    table: dict[str, dict[str, Any]] = {}
+    with tempfile.TemporaryDirectory(prefix="pt-bench-") as tmp:
+        root = Path(tmp)
+        base = {
+            **os.environ,
+            "PAGE_TRACKER_ENV": "production",
+            "SECRET_KEY": SECRET,
+            "LOG_DIR": str(root / "log"),
+            "LOG_LEVEL": "WARNING",
+        }
+        if "nginx" in modes:
+            table["nginx static 204 (ceiling)"] = run_nginx(root, args)
+        if "embedded" in modes:
+            workdir = root / "embedded"
+            workdir.mkdir()
+            database = f"sqlite:///{workdir / 'pt.sqlite3'}"
+            env = {**base, "DATABASE_URL": database}
+            row = run_mode("embedded", env, workdir, args)
+            row["counted"] = counted(database)
+            table["embedded (SQLite, group commit)"] = row
+        if "redis" in modes:
+            workdir = root / "redis"
+            workdir.mkdir()
+            redis, redis_url = start_redis(workdir / "redis-data")
+            name = f"pt_bench_{os.getpid()}"
+            database = create_postgres_database(args.postgres_url, name)
+            try:
+                env = {**base, "DATABASE_URL": database, "REDIS_URL": redis_url}
+                row = run_mode("redis", env, workdir, args)
+                row["counted"] = counted(database)
+                table["Redis mode (flush to PostgreSQL)"] = row
+            finally:
+                redis.stop()
+                drop_postgres_database(args.postgres_url, name)
+    columns = ["hits/s", "p50 ms", "p99 ms", "errors", "runs", "counted", "flush s"]
+    print(
+        f"\nwrk -t2 -c{args.connections} -d{args.duration}s --latency, medians of "
+        f"{args.repeat} runs, granian {args.workers} workers x {args.threads} threads\n"
+    )
+    print("| configuration | " + " | ".join(columns) + " |")
+    print("|---|" + "---|" * len(columns))
+    for label, row in table.items():
+        print(f"| {label} | " + " | ".join(str(row.get(c, "")) for c in columns) + " |")
+
+
+if __name__ == "__main__":
+    main()
