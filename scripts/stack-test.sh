@@ -101,6 +101,7 @@ cleanup() {
   step "cleaned up"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 # Every container of the project healthy (or, without a healthcheck, running); one-shot
 # containers must have exited 0. Gives up after $2 seconds (default 240).
