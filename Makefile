@@ -250,3 +250,9 @@ BENCH_ARGS ?=
 bench: install ## Ingest benchmark: wrk vs nginx 204, embedded and Redis mode, flush (not a test)
 	tools/apt-ensure.sh wrk nginx redis-server
 	$(BIN)/python -m bench.ingest $(BENCH_ARGS)
+
+.PHONY: bench-flush
+bench-flush: install ## Flush rate into MariaDB/PostgreSQL with 0, 1 M and 10 M rolled-up hits stored
+	tools/apt-ensure.sh redis-server
+	$(BIN)/python -m bench.flush --databases postgresql --preload 0,1000000,10000000 $(BENCH_ARGS)
+	$(BIN)/python -m bench.flush --databases mariadb --preload 0,1000000 $(BENCH_ARGS)

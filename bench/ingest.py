@@ -82,15 +82,15 @@ def drop_postgres_database(server_url: str, name: str) -> None:
 
 
 def run_mode(
-    name: str, env: dict[str, str], workdir: Path, args: argparse.Namespace
+    name: str, env: dict[str, str], workdir: Path, args: argparse.Namespace, workers: int
 ) -> dict[str, Any]:
     """Serve one configuration, drive it, check the database got exactly the 202s."""
     page_tracker(["db", "upgrade"], env, workdir)
     site = page_tracker(["sites", "create", "bench.example"], env, workdir).split()[-1]
-    server, url = start_server(env, workdir, workers=args.workers, threads=args.threads)
+    server, url = start_server(env, workdir, workers=workers, threads=args.threads)
     results: list[WrkResult] = []
     try:
-        wrk(
+        warm = wrk(
             url, BENCH / "hits.lua", 3, connections=args.connections, env={"BENCH_SITE": site}
         )  # warm-up: caches, connections, JIT of regexes
         for _ in range(args.repeat):
@@ -107,6 +107,7 @@ def run_mode(
     finally:
         server.stop()
     row = median_row(results)
+    row["sent"] = warm.requests + sum(r.requests for r in results)
     if "REDIS_URL" in env:
         started = time.monotonic()
         out = page_tracker(["flush", "--max-seconds", "600"], env, workdir)
@@ -134,7 +135,13 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
     parser.add_argument("--repeat", type=int, default=3, help="runs per configuration")
     parser.add_argument("--connections", type=int, default=64)
-    parser.add_argument("--workers", type=int, default=2, help="granian worker processes")
+    parser.add_argument("--workers", type=int, default=2, help="granian workers, Redis mode")
+    parser.add_argument(
+        "--embedded-workers",
+        type=int,
+        default=1,
+        help="granian workers, embedded mode (SQLite has one writer: one process batches best)",
+    )
     parser.add_argument("--threads", type=int, default=64, help="blocking threads per worker")
     parser.add_argument("--modes", default="nginx,embedded,redis")
     parser.add_argument("--postgres-url", default="postgresql+psycopg://postgres@127.0.0.1:5432")
@@ -157,7 +164,7 @@ def main() -> None:
             workdir.mkdir()
             database = f"sqlite:///{workdir / 'pt.sqlite3'}"
             env = {**base, "DATABASE_URL": database}
-            row = run_mode("embedded", env, workdir, args)
+            row = run_mode("embedded", env, workdir, args, args.embedded_workers)
             row["counted"] = counted(database)
             table["embedded (SQLite, group commit)"] = row
         if "redis" in modes:
@@ -168,16 +175,17 @@ def main() -> None:
             database = create_postgres_database(args.postgres_url, name)
             try:
                 env = {**base, "DATABASE_URL": database, "REDIS_URL": redis_url}
-                row = run_mode("redis", env, workdir, args)
+                row = run_mode("redis", env, workdir, args, args.workers)
                 row["counted"] = counted(database)
                 table["Redis mode (flush to PostgreSQL)"] = row
             finally:
                 redis.stop()
                 drop_postgres_database(args.postgres_url, name)
-    columns = ["hits/s", "p50 ms", "p99 ms", "errors", "runs", "counted", "flush s"]
+    columns = ["hits/s", "p50 ms", "p99 ms", "errors", "runs", "sent", "counted", "flush s"]
     print(
         f"\nwrk -t2 -c{args.connections} -d{args.duration}s --latency, medians of "
-        f"{args.repeat} runs, granian {args.workers} workers x {args.threads} threads\n"
+        f"{args.repeat} runs, granian {args.threads} threads per worker, {args.workers} "
+        f"workers in Redis mode, {args.embedded_workers} in embedded mode\n"
     )
     print("| configuration | " + " | ".join(columns) + " |")
     print("|---|" + "---|" * len(columns))

@@ -68,7 +68,7 @@ def main() -> None:
 @click.option(
     "--workers",
     type=click.IntRange(1, 64),
-    help="Worker processes [gunicorn: 2*cores+1, granian: cores; max 8].",
+    help="Worker processes [gunicorn: 2*cores+1; granian: cores, 1 on SQLite; max 8].",
 )
 @click.option(
     "--threads",

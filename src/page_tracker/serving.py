@@ -86,9 +86,13 @@ def granian_app() -> Flask:
     return create_app(configure_logging=False)
 
 
-def default_granian_workers() -> int:
-    """One worker per core: granian's Rust runtime serves the sockets, so unlike
-    gunicorn's sync workers, more processes than cores only add contention."""
+def default_granian_workers(settings: Settings) -> int:
+    """Redis mode: one worker per core (granian's Rust runtime serves the sockets, so
+    more processes than cores only add contention). Embedded mode: one, because the
+    database has a single writer and one process makes the largest group commits
+    (bench/README.md: 2 105 hits/s with one worker, 755 with two)."""
+    if not settings.uses_redis and settings.database_url.startswith("sqlite"):
+        return 1
     return max(1, min(os.cpu_count() or 1, 8))
 
 
@@ -125,7 +129,7 @@ def granian_server(
         address=host,
         port=port,
         interface=Interfaces.WSGI,
-        workers=workers or default_granian_workers(),
+        workers=workers or default_granian_workers(settings),
         blocking_threads=threads,
         websockets=False,
         log_dictconfig=config,

@@ -161,13 +161,6 @@ def deploy_target() -> Iterator[DeployHost]:
         shutil.rmtree(root, ignore_errors=True)
 
 
-@pytest.fixture
-def deploy_host() -> Iterator[DeployHost]:
-    """A host of its own for one test."""
-    with deploy_target() as host:
-        yield host
-
-
 @pytest.fixture(scope="module")
 def shared_host() -> Iterator[DeployHost]:
     """One host for a module's tests (deploys are slow); each test reads its state first."""

@@ -10,7 +10,7 @@ import sys
 import textwrap
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -215,8 +215,14 @@ def test_should_recover_the_batches_of_a_flusher_killed_with_sigkill(
             prefix,
             get_db().sessions.session_factory,
             claim_idle_ms=0,
+            forget_consumers_after_ms=0,
         )
         result = survivor.flush()
+        # the dead flusher's consumer is forgotten once nothing is pending for it
+        consumers = redis_app.extensions["page_tracker.redis"].xinfo_consumers(
+            HotKeys(prefix).stream, "flush"
+        )
+        assert [c["name"] for c in consumers] == [survivor.consumer.encode()]
     # Then every hit is counted once
     assert database_pageviews(redis_app, site) == 80
     assert backlog(redis_app) == (0, {})
@@ -383,6 +389,17 @@ def test_should_write_to_the_database_when_redis_is_down(
         assert database_pageviews(app, site) == 30
     finally:
         server.kill()
+
+
+def test_should_forget_batch_ids_after_a_week(redis_app: Flask) -> None:
+    site = add_site(redis_app)
+    post_hits(redis_app, site, 5, threads=1)
+    flush(redis_app)
+    flusher = get_flusher(redis_app)
+    assert flusher is not None
+
+    assert flusher.forget_old_batches() == 0
+    assert flusher.forget_old_batches(datetime.now(UTC) + timedelta(days=8)) >= 1
 
 
 def test_should_flush_nothing_in_embedded_mode(

@@ -168,3 +168,11 @@ def test_should_purge_every_statistic_of_a_deleted_site(engine: Engine) -> None:
 def test_should_do_nothing_for_an_empty_batch(engine: Engine) -> None:
     apply(engine, [])
     assert totals(engine) == {}
+
+
+def test_should_store_the_title_of_a_new_page(engine: Engine) -> None:
+    apply(engine, [view("/t", 1, title="First title"), view("/u", 1)])
+    apply(engine, [view("/t", 2, title="Later title")])
+    with Session(engine) as session:
+        titles = dict(session.execute(select(Path.path, Path.title)).all())
+    assert titles == {"/t": "First title", "/u": None}

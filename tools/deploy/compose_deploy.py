@@ -93,8 +93,10 @@ class ComposeDeployment:
             [*argv, *args], env=env, capture_output=capture, text=True, check=False
         )
         if done.returncode != 0:
-            detail = (done.stderr or "").strip().splitlines()[-1:] or [f"exit {done.returncode}"]
-            raise DeployError(f"docker compose {args[0]} ({version}) failed: {detail[0]}")
+            # with capture, docker's reason; otherwise it was just shown above this line
+            detail = (done.stderr or "").strip().splitlines()[-1:]
+            reason = f": {detail[0]}" if detail else f" (exit status {done.returncode})"
+            raise DeployError(f"docker compose {args[0]} ({version}) failed{reason}")
         return done.stdout or ""
 
     def _docker(self, *args: str) -> str:

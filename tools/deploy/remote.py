@@ -13,7 +13,9 @@ index. Layout under ``<root>`` (``DEPLOY_DIR``)::
 supervisord runs ``pt-remote.py exec web|worker|beat``, which loads ``current``'s
 configuration and execs ``page-tracker serve|worker|beat``; so switching ``current`` and
 restarting is the whole activation, and a rollback is the same switch backwards.
-Failures print one ``pt-remote: error: ...`` line and exit 1.
+Failures print one ``pt-remote: error: ...`` line and exit 1. One file on purpose (it
+is copied to the host alone, next to nothing of the repository), hence a little longer
+than the house's usual module.
 """
 
 from __future__ import annotations

@@ -88,8 +88,11 @@ def _resolve(
     model: type[Path] | type[Dimension],
     known: dict[tuple[str, str], int],
     cache: IdCache,
+    *,
+    titles: dict[tuple[str, str], str | None] | None = None,
 ) -> dict[tuple[str, str], int]:
-    """Ids of ``(a, b)`` keys (site/path or kind/value), creating the missing rows."""
+    """Ids of ``(a, b)`` keys (site/path or kind/value), creating the missing rows
+    (new paths with their page ``titles``)."""
     ids: dict[tuple[str, str], int] = {}
     missing: list[tuple[str, str]] = []
     with cache.lock:
@@ -103,7 +106,10 @@ def _resolve(
     first, second = ("site_id", "path") if model is Path else ("kind", "value")
     columns = (getattr(model, first), getattr(model, second))
     for chunk in _chunks(sorted(missing)):
-        rows = [{first: a, second: b} for a, b in chunk]
+        rows: list[dict[str, Any]] = [{first: a, second: b} for a, b in chunk]
+        if titles is not None:
+            for row, key in zip(rows, chunk, strict=True):
+                row["title"] = titles.get(key)
         insert_missing(session, model.__table__, rows)  # type: ignore[arg-type]
         found = session.execute(select(model.id, *columns).where(tuple_(*columns).in_(list(chunk))))
         for row_id, a, b in found:
@@ -159,6 +165,13 @@ def _new_visitors(
     return new
 
 
+def _path_ids(
+    session: Session, views: Sequence[PageView], cache: IdCache
+) -> dict[tuple[str, str], int]:
+    titles = {(v.site_id, v.path): v.title[:MAX_VALUE_LENGTH] if v.title else None for v in views}
+    return _resolve(session, titles, Path, cache.paths, cache, titles=titles)
+
+
 def apply(session: Session, views: Sequence[PageView], cache: IdCache | None = None) -> None:
     """Add ``views`` to every rollup in ``session``'s transaction (the caller commits).
 
@@ -169,7 +182,7 @@ def apply(session: Session, views: Sequence[PageView], cache: IdCache | None = N
     if not views:
         return
     cache = cache or IdCache()
-    path_ids = _resolve(session, ((v.site_id, v.path) for v in views), Path, cache.paths, cache)
+    path_ids = _path_ids(session, views, cache)
     dimension_ids = _resolve(
         session,
         (pair for v in views for pair in _dimension_values(v)),

@@ -135,6 +135,7 @@ class Flusher:
         consumer: str | None = None,
         count: int = 200,
         claim_idle_ms: int = 30_000,
+        forget_consumers_after_ms: int = 3_600_000,
     ) -> None:
         self.client = client
         self.keys = HotKeys(prefix)
@@ -142,6 +143,7 @@ class Flusher:
         self.consumer = consumer or consumer_name()
         self.count = count
         self.claim_idle_ms = claim_idle_ms
+        self.forget_consumers_after_ms = forget_consumers_after_ms
         self.scripts = Scripts(client)
         self.ids = rollup.IdCache()
 
@@ -206,7 +208,25 @@ class Flusher:
             total.views += result.views
             total.duplicates += result.duplicates
             if result.entries == 0 or time.monotonic() >= deadline:
+                self.forget_idle_consumers()
                 return total
+
+    def forget_idle_consumers(self) -> int:
+        """Remove consumers of dead workers (nothing pending, idle for long); return how
+        many. Each worker process is a consumer of its own, so they would pile up."""
+        forgotten = 0
+        consumers: Any = self.client.xinfo_consumers(self.keys.stream, GROUP)
+        for consumer in consumers:
+            name = consumer["name"]
+            name = name.decode() if isinstance(name, bytes) else str(name)
+            if (
+                name != self.consumer
+                and int(consumer["pending"]) == 0
+                and int(consumer["idle"]) >= self.forget_consumers_after_ms
+            ):
+                self.client.xgroup_delconsumer(self.keys.stream, GROUP, name)
+                forgotten += 1
+        return forgotten
 
     def forget_old_batches(self, now: datetime | None = None) -> int:
         """Delete batch ids recorded more than a week ago (their stream entries are long

@@ -25,13 +25,17 @@ from page_tracker.tracking.flush import Flusher, FlushResult
 log = logging.getLogger(__name__)
 
 FLUSH = "page_tracker.tracking.flush"
+FORGET_BATCHES = "page_tracker.tracking.forget_flushed_batches"
 FLUSH_EVERY = timedelta(seconds=2)
 MAX_SECONDS = 10.0
 FLUSHER_KEY = "page_tracker.flusher"
 
 
 def periodic_jobs() -> list[PeriodicJob]:
-    return [PeriodicJob("flush-hits", FLUSH, FLUSH_EVERY)]
+    return [
+        PeriodicJob("flush-hits", FLUSH, FLUSH_EVERY),
+        PeriodicJob("forget-flushed-batches", FORGET_BATCHES, timedelta(hours=1)),
+    ]
 
 
 def get_flusher(app: Flask) -> Flusher | None:
@@ -75,3 +79,10 @@ def flush(app: Flask, max_seconds: float = MAX_SECONDS) -> FlushResult:
 @shared_task(name=FLUSH)  # type: ignore[untyped-decorator]  # celery is untyped
 def flush_task() -> int:
     return flush(current_app).views
+
+
+@shared_task(name=FORGET_BATCHES)  # type: ignore[untyped-decorator]
+def forget_flushed_batches_task() -> int:
+    """Delete batch ids older than a week (their stream entries are long gone)."""
+    flusher = get_flusher(current_app)
+    return flusher.forget_old_batches() if flusher is not None else 0

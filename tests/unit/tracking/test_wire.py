@@ -79,6 +79,7 @@ def test_should_pass_each_visitor_key_once_with_its_distinct_members() -> None:
 def test_should_schedule_the_flush_every_two_seconds() -> None:
     schedule = beat_schedule(periodic_jobs())
 
+    assert schedule["forget-flushed-batches"]["schedule"] == 3600.0
     assert schedule["flush-hits"] == {
         "task": "page_tracker.tracking.flush",
         "schedule": 2.0,
