@@ -93,3 +93,50 @@ def test_should_purge_raw_hits_past_each_sites_retention(engine: Engine) -> None
 def test_should_declare_the_periodic_jobs_for_beat() -> None:
     names = {job.task for job in periodic_jobs()}
     assert {tasks.ROTATE_SALTS, tasks.PURGE_RAW_HITS} <= names
+
+
+def test_should_drop_visitor_sets_of_past_days_but_keep_their_counts(engine: Engine) -> None:
+    from page_tracker.stats.models import DailyCount, DailyVisitor  # noqa: PLC0415
+
+    today = date(2026, 5, 10)
+    with Session(engine) as session, session.begin():
+        views = [
+            PageView(
+                "site00000001",
+                "/",
+                "h",
+                datetime(2026, 5, day, 9, tzinfo=UTC),
+                bytes([day]) * 16,
+                bytes(16),
+            )
+            for day in (5, 8, 9, 10)
+        ]
+        rollup.apply(session, views)
+    with Session(engine) as session, session.begin():
+        assert tasks.purge_visitor_sets(session, today) == 2  # day 5: its site and page rows
+    with Session(engine) as session:
+        days = set(session.scalars(select(DailyVisitor.day)))
+        counted = session.scalar(
+            select(func.sum(DailyCount.visitors)).where(DailyCount.path_id == 0)
+        )
+    assert days == {date(2026, 5, 8), date(2026, 5, 9), date(2026, 5, 10)}
+    assert counted == 4
+    with Session(engine) as session, session.begin():
+        rollup.apply(
+            session,
+            [
+                PageView(
+                    "site00000001",
+                    "/",
+                    "h",
+                    datetime(2026, 5, 9, 23, tzinfo=UTC),
+                    bytes([9]) * 16,
+                    bytes(16),
+                )
+            ],
+        )
+    with Session(engine) as session:
+        counted = session.scalar(
+            select(func.sum(DailyCount.visitors)).where(DailyCount.path_id == 0)
+        )
+    assert counted == 4  # a late view of a kept day still dedupes

@@ -152,6 +152,21 @@ def test_should_push_images_only_from_main_with_sha_and_latest_tags() -> None:
     )
 
 
+def test_should_give_the_compose_stack_every_required_variable_in_ci() -> None:
+    """compose.yaml refuses to start without its ``${VAR:?…}`` values; both CIs set them."""
+    required = set(
+        re.findall(r"\$\{([A-Z_][A-Z0-9_]*):\?", (ROOT / "compose.yaml").read_text("utf-8"))
+    )
+    github = " ".join(
+        step.get("run", "") for step in load(WORKFLOWS / "ci.yml")["jobs"]["docker"]["steps"]
+    )
+    gitlab = " ".join(load(GITLAB_CI)["e2e:compose"]["script"])
+
+    assert required >= {"SECRET_KEY", "DB_PASSWORD"}
+    for script in (github, gitlab):
+        assert {name for name in required if f'echo "{name}=' not in script} == set()
+
+
 def test_should_release_to_pypi_with_trusted_publishing_on_version_tags() -> None:
     release = load(WORKFLOWS / "release.yml")
     assert triggers(release) == {"push": {"tags": ["v*"]}}

@@ -303,3 +303,14 @@ def delete_raw_hits_before(session: Session, site_id: str, before: date) -> int:
     """Retention: delete a site's raw hits older than ``before``; return how many."""
     result = session.execute(delete(Hit).where(Hit.site_id == site_id, Hit.timestamp < before))
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def delete_daily_visitor_sets_before(session: Session, before: date) -> int:
+    """Delete the daily visitor sets of days before ``before``; return how many rows.
+
+    A day's set only decides whether a view is a day's first of its visitor; once no
+    more views of that day can arrive (keep a margin for late Redis flushes), its counts
+    are final in ``stat_daily`` and the set is dead weight.
+    """
+    result = session.execute(delete(DailyVisitor).where(DailyVisitor.day < before))
+    return int(result.rowcount)  # type: ignore[attr-defined]

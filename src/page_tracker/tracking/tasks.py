@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from page_tracker.celery_app import PeriodicJob
 from page_tracker.db import get_db
 from page_tracker.sites.models import Site
-from page_tracker.stats.rollup import delete_raw_hits_before
+from page_tracker.stats.rollup import delete_daily_visitor_sets_before, delete_raw_hits_before
 from page_tracker.tracking.ingest import SALTS_KEY
 from page_tracker.tracking.salts import SaltStore
 
@@ -25,6 +25,9 @@ log = logging.getLogger(__name__)
 
 ROTATE_SALTS = "page_tracker.tracking.rotate_salts"
 PURGE_RAW_HITS = "page_tracker.tracking.purge_raw_hits"
+PURGE_VISITOR_SETS = "page_tracker.tracking.purge_visitor_sets"
+# Daily visitor sets are kept this long after their day (late flushes still dedupe).
+VISITOR_SET_DAYS = 2
 
 
 def periodic_jobs() -> list[PeriodicJob]:
@@ -33,6 +36,7 @@ def periodic_jobs() -> list[PeriodicJob]:
     return [
         PeriodicJob("rotate-salts", ROTATE_SALTS, timedelta(minutes=10)),
         PeriodicJob("purge-raw-hits", PURGE_RAW_HITS, timedelta(hours=1)),
+        PeriodicJob("purge-visitor-sets", PURGE_VISITOR_SETS, timedelta(hours=1)),
     ]
 
 
@@ -59,4 +63,17 @@ def purge_raw_hits_task() -> int:
     with Session(get_db().engine) as session, session.begin():
         deleted = purge_raw_hits(session, datetime.now(UTC).replace(tzinfo=None))
     log.info("purged %d raw hits past their retention", deleted)
+    return deleted
+
+
+def purge_visitor_sets(session: Session, today: date) -> int:
+    """Delete daily visitor sets older than :data:`VISITOR_SET_DAYS` days."""
+    return delete_daily_visitor_sets_before(session, today - timedelta(days=VISITOR_SET_DAYS))
+
+
+@shared_task(name=PURGE_VISITOR_SETS)  # type: ignore[untyped-decorator]
+def purge_visitor_sets_task() -> int:
+    with Session(get_db().engine) as session, session.begin():
+        deleted = purge_visitor_sets(session, datetime.now(UTC).date())
+    log.info("purged %d rows of past days' visitor sets", deleted)
     return deleted
