@@ -63,12 +63,13 @@ PROJECT="ptstack$$"
 IMAGE="page-tracker-stacktest"
 TAG="$PROJECT"
 rand() { python3 -c 'import secrets; print(secrets.token_hex(16))'; }
+DB_PASSWORD=$(rand)
 # Own env file: the run neither reads nor disturbs a developer's .env.
 cat >"$WORK/stack.env" <<EOF
 COMPOSE_PROJECT_NAME=$PROJECT
 HTTP_PORT=$HTTP_PORT
 SECRET_KEY=$(rand)$(rand)
-DB_PASSWORD=$(rand)
+DB_PASSWORD=$DB_PASSWORD
 DB_ROOT_PASSWORD=$(rand)
 PAGE_TRACKER_IMAGE=$IMAGE
 PAGE_TRACKER_TAG=$TAG
@@ -101,6 +102,7 @@ cleanup() {
   step "cleaned up"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 # Every container of the project healthy (or, without a healthcheck, running); one-shot
 # containers must have exited 0. Gives up after $2 seconds (default 240).
@@ -165,6 +167,23 @@ for service in worker beat; do
     "$(dc ps -q "$service")")
   check "$service container running and healthy ($state)" test "$state" = "running healthy"
 done
+
+# Redis mode end to end: a hit accepted through nginx reaches the database once beat
+# has scheduled a flush and the worker has run it.
+site=$(dc exec -T web page-tracker sites create stack-test.example | tail -n 1 | tr -d '\r')
+accepted=$(curl -sS -o /dev/null -w '%{http_code}' -H 'Content-Type: text/plain' \
+  -H 'User-Agent: Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0' \
+  --data "{\"site\":\"$site\",\"url\":\"https://stack-test.example/\"}" "$URL/api/v1/hits")
+flushed=
+for _ in $(seq 30); do
+  flushed=$(dc exec -T db mariadb -u page_tracker -p"$DB_PASSWORD" page_tracker -N -e \
+    "SELECT pageviews FROM stat_totals WHERE site_id = '$site' AND path_id = 0" 2>/dev/null \
+    | tr -d '\r') || true
+  [ "$flushed" = 1 ] && break
+  sleep 2
+done
+check "hit accepted by web ($accepted) and flushed to MariaDB by beat + worker (pageviews=$flushed)" \
+  test "$accepted" = 202 -a "$flushed" = 1
 
 big=$(head -c 200000 /dev/zero | tr '\0' a | curl -sS -o /dev/null -w '%{http_code}' \
   -H 'Content-Type: application/json' --data-binary @- "$URL/api/v1/hits")

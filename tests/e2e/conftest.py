@@ -9,12 +9,20 @@ import pytest
 
 from tests.e2e.server import Server
 
+# With --flask-url (the compose `testing` profile) only the tests that talk to that
+# deployment run: a test that starts its own server process tests this checkout, which
+# `make test` does on the host, and would only slow the whole-system test down.
+LOCAL_ONLY = pytest.mark.skip(reason="needs a local server; covered by make test")
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    remote = bool(config.getoption("--flask-url"))
     for item in items:
         if "tests/e2e" in str(item.path):
             item.add_marker(pytest.mark.e2e)
             item.add_marker(pytest.mark.timeout(120))
+            if remote and "flask_url" not in getattr(item, "fixturenames", ()):
+                item.add_marker(LOCAL_ONLY)
 
 
 @pytest.fixture(scope="session")
