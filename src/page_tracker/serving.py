@@ -78,6 +78,9 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]  # gunicorn is unty
         return create_app(settings=self._settings, configure_logging=False)
 
 
+WORKERS_KILL_TIMEOUT = 15
+
+
 def granian_app() -> Flask:
     """Granian's app factory (``factory=True``): one app per worker process; granian
     configured logging with the same dictionary before calling it."""
@@ -135,4 +138,8 @@ def granian_server(
         log_dictconfig=config,
         log_access=access_log,
         reload=reload,
+        # A worker that has not stopped 15 s after SIGTERM is killed: seen here after
+        # heavy load, a granian 2.8 worker can hang in its signal handler. Nothing is lost
+        # by that: a hit is acknowledged only once it is durable.
+        workers_kill_timeout=WORKERS_KILL_TIMEOUT,
     )

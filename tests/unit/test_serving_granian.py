@@ -22,6 +22,7 @@ def test_should_configure_a_wsgi_server_with_the_app_logging(tmp_path: Path) -> 
     server = granian_server(settings, port=8123, workers=2, threads=32)
 
     assert (server.bind_port, server.workers, server.blocking_threads) == (8123, 2, 32)
+    assert server.workers_kill_timeout == 15
     assert server.interface == "wsgi"
     assert server.log_config["loggers"]["_granian"]["propagate"] is False
     assert "access_file" in server.log_config["loggers"]["granian.access"]["handlers"]
