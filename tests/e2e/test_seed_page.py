@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,22 @@ import requests
 from tests.e2e.server import Server
 
 SEEN = re.compile(r"^This page has been seen (\d+) times\.$")
+
+
+def _read_when(path: Path, contains: str, within: float = 10.0) -> str:
+    """The file's text once it holds ``contains`` (or when ``within`` seconds passed).
+
+    gunicorn writes the access line after the response went out, so a client can see
+    the answer before the line is in the file.
+    """
+    deadline = time.monotonic() + within
+    text = ""
+    while time.monotonic() < deadline:
+        text = path.read_text() if path.exists() else ""
+        if contains in text:
+            break
+        time.sleep(0.05)
+    return text
 
 
 def test_should_update_redis_counter(flask_url: str) -> None:
@@ -54,7 +71,7 @@ def test_should_write_one_access_line_per_request_with_its_id(server: Server | N
         pytest.skip("the access log of a remote deployment is not readable from here")
     for n in range(3):
         requests.get(f"{server.url}/healthz", headers={"X-Request-ID": f"acc-{n}"}, timeout=5)
-    access = (server.workdir / "log" / "access.log").read_text()
+    access = _read_when(server.workdir / "log" / "access.log", contains="[acc-2]")
     for n in range(3):
         lines = [line for line in access.splitlines() if f"[acc-{n}]" in line]
         assert len(lines) == 1
