@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import logging
 import logging.config
+import os
 import re
 import string
-import uuid
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -63,7 +63,7 @@ def configure_logging(log_config: Path | None, log_dir: Path, log_level: str = "
 
 def request_id_for(incoming: str) -> str:
     """The caller's request id when it is safe to log, else a new one."""
-    return incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+    return incoming if _SAFE_REQUEST_ID.match(incoming) else os.urandom(16).hex()
 
 
 def _assign_request_id() -> None:

@@ -174,8 +174,9 @@ class SiteDirectory:
         load: Callable[[], Site | None],
     ) -> SiteInfo | None:
         now = time.monotonic()
-        with self._lock:
-            hit = cache.get(key)
+        # Unlocked read: one dict lookup is atomic, and a lock taken on every hit
+        # convoys the request threads under load (writers still take it).
+        hit = cache.get(key)
         if hit is not None and hit[0] > now:
             return hit[1]
         site = load()

@@ -114,7 +114,7 @@ class IngestFastPath:
             (REQUEST_ID_HEADER, request_id_for(environ.get("HTTP_X_REQUEST_ID", ""))),
         ]
         try:
-            verdict = self._record(hit_from_body(body, Request(environ), self.trusted_proxies))
+            verdict = self._record(hit_from_body(body, environ, self.trusted_proxies))
             if verdict.reason == MALFORMED:
                 raise MalformedHit(verdict.detail or "malformed hit")
         except MalformedHit as error:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Final
 from urllib.parse import urlsplit
 
@@ -54,8 +55,12 @@ class Verdict:
 
 def lifetime_key(settings: Settings) -> bytes:
     """The key of all-time visitor hashes, derived from ``SECRET_KEY``."""
-    secret = settings.secret_key.get_secret_value().encode()
-    return hashlib.blake2b(secret, digest_size=32, person=b"pt-lifetime-v1").digest()
+    return _lifetime_key(settings.secret_key.get_secret_value())
+
+
+@lru_cache(maxsize=4)
+def _lifetime_key(secret: str) -> bytes:  # once per secret, not per hit
+    return hashlib.blake2b(secret.encode(), digest_size=32, person=b"pt-lifetime-v1").digest()
 
 
 def _page(url: str) -> tuple[str, str] | None:

@@ -9,7 +9,6 @@ with an expiry. Processes cache today's salt in memory.
 from __future__ import annotations
 
 import secrets
-import threading
 from datetime import date, timedelta
 from typing import Protocol, cast
 
@@ -35,18 +34,18 @@ class SaltStore(Protocol):
 
 
 class _DayCache:
+    """Today's salt. Day and salt live in one tuple, replaced whole, so a reader sees
+    a matching pair without a lock (read on every hit)."""
+
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._day: date | None = None
-        self._salt = b""
+        self._entry: tuple[date | None, bytes] = (None, b"")
 
     def get(self, day: date) -> bytes | None:
-        with self._lock:
-            return self._salt if self._day == day else None
+        cached_day, salt = self._entry
+        return salt if cached_day == day else None
 
     def put(self, day: date, salt: bytes) -> None:
-        with self._lock:
-            self._day, self._salt = day, salt
+        self._entry = (day, salt)
 
 
 class DatabaseSaltStore:

@@ -7,7 +7,9 @@ a store failure is logged and counted (``store-unavailable``), never raised.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from flask import Flask, Request, current_app
 from redis.exceptions import RedisError
@@ -101,14 +103,24 @@ def client_ip(request: Request, trusted_proxies: int | None = None) -> str:
     further left are set by the client and could be forged. ``trusted_proxies`` defaults
     to the current app's setting."""
     hops = _settings(current_app).trusted_proxies if trusted_proxies is None else trusted_proxies
+    return environ_client_ip(request.environ, hops)
+
+
+def environ_client_ip(environ: Mapping[str, Any], hops: int) -> str:
+    """:func:`client_ip` of a WSGI environ (the ingest fast path has no ``Request``)."""
     if hops:
-        forwarded = [part.strip() for part in request.headers.get("X-Forwarded-For", "").split(",")]
-        forwarded = [part for part in forwarded if part]
+        header = str(environ.get("HTTP_X_FORWARDED_FOR", ""))
+        forwarded = [part for part in (p.strip() for p in header.split(",")) if part]
         if len(forwarded) >= hops:
             return forwarded[-hops]
-    return request.remote_addr or ""
+    return str(environ.get("REMOTE_ADDR") or "")
 
 
 def wants_no_tracking(request: Request) -> bool:
     """Do-Not-Track (``DNT: 1``) or Global Privacy Control (``Sec-GPC: 1``)."""
-    return request.headers.get("DNT") == "1" or request.headers.get("Sec-GPC") == "1"
+    return environ_wants_no_tracking(request.environ)
+
+
+def environ_wants_no_tracking(environ: Mapping[str, Any]) -> bool:
+    """:func:`wants_no_tracking` of a WSGI environ."""
+    return environ.get("HTTP_DNT") == "1" or environ.get("HTTP_SEC_GPC") == "1"

@@ -9,16 +9,24 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from collections.abc import Mapping
 from functools import cache
 from importlib.resources import files
 from typing import Any
 
-from flask import Blueprint, Request, Response, request
+from flask import Blueprint, Request, Response, current_app, request
 
 from page_tracker.errors import ValidationFailed
 from page_tracker.tracking.hits import RawHit
 from page_tracker.tracking.ingest import MALFORMED
-from page_tracker.tracking.services import REASON_HEADER, client_ip, record, wants_no_tracking
+from page_tracker.tracking.services import (
+    REASON_HEADER,
+    client_ip,
+    environ_client_ip,
+    environ_wants_no_tracking,
+    record,
+    wants_no_tracking,
+)
 
 bp = Blueprint("tracking", __name__)
 
@@ -52,10 +60,15 @@ def _parse_body(body: bytes) -> dict[str, Any]:
     return data
 
 
-def hit_from_body(body: bytes, req: Request, trusted_proxies: int | None = None) -> RawHit:
-    """The hit of a ``/api/v1/hits`` request; raises :class:`MalformedHit`. Shared with
-    the ingest fast path (:mod:`page_tracker.tracking.fastpath`)."""
+def hit_from_body(
+    body: bytes, environ: Mapping[str, Any], trusted_proxies: int | None = None
+) -> RawHit:
+    """The hit of a ``/api/v1/hits`` request (its body and WSGI environ); raises
+    :class:`MalformedHit`. Shared with the ingest fast path
+    (:mod:`page_tracker.tracking.fastpath`), which builds no ``Request``."""
     data = _parse_body(body)
+    if trusted_proxies is None:
+        trusted_proxies = current_app.extensions["page_tracker.settings"].trusted_proxies
     return RawHit(
         site_id=data["site"],
         url=data["url"],
@@ -63,9 +76,9 @@ def hit_from_body(body: bytes, req: Request, trusted_proxies: int | None = None)
         title=data.get("title"),
         screen=data.get("screen"),
         event=data.get("event"),
-        user_agent=req.user_agent.string,
-        ip=client_ip(req, trusted_proxies),
-        dnt=wants_no_tracking(req),
+        user_agent=environ.get("HTTP_USER_AGENT", ""),
+        ip=environ_client_ip(environ, trusted_proxies),
+        dnt=environ_wants_no_tracking(environ),
         source="js",
     )
 
@@ -91,7 +104,7 @@ def hit_from_pixel(req: Request, trusted_proxies: int | None = None) -> RawHit |
 @bp.post("/api/v1/hits")
 def post_hit() -> tuple[Response | str, int, dict[str, str]]:
     """JSON (``application/json`` or ``text/plain``) -> 202; malformed -> 400."""
-    raw = hit_from_body(request.get_data(cache=False), request)
+    raw = hit_from_body(request.get_data(cache=False), request.environ)
     verdict = record(raw)
     if verdict.reason == MALFORMED:
         raise MalformedHit(verdict.detail or "malformed hit")

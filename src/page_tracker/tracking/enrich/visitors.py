@@ -32,7 +32,5 @@ def visitor_hash(salt: bytes, site_id: str, ip: str, user_agent: str) -> bytes:
     """
     if not 0 < len(salt) <= MAX_SALT_SIZE:
         raise ValueError(f"salt must be 1 to {MAX_SALT_SIZE} bytes, got {len(salt)}")
-    digest = hashlib.blake2b(digest_size=DIGEST_SIZE, key=salt, person=_PERSON)
-    for value in (site_id, ip, user_agent):
-        digest.update(_field(value))
-    return digest.digest()
+    data = b"".join([_field(site_id), _field(ip), _field(user_agent)])
+    return hashlib.blake2b(data, digest_size=DIGEST_SIZE, key=salt, person=_PERSON).digest()
