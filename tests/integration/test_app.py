@@ -1,30 +1,11 @@
 """The whole app (Flask test client) against real stores."""
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import redis
 from flask import Flask
-
-from page_tracker import create_app
-from page_tracker.app import close_app
-from page_tracker.settings import load_settings
-
-
-@pytest.fixture
-def make_app(tmp_path: Path) -> Iterator[Callable[..., Flask]]:
-    """Build apps from settings; their engines and Redis clients are closed afterwards."""
-    apps: list[Flask] = []
-
-    def build(**env: str) -> Flask:
-        settings = load_settings(LOG_DIR=str(tmp_path / "log"), PAGE_TRACKER_ENV="test", **env)
-        apps.append(create_app(settings=settings))
-        return apps[-1]
-
-    yield build
-    for app in apps:
-        close_app(app)
 
 
 def test_should_count_in_each_database(

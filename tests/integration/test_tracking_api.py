@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from page_tracker import create_app
-from page_tracker.app import close_app
 from page_tracker.db import get_session
-from page_tracker.settings import load_settings
 from page_tracker.sites.services import create_site
 from page_tracker.tracking.counters import Counters
 from page_tracker.tracking.services import get_counters
@@ -22,20 +19,6 @@ READER = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/120.0.0.0 Safari/537.36"
 )
-
-
-@pytest.fixture
-def make_app(tmp_path: Path) -> Iterator[Callable[..., Flask]]:
-    apps: list[Flask] = []
-
-    def build(**env: str) -> Flask:
-        settings = load_settings(LOG_DIR=str(tmp_path / "log"), PAGE_TRACKER_ENV="test", **env)
-        apps.append(create_app(settings=settings))
-        return apps[-1]
-
-    yield build
-    for app in apps:
-        close_app(app)
 
 
 def add_site(app: Flask, domain: str = "example.com", **options: object) -> str:

@@ -1,16 +1,12 @@
 """Fixtures for the compatibility endpoints: a whole app on a real database, and sites."""
 
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 import redis
 from flask import Flask
 
-from page_tracker import create_app
-from page_tracker.app import close_app
 from page_tracker.db import get_session
-from page_tracker.settings import load_settings
 from page_tracker.sites.services import create_site
 from page_tracker.tracking.counters import CounterReader, Counters
 
@@ -20,21 +16,6 @@ DESKTOP_CHROME = (
     "Chrome/131.0.0.0 Safari/537.36"
 )
 DESKTOP_FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"
-
-
-@pytest.fixture
-def make_app(tmp_path: Path) -> Iterator[Callable[..., Flask]]:
-    """Build apps from settings (``DATABASE_URL=...``); closed after the test."""
-    apps: list[Flask] = []
-
-    def build(**env: str) -> Flask:
-        settings = load_settings(LOG_DIR=str(tmp_path / "log"), PAGE_TRACKER_ENV="test", **env)
-        apps.append(create_app(settings=settings))
-        return apps[-1]
-
-    yield build
-    for app in apps:
-        close_app(app)
 
 
 @pytest.fixture
