@@ -24,6 +24,7 @@ from page_tracker.db import get_db
 from page_tracker.errors import ConfigError, PageTrackerError
 from page_tracker.settings import load_settings
 from page_tracker.sites.cli import sites
+from page_tracker.stats.cli import stats
 
 
 def fail(message: str, exit_code: int = 1) -> NoReturn:
@@ -214,6 +215,7 @@ def mask_password(url: str) -> str:
 
 
 cli.add_command(sites)
+cli.add_command(stats)
 
 
 if __name__ == "__main__":  # pragma: no cover

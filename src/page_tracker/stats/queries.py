@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from page_tracker.stats.models import SITE, DailyCount
+from page_tracker.stats.models import SITE, DailyCount, Path
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,3 +28,27 @@ def totals_by_day(session: Session, site_id: str, start: date, end: date) -> lis
         .order_by(DailyCount.day)
     )
     return [DayTotal(day, int(pv), int(uv)) for day, pv, uv in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class PageTotal:
+    path: str
+    pageviews: int
+    visitors: int  # sum of the page's daily unique visitors
+
+
+def top_pages(
+    session: Session, site_id: str, start: date, end: date, limit: int = 10
+) -> list[PageTotal]:
+    """The ``limit`` pages with the most views from ``start`` to ``end`` inclusive."""
+    views = func.sum(DailyCount.pageviews)
+    rows = session.execute(
+        select(Path.path, views, func.sum(DailyCount.visitors))
+        .join(Path, Path.id == DailyCount.path_id)
+        .where(DailyCount.site_id == site_id, DailyCount.path_id != SITE)
+        .where(DailyCount.day >= start, DailyCount.day <= end)
+        .group_by(Path.path)
+        .order_by(views.desc(), Path.path)
+        .limit(limit)
+    )
+    return [PageTotal(path, int(pv), int(uv)) for path, pv, uv in rows]
