@@ -55,3 +55,57 @@ def test_should_refuse_a_domain_or_host_of_another_site(cli: Server) -> None:
     again = cli.run_cli("sites", "create", "other.example", "--host", "example.com")
     assert again.returncode == 1
     assert "already belongs" in again.stderr
+
+
+def test_should_update_a_site_and_print_it_as_listed(cli: Server) -> None:
+    created = cli.run_cli("sites", "create", "example.com", "--host", "a.example.org")
+    site_id = created.stdout.split()[-1]
+
+    updated = cli.run_cli(
+        "sites",
+        "update",
+        site_id,
+        "--public-counters",
+        "--ignore-dnt",
+        "--retention-days",
+        "7",
+        "--add-host",
+        "b.example.org",
+        "--remove-host",
+        "a.example.org",
+    )
+
+    assert updated.returncode == 0, updated.stderr
+    row = f"{site_id}\texample.com\tpublic-counters,ignore-dnt,retention=7d\tb.example.org"
+    assert updated.stdout.splitlines() == [row]
+    assert cli.run_cli("sites", "list").stdout.splitlines() == [row]
+
+    back = cli.run_cli(
+        "sites",
+        "update",
+        site_id,
+        "--no-public-counters",
+        "--honour-dnt",
+        "--retention-days",
+        "0",
+    )
+    assert back.stdout.splitlines() == [f"{site_id}\texample.com\t\tb.example.org"]
+
+
+def test_should_refuse_an_update_with_one_line_and_change_nothing(cli: Server) -> None:
+    first = cli.run_cli("sites", "create", "first.example").stdout.split()[-1]
+    cli.run_cli("sites", "create", "second.example", "--host", "taken.example")
+    before = cli.run_cli("sites", "list").stdout
+
+    for args, message in [
+        (("--add-host", "taken.example", "--public-counters"), "already belongs"),
+        (("--remove-host", "nope.example"), "no extra host nope.example"),
+        (("--retention-days", "-3"), "Invalid value for '--retention-days'"),
+    ]:
+        result = cli.run_cli("sites", "update", first, *args)
+        assert result.returncode != 0
+        assert message in result.stderr
+    missing = cli.run_cli("sites", "update", "nosuchsite00", "--public-counters")
+    assert missing.returncode == 1
+    assert missing.stderr.strip() == "page-tracker: error: no site nosuchsite00"
+    assert cli.run_cli("sites", "list").stdout == before

@@ -1,4 +1,4 @@
-"""``page-tracker sites create|list|delete``."""
+"""``page-tracker sites create|update|list|delete``."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from page_tracker.db import get_session
 from page_tracker.errors import APIError
 from page_tracker.sites import services
+from page_tracker.sites.models import Site
 from page_tracker.stats.rollup import purge_site
 
 
@@ -62,18 +63,71 @@ def create(
     click.echo(site.id)
 
 
+@sites.command("update")
+@click.argument("site_id")
+@click.option("--add-host", "add_hosts", multiple=True, help="Allow another host (repeatable).")
+@click.option("--remove-host", "remove_hosts", multiple=True, help="Drop an extra host.")
+@click.option(
+    "--public-counters/--no-public-counters",
+    default=None,
+    help="Serve (or stop serving) public counters and badges.",
+)
+@click.option(
+    "--ignore-dnt/--honour-dnt",
+    default=None,
+    help="Count readers who send Do-Not-Track / GPC, or stop counting them again.",
+)
+@click.option(
+    "--retention-days",
+    type=click.IntRange(0, None),
+    help="Keep raw hits this many days; 0 stops keeping them (rollups stay).",
+)
+@with_appcontext
+def update(  # noqa: PLR0917 - one parameter per click option
+    site_id: str,
+    add_hosts: tuple[str, ...],
+    remove_hosts: tuple[str, ...],
+    public_counters: bool | None,
+    ignore_dnt: bool | None,
+    retention_days: int | None,
+) -> None:
+    """Change a site's hosts and options; what is not given stays as it is."""
+    session = get_session()
+    try:
+        site = services.update_site(
+            session,
+            site_id,
+            public_counters=public_counters,
+            honour_dnt=None if ignore_dnt is None else not ignore_dnt,
+            retention_days=retention_days,
+            add_hosts=add_hosts,
+            remove_hosts=remove_hosts,
+        )
+        session.commit()
+    except APIError as error:
+        _fail(error.message)
+    except SQLAlchemyError as error:
+        _fail(f"database error: {str(error).splitlines()[0]}")
+    click.echo("\t".join(_row(site)))
+
+
+def _row(site: Site) -> list[str]:
+    """A site as ``sites list`` prints it: id, domain, options, extra hosts."""
+    options = [
+        "public-counters" if site.public_counters else "",
+        "" if site.honour_dnt else "ignore-dnt",
+        f"retention={site.retention_days}d" if site.retention_days else "",
+    ]
+    extra = ",".join(sorted(host.host for host in site.hosts))
+    return [site.id, site.domain, ",".join(filter(None, options)), extra]
+
+
 @sites.command("list")
 @with_appcontext
 def list_() -> None:
     """List sites: id, domain, options, extra hosts (tab-separated)."""
     for site in services.list_sites(get_session()):
-        options = [
-            "public-counters" if site.public_counters else "",
-            "" if site.honour_dnt else "ignore-dnt",
-            f"retention={site.retention_days}d" if site.retention_days else "",
-        ]
-        extra = ",".join(sorted(host.host for host in site.hosts))
-        click.echo("\t".join([site.id, site.domain, ",".join(filter(None, options)), extra]))
+        click.echo("\t".join(_row(site)))
 
 
 @sites.command("delete")

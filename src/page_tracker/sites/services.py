@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -65,9 +65,7 @@ def create_site(
     extra = {normalise_host(host) for host in hosts} - {domain}
     if retention_days is not None and retention_days < 1:
         raise ValidationFailed("retention days must be at least 1")
-    taken = session.scalar(
-        select(Site.id).where(or_(Site.domain == domain, Site.domain.in_(extra)))
-    ) or session.scalar(select(SiteHost.site_id).where(SiteHost.host.in_({domain, *extra})))
+    taken = _host_owner(session, {domain, *extra})
     if taken:
         raise Conflict(f"{domain} or one of its hosts already belongs to site {taken}")
     site = Site(
@@ -84,6 +82,59 @@ def create_site(
     except IntegrityError as error:  # a concurrent create won the race
         session.rollback()
         raise Conflict(f"{domain} or one of its hosts already belongs to a site") from error
+    return site
+
+
+def _host_owner(session: Session, hosts: set[str]) -> str | None:
+    """The id of a site whose domain or extra host is one of ``hosts``, if any."""
+    return session.scalar(select(Site.id).where(Site.domain.in_(hosts))) or session.scalar(
+        select(SiteHost.site_id).where(SiteHost.host.in_(hosts))
+    )
+
+
+def update_site(
+    session: Session,
+    site_id: str,
+    *,
+    public_counters: bool | None = None,
+    honour_dnt: bool | None = None,
+    retention_days: int | None = None,
+    add_hosts: Iterable[str] = (),
+    remove_hosts: Iterable[str] = (),
+) -> Site:
+    """Change a site's options and extra hosts (``None``: leave as it is); flushes.
+
+    ``retention_days=0`` stops keeping raw hits. Raises :class:`NotFound`,
+    :class:`Conflict` (an added host belongs to another site) and
+    :class:`ValidationFailed` (invalid names, removing a host the site does not have).
+    """
+    site = session.get(Site, site_id)
+    if site is None:
+        raise NotFound(f"no site {site_id}")
+    added = {normalise_host(host) for host in add_hosts}
+    removed = {normalise_host(host) for host in remove_hosts}
+    current = {extra.host for extra in site.hosts}
+    if missing := removed - current:
+        raise ValidationFailed(f"site {site_id} has no extra host {', '.join(sorted(missing))}")
+    if retention_days is not None and retention_days < 0:
+        raise ValidationFailed("retention days must be 0 (no raw hits) or more")
+    added -= current | allowed_hosts(site)
+    if added and (owner := _host_owner(session, added)):
+        raise Conflict(f"one of {', '.join(sorted(added))} already belongs to site {owner}")
+    if public_counters is not None:
+        site.public_counters = public_counters
+    if honour_dnt is not None:
+        site.honour_dnt = honour_dnt
+    if retention_days is not None:
+        site.retention_days = retention_days or None
+    site.hosts = [extra for extra in site.hosts if extra.host not in removed] + [
+        SiteHost(host=host) for host in sorted(added)
+    ]
+    try:
+        session.flush()
+    except IntegrityError as error:  # a concurrent change took a host
+        session.rollback()
+        raise Conflict(f"one of {', '.join(sorted(added))} already belongs to a site") from error
     return site
 
 
