@@ -184,7 +184,9 @@ class GroupCommitter(Generic[T]):
                 self._linger()
             while (batch := self._take()) is not None:
                 self._write_batch(batch)
-            if token is _STOP or self._closed:
+            # Only the stop token ends the loop: close() puts it after refusing new
+            # items, so the drain above it has written every accepted one.
+            if token is _STOP:
                 return
 
     def _write_batch(self, batch: _Batch[T]) -> None:

@@ -235,3 +235,40 @@ def test_should_start_a_writer_in_a_forked_child(closing: list[GroupCommitter[in
     assert result.get() == 2
     assert written == [1]
     result.close()
+
+
+def test_should_write_every_accepted_item_when_closed_under_load() -> None:
+    # Given threads submitting as fast as they can
+    writer = GatedWriter()
+    committer = GroupCommitter(writer, max_batch=16)
+    accepted: list[int] = []
+    refused: list[int] = []
+    other: list[BaseException] = []
+    lock = threading.Lock()
+
+    def submit_many(start: int) -> None:
+        for item in range(start, start + 2_000):
+            try:
+                committer.submit(item, timeout=10)
+            except CommitterClosed:
+                with lock:
+                    refused.append(item)
+                return
+            except BaseException as error:  # recorded, asserted below
+                other.append(error)
+                return
+            with lock:
+                accepted.append(item)
+
+    threads = [threading.Thread(target=submit_many, args=(n * 10_000,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    wait_until(lambda: committer.items_written > 500)
+    # When the committer is closed in the middle of it
+    committer.close()
+    for thread in threads:
+        thread.join(30)
+    # Then every acknowledged item was written, exactly once, and nobody timed out
+    assert other == []
+    assert sorted(writer.items) == sorted(accepted)
+    assert not set(refused) & set(writer.items)
