@@ -102,12 +102,12 @@ def client_ip(request: Request, trusted_proxies: int | None = None) -> str:
     ``X-Forwarded-For`` from the right (what the nearest trusted proxy saw). Entries
     further left are set by the client and could be forged. ``trusted_proxies`` defaults
     to the current app's setting."""
-    hops = _settings(current_app).trusted_proxies if trusted_proxies is None else trusted_proxies
-    return environ_client_ip(request.environ, hops)
+    return environ_client_ip(request.environ, trusted_proxies)
 
 
-def environ_client_ip(environ: Mapping[str, Any], hops: int) -> str:
+def environ_client_ip(environ: Mapping[str, Any], trusted_proxies: int | None = None) -> str:
     """:func:`client_ip` of a WSGI environ (the ingest fast path has no ``Request``)."""
+    hops = _settings(current_app).trusted_proxies if trusted_proxies is None else trusted_proxies
     if hops:
         header = str(environ.get("HTTP_X_FORWARDED_FOR", ""))
         forwarded = [part for part in (p.strip() for p in header.split(",")) if part]

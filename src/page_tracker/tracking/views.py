@@ -14,7 +14,7 @@ from functools import cache
 from importlib.resources import files
 from typing import Any
 
-from flask import Blueprint, Request, Response, current_app, request
+from flask import Blueprint, Request, Response, request
 
 from page_tracker.errors import ValidationFailed
 from page_tracker.tracking.hits import RawHit
@@ -67,8 +67,6 @@ def hit_from_body(
     :class:`MalformedHit`. Shared with the ingest fast path
     (:mod:`page_tracker.tracking.fastpath`), which builds no ``Request``."""
     data = _parse_body(body)
-    if trusted_proxies is None:
-        trusted_proxies = current_app.extensions["page_tracker.settings"].trusted_proxies
     return RawHit(
         site_id=data["site"],
         url=data["url"],
