@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import NoReturn
+
 import click
 from flask.cli import with_appcontext
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from page_tracker.db import get_session
 from page_tracker.errors import APIError
@@ -13,9 +18,23 @@ from page_tracker.sites.models import Site
 from page_tracker.stats.rollup import purge_site
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     click.echo(f"page-tracker: error: {message}", err=True)
     raise SystemExit(1)
+
+
+@contextmanager
+def _committed() -> Iterator[Session]:
+    """The command's session, committed at the end; a refused change or a database
+    error ends the command with one line (and nothing is committed)."""
+    session = get_session()
+    try:
+        yield session
+        session.commit()
+    except APIError as error:
+        _fail(error.message)
+    except SQLAlchemyError as error:
+        _fail(f"database error: {str(error).splitlines()[0]}")
 
 
 @click.group()
@@ -42,8 +61,7 @@ def create(
     retention_days: int | None,
 ) -> None:
     """Create a site for DOMAIN; prints its id on the last line."""
-    session = get_session()
-    try:
+    with _committed() as session:
         site = services.create_site(
             session,
             domain,
@@ -52,11 +70,6 @@ def create(
             honour_dnt=not ignore_dnt,
             retention_days=retention_days,
         )
-        session.commit()
-    except APIError as error:
-        _fail(error.message)
-    except SQLAlchemyError as error:
-        _fail(f"database error: {str(error).splitlines()[0]}")
     click.echo(
         f"created site {site.domain} (hosts: {', '.join(sorted(services.allowed_hosts(site)))})"
     )
@@ -92,8 +105,7 @@ def update(  # noqa: PLR0917 - one parameter per click option
     retention_days: int | None,
 ) -> None:
     """Change a site's hosts and options; what is not given stays as it is."""
-    session = get_session()
-    try:
+    with _committed() as session:
         site = services.update_site(
             session,
             site_id,
@@ -103,11 +115,6 @@ def update(  # noqa: PLR0917 - one parameter per click option
             add_hosts=add_hosts,
             remove_hosts=remove_hosts,
         )
-        session.commit()
-    except APIError as error:
-        _fail(error.message)
-    except SQLAlchemyError as error:
-        _fail(f"database error: {str(error).splitlines()[0]}")
     click.echo("\t".join(_row(site)))
 
 
@@ -138,11 +145,7 @@ def delete(site_id: str, yes: bool) -> None:
     """Delete a site and all its statistics."""
     if not yes:
         click.confirm(f"Delete site {site_id} and all its statistics?", abort=True)
-    session = get_session()
-    try:
+    with _committed() as session:
         services.delete_site(session, site_id)
         purge_site(session, site_id)
-        session.commit()
-    except APIError as error:
-        _fail(error.message)
     click.echo(f"deleted site {site_id}")

@@ -77,12 +77,18 @@ def create_site(
         hosts=[SiteHost(host=host) for host in sorted(extra)],
     )
     session.add(site)
+    _flush_or_conflict(session, f"{domain} or one of its hosts already belongs to a site")
+    return site
+
+
+def _flush_or_conflict(session: Session, message: str) -> None:
+    """Flush; a unique host or domain taken meanwhile by a concurrent change (the
+    check before it raced) becomes :class:`Conflict` with ``message``."""
     try:
         session.flush()
-    except IntegrityError as error:  # a concurrent create won the race
+    except IntegrityError as error:
         session.rollback()
-        raise Conflict(f"{domain} or one of its hosts already belongs to a site") from error
-    return site
+        raise Conflict(message) from error
 
 
 def _host_owner(session: Session, hosts: set[str]) -> str | None:
@@ -130,11 +136,7 @@ def update_site(
     site.hosts = [extra for extra in site.hosts if extra.host not in removed] + [
         SiteHost(host=host) for host in sorted(added)
     ]
-    try:
-        session.flush()
-    except IntegrityError as error:  # a concurrent change took a host
-        session.rollback()
-        raise Conflict(f"one of {', '.join(sorted(added))} already belongs to a site") from error
+    _flush_or_conflict(session, f"one of {', '.join(sorted(added))} already belongs to a site")
     return site
 
 
