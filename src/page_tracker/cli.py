@@ -6,10 +6,8 @@ line on failure. Commands that need the app run inside its app context.
 
 from __future__ import annotations
 
-import sys
 from importlib.metadata import version
 from pathlib import Path
-from typing import NoReturn
 from urllib.parse import urlsplit, urlunsplit
 
 import click
@@ -20,17 +18,12 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from page_tracker import migrate
 from page_tracker.app import create_app, get_settings
+from page_tracker.cli_errors import fail
 from page_tracker.db import get_db
 from page_tracker.errors import ConfigError, PageTrackerError
 from page_tracker.settings import load_settings
 from page_tracker.sites.cli import sites
 from page_tracker.stats.cli import stats
-
-
-def fail(message: str, exit_code: int = 1) -> NoReturn:
-    """Print one error line to stderr and exit."""
-    click.echo(f"page-tracker: error: {message}", err=True)
-    sys.exit(exit_code)
 
 
 def _load_app(*_args: object) -> Flask:

@@ -4,23 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import NoReturn
 
 import click
 from flask.cli import with_appcontext
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from page_tracker.cli_errors import fail
 from page_tracker.db import get_session
 from page_tracker.errors import APIError
 from page_tracker.sites import services
 from page_tracker.sites.models import Site
 from page_tracker.stats.rollup import purge_site
-
-
-def _fail(message: str) -> NoReturn:
-    click.echo(f"page-tracker: error: {message}", err=True)
-    raise SystemExit(1)
 
 
 @contextmanager
@@ -32,9 +27,9 @@ def _committed() -> Iterator[Session]:
         yield session
         session.commit()
     except APIError as error:
-        _fail(error.message)
+        fail(error.message)
     except SQLAlchemyError as error:
-        _fail(f"database error: {str(error).splitlines()[0]}")
+        fail(f"database error: {str(error).splitlines()[0]}")
 
 
 @click.group()

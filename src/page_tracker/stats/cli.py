@@ -10,15 +10,11 @@ from flask.cli import with_appcontext
 from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
+from page_tracker.cli_errors import fail
 from page_tracker.db import get_session
 from page_tracker.sites.services import get_site
 from page_tracker.stats.queries import top_pages, totals_by_day
 from page_tracker.tracking.counters import COUNTERS_KEY, CounterReader
-
-
-def _fail(message: str) -> None:
-    click.echo(f"page-tracker: error: {message}", err=True)
-    raise SystemExit(1)
 
 
 @click.command("stats")
@@ -36,15 +32,13 @@ def stats(site_id: str, days: int, top: int) -> None:
     try:
         site = get_site(session, site_id)
         if site is None:
-            _fail(f"no site {site_id!r} (page-tracker sites list shows the ids)")
-            return
+            fail(f"no site {site_id!r} (page-tracker sites list shows the ids)")
         reader: CounterReader = current_app.extensions[COUNTERS_KEY]
         totals = reader.read(site_id, "/")
         by_day = {row.day: row for row in totals_by_day(session, site_id, start, end)}
         pages = top_pages(session, site_id, start, end, top) if top else []
     except (SQLAlchemyError, RedisError) as error:
-        _fail(f"store error: {str(error).splitlines()[0]}")
-        return
+        fail(f"store error: {str(error).splitlines()[0]}")
     click.echo(
         f"{site.domain} ({site.id}): {totals.site_pv} page views, "
         f"{totals.site_uv} visitors all time"
