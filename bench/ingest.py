@@ -114,7 +114,7 @@ def run_mode(
         server.stop()
         if flushing:
             try:
-                complete = wait_until_flushed(env["REDIS_URL"], env["DATABASE_URL"])
+                complete = wait_until_flushed(env["REDIS_URL"])
             finally:
                 for process in flushing:
                     process.stop()
@@ -141,7 +141,7 @@ def start_flushing(env: dict[str, str], workdir: Path) -> list[Process]:
     ]
 
 
-def wait_until_flushed(redis_url: str, database_url: str, limit: float = 120.0) -> float:
+def wait_until_flushed(redis_url: str, limit: float = 120.0) -> float:
     """Seconds from now until the worker emptied the stream (issue 3: within 10 s).
 
     The stream holds every acknowledged, not yet flushed batch; entries are deleted
@@ -220,7 +220,7 @@ def main() -> None:
         if "redis" in modes:
             workdir = root / "redis"
             workdir.mkdir()
-            redis, redis_url = start_redis(workdir / "redis-data")
+            redis_server, redis_url = start_redis(workdir / "redis-data")
             name = f"pt_bench_{os.getpid()}"
             database = create_postgres_database(args.postgres_url, name)
             try:
@@ -229,7 +229,7 @@ def main() -> None:
                 row["counted"] = counted(database)
                 table["Redis mode (flush to PostgreSQL)"] = row
             finally:
-                redis.stop()
+                redis_server.stop()
                 drop_postgres_database(args.postgres_url, name)
     columns = [
         "hits/s",
