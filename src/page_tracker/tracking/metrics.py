@@ -7,9 +7,20 @@ reason`` counts every verdict. Exposed through :func:`snapshot` for health/metri
 from __future__ import annotations
 
 import threading
+import weakref
 from collections import Counter
 
 METRICS_KEY = "page_tracker.tracking_metrics"
+
+
+class _ThreadCounts:
+    """One thread's counts, held only by that thread's ``threading.local`` storage, so
+    it is released when the thread ends."""
+
+    __slots__ = ("__weakref__", "counts")
+
+    def __init__(self) -> None:
+        self.counts: Counter[str] = Counter()
 
 
 class HitMetrics:
@@ -18,26 +29,36 @@ class HitMetrics:
     Every hit counts once; a shared counter would need a lock on every hit, and that
     lock convoys the request threads under load. Each thread adds to its own
     ``Counter`` (only that thread writes it); a snapshot copies each one (``dict()`` of a
-    dict is a single step under the GIL).
+    dict is a single step under the GIL). When a thread ends (servers retire idle
+    threads), its counts move into ``_retired``, so memory stays bounded.
     """
 
     def __init__(self) -> None:
         self._local = threading.local()
-        self._lock = threading.Lock()
-        self._all: list[Counter[str]] = []
+        # Re-entrant: a thread's end can run _retire while this thread holds the lock.
+        self._lock = threading.RLock()
+        self._live: dict[int, Counter[str]] = {}
+        self._retired: Counter[str] = Counter()
 
     def count(self, name: str, amount: int = 1) -> None:
-        counts: Counter[str] | None = getattr(self._local, "counts", None)
-        if counts is None:
-            counts = self._local.counts = Counter()
+        mine: _ThreadCounts | None = getattr(self._local, "mine", None)
+        if mine is None:
+            mine = self._local.mine = _ThreadCounts()
             with self._lock:
-                self._all.append(counts)
-        counts[name] += amount
+                self._live[id(mine)] = mine.counts
+            weakref.finalize(mine, self._retire, id(mine))
+        mine.counts[name] += amount
+
+    def _retire(self, key: int) -> None:
+        with self._lock:
+            counts = self._live.pop(key, None)
+            if counts is not None:
+                self._retired.update(counts)
 
     def snapshot(self) -> dict[str, int]:
         with self._lock:
-            parts = [dict(counts) for counts in self._all]
-        total: Counter[str] = Counter()
+            total = Counter(self._retired)
+            parts = [dict(counts) for counts in self._live.values()]
         for part in parts:
             total.update(part)
         return dict(total)

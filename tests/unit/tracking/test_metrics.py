@@ -48,3 +48,19 @@ def test_should_snapshot_while_threads_count() -> None:
 
 def test_should_start_empty() -> None:
     assert HitMetrics().snapshot() == {}
+
+
+def test_should_keep_the_counts_of_ended_threads_and_forget_the_threads() -> None:
+    metrics = HitMetrics()
+
+    def count() -> None:
+        for _ in range(10):
+            metrics.count("accepted")
+
+    for _ in range(50):
+        thread = threading.Thread(target=count)
+        thread.start()
+        thread.join(10)
+
+    assert metrics.snapshot() == {"accepted": 500}
+    assert len(metrics._live) == 0  # every ended thread's counts were folded in
