@@ -227,7 +227,7 @@ test-deploy: install ## Deploy tests: a real sshd on 127.0.0.1 (+ docker-offline
 	source $(DOCKER_OFFLINE)/env.sh && PT_DEPLOY_TESTS=1 \
 		$(BIN)/python -m pytest tests/deploy -p no:cacheprovider $(PYTEST_ARGS)
 
-# --- hit enrichment (src/page_tracker/tracking/enrich) ------------------------------
+# --- hit enrichment (src/page_tracker/enrich) ---------------------------------------
 .PHONY: update-enrich-data
 update-enrich-data: $(UV) ## Lock the newest bundled UA rules, crawler list and IP-to-country table
 	$(UV) lock --upgrade-package ua-parser-builtins --upgrade-package crawler-user-agents \

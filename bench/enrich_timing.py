@@ -1,4 +1,4 @@
-"""Per-call cost of hit enrichment (page_tracker.tracking.enrich), measured with timeit.
+"""Per-call cost of hit enrichment (page_tracker.enrich), measured with timeit.
 
 Run: ``make bench-enrich`` (or ``.venv/bin/python bench/enrich_timing.py``). Prints the
 one-off cost of loading each bundled data set, then microseconds per call (best of 5
@@ -12,12 +12,12 @@ import time
 import timeit
 from collections.abc import Callable
 
-from page_tracker.tracking.enrich import agents, bots, enrich, geo, visitor_hash
-from page_tracker.tracking.enrich.agents import analyse
-from page_tracker.tracking.enrich.campaigns import campaign
-from page_tracker.tracking.enrich.geo import country
-from page_tracker.tracking.enrich.referrers import referrer
-from page_tracker.tracking.enrich.screens import screen_class
+from page_tracker.enrich import agents, bots, enrich, geo, visitor_hash
+from page_tracker.enrich.agents import analyse
+from page_tracker.enrich.campaigns import campaign
+from page_tracker.enrich.geo import country
+from page_tracker.enrich.referrers import referrer
+from page_tracker.enrich.screens import screen_class
 
 CHROME = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "

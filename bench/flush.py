@@ -25,11 +25,11 @@ from sqlalchemy.orm import sessionmaker
 
 from bench.harness import start_redis
 from page_tracker import migrate
+from page_tracker.buffer.flush import Flusher
+from page_tracker.buffer.redis_sink import RedisSink
 from page_tracker.db import make_engine
 from page_tracker.sites.services import create_site
-from page_tracker.tracking.flush import Flusher
-from page_tracker.tracking.hits import PageView
-from page_tracker.tracking.redis_mode import RedisSink
+from page_tracker.stats.pageview import PageView
 
 SERVERS = {
     "mariadb": "mysql+pymysql://root@127.0.0.1:3306",

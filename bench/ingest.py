@@ -34,7 +34,7 @@ from bench.harness import (
     start_server,
     wrk,
 )
-from page_tracker.tracking.hot import HotKeys
+from page_tracker.buffer.redis_keys import HotKeys
 
 SECRET = "bench-" + "s" * 32
 PREFIX = "pt:"  # REDIS_KEY_PREFIX's default

@@ -9,18 +9,18 @@ import redis
 from flask import Flask
 
 from page_tracker import errors, logs
+from page_tracker.buffer.feature import close_scaling, init_scaling
 from page_tracker.celery_app import celery_init_app
 from page_tracker.compat.views import bp as compat_bp
-from page_tracker.counter.store import DatabaseCounterStore, RedisCounterStore
-from page_tracker.counter.views import STORE_KEY
-from page_tracker.counter.views import bp as counter_bp
 from page_tracker.db import EXTENSION_KEY as DB_KEY
 from page_tracker.db import init_db
 from page_tracker.health.views import REDIS_KEY
 from page_tracker.health.views import bp as health_bp
+from page_tracker.ingest.feature import init_tracking
+from page_tracker.seedpage.store import DatabaseCounterStore, RedisCounterStore
+from page_tracker.seedpage.views import STORE_KEY
+from page_tracker.seedpage.views import bp as counter_bp
 from page_tracker.settings import Settings, load_settings
-from page_tracker.tracking.scaling import close_scaling, init_scaling
-from page_tracker.tracking.wiring import init_tracking
 
 SETTINGS_KEY = "page_tracker.settings"
 

@@ -23,8 +23,9 @@ EXTENSION_KEY = "celery"
 # "module:attribute" of functions returning the feature's periodic jobs. Imported lazily
 # when the schedule is built, never at import time of this module.
 PERIODIC_JOB_PROVIDERS: tuple[str, ...] = (
-    "page_tracker.tracking.tasks:periodic_jobs",
-    "page_tracker.tracking.flush_tasks:periodic_jobs",
+    "page_tracker.ingest.tasks:periodic_jobs",
+    "page_tracker.stats.tasks:periodic_jobs",
+    "page_tracker.buffer.tasks:periodic_jobs",
 )
 
 

@@ -146,7 +146,7 @@ def beat(schedule_file: str, celery_args: tuple[str, ...]) -> None:
 @with_appcontext
 def flush_command(max_seconds: float) -> None:
     """Flush Redis mode's pending hits into the database now (beat does it every 2 s)."""
-    from page_tracker.tracking.flush_tasks import get_flusher  # noqa: PLC0415
+    from page_tracker.buffer.tasks import get_flusher  # noqa: PLC0415
 
     flusher = get_flusher(current_app)
     if flusher is None:

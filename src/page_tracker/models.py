@@ -1,6 +1,8 @@
 """Imports every feature's models so ``Base.metadata`` knows all tables (for Alembic)."""
 
-from page_tracker.counter.models import Counter
+from page_tracker.buffer.models import FlushedBatch
+from page_tracker.ingest.models import Salt
+from page_tracker.seedpage.models import Counter
 from page_tracker.sites.models import Site, SiteHost
 from page_tracker.stats.models import (
     DailyCount,
@@ -13,7 +15,6 @@ from page_tracker.stats.models import (
     Path,
     Total,
 )
-from page_tracker.tracking.models import FlushedBatch, Salt
 
 __all__ = [
     "Counter",

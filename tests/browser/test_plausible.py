@@ -13,7 +13,7 @@ from playwright.sync_api import Browser
 from sqlalchemy.orm import sessionmaker
 
 from page_tracker.db import make_engine
-from page_tracker.tracking.counters import Counters, DatabaseCounterReader
+from page_tracker.stats.counters import Counters, DatabaseCounterReader
 from tests.browser.conftest import reader_context
 from tests.browser.static import StaticSite
 from tests.e2e.server import Server

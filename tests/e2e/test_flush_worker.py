@@ -16,11 +16,11 @@ from celery import Celery
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import sessionmaker
 
+from page_tracker.buffer.flush import Flusher
+from page_tracker.buffer.redis_keys import HotKeys
+from page_tracker.buffer.redis_sink import RedisSink
 from page_tracker.db import make_engine
-from page_tracker.tracking.flush import Flusher
-from page_tracker.tracking.hits import PageView
-from page_tracker.tracking.hot import HotKeys
-from page_tracker.tracking.redis_mode import RedisSink
+from page_tracker.stats.pageview import PageView
 from tests.e2e.server import Server, page_tracker_command
 from tests.services import RedisServer
 

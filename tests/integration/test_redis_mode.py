@@ -21,17 +21,17 @@ from sqlalchemy.engine import make_url
 
 from page_tracker import create_app
 from page_tracker.app import close_app
+from page_tracker.buffer.flush import Flusher
+from page_tracker.buffer.models import FlushedBatch
+from page_tracker.buffer.redis_keys import HotKeys
+from page_tracker.buffer.redis_sink import RedisSink
+from page_tracker.buffer.tasks import flush, get_flusher
 from page_tracker.db import get_db, get_session
+from page_tracker.ingest.record import get_counters
 from page_tracker.settings import load_settings
 from page_tracker.sites.services import create_site
 from page_tracker.stats.models import SITE, Total
-from page_tracker.tracking.flush import Flusher
-from page_tracker.tracking.flush_tasks import flush, get_flusher
-from page_tracker.tracking.hits import PageView
-from page_tracker.tracking.hot import HotKeys
-from page_tracker.tracking.models import FlushedBatch
-from page_tracker.tracking.redis_mode import RedisSink
-from page_tracker.tracking.services import get_counters
+from page_tracker.stats.pageview import PageView
 from tests.services import RedisServer, TcpProxy
 
 BROWSERS = [
@@ -167,7 +167,7 @@ FLUSH_AND_DIE = textwrap.dedent(
     import os, signal, sys
     from page_tracker.app import create_app
     from page_tracker.settings import load_settings
-    from page_tracker.tracking.flush_tasks import get_flusher
+    from page_tracker.buffer.tasks import get_flusher
 
     point = sys.argv[1]
     app = create_app(settings=load_settings(PAGE_TRACKER_ENV="test"), configure_logging=False)

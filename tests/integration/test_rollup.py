@@ -21,8 +21,8 @@ from page_tracker.stats.models import (
     Path,
     Total,
 )
+from page_tracker.stats.pageview import PageView
 from page_tracker.stats.queries import DayTotal, totals_by_day
-from page_tracker.tracking.hits import PageView
 
 NOON = datetime(2026, 3, 1, 12, 30, tzinfo=UTC)
 

@@ -12,13 +12,13 @@ from sqlalchemy.orm import Session
 
 from page_tracker.celery_app import periodic_jobs
 from page_tracker.db import make_engine
+from page_tracker.ingest import tasks as salt_tasks
+from page_tracker.ingest.models import Salt
+from page_tracker.ingest.salts import DatabaseSaltStore, RedisSaltStore
 from page_tracker.sites.services import create_site
-from page_tracker.stats import rollup
+from page_tracker.stats import rollup, tasks
 from page_tracker.stats.models import Hit
-from page_tracker.tracking import tasks
-from page_tracker.tracking.hits import PageView
-from page_tracker.tracking.models import Salt
-from page_tracker.tracking.salts import DatabaseSaltStore, RedisSaltStore
+from page_tracker.stats.pageview import PageView
 
 DAY = date(2026, 5, 4)
 
@@ -43,7 +43,7 @@ def test_should_share_one_salt_per_day_and_destroy_past_ones(engine: Engine) -> 
     tomorrow = second.salt_for(DAY + timedelta(days=1))
     assert tomorrow != salt
     assert stored_days(engine) == [DAY + timedelta(days=1)]  # yesterday's is gone
-    tasks.rotate_salts(first, DAY + timedelta(days=2))
+    salt_tasks.rotate_salts(first, DAY + timedelta(days=2))
     assert stored_days(engine) == [DAY + timedelta(days=2)]
 
 
@@ -92,7 +92,7 @@ def test_should_purge_raw_hits_past_each_sites_retention(engine: Engine) -> None
 
 def test_should_declare_the_periodic_jobs_for_beat() -> None:
     names = {job.task for job in periodic_jobs()}
-    assert {tasks.ROTATE_SALTS, tasks.PURGE_RAW_HITS} <= names
+    assert {salt_tasks.ROTATE_SALTS, tasks.PURGE_RAW_HITS} <= names
 
 
 def test_should_drop_visitor_sets_of_past_days_but_keep_their_counts(engine: Engine) -> None:

@@ -1,9 +1,9 @@
 """Busuanzi and Plausible hits through the one hit path.
 
-Both endpoints turn what they parsed into :class:`~page_tracker.tracking.hits.RawHit`\\ s
-and hand them to :func:`page_tracker.tracking.services.record` (ingest, then the app's
+Both endpoints turn what they parsed into :class:`~page_tracker.ingest.hits.RawHit`\\ s
+and hand them to :func:`page_tracker.ingest.record.record` (ingest, then the app's
 hit sink); Busuanzi reads the counters back through the app's
-:class:`~page_tracker.tracking.counters.CounterReader`. So they count exactly like
+:class:`~page_tracker.stats.counters.CounterReader`. So they count exactly like
 page-tracker's own endpoints and never write tables themselves.
 """
 
@@ -20,11 +20,11 @@ from page_tracker.compat import busuanzi
 from page_tracker.compat.plausible import Event
 from page_tracker.db import get_session
 from page_tracker.errors import Conflict, ValidationFailed
+from page_tracker.ingest.hits import RawHit
+from page_tracker.ingest.record import get_counters, record
+from page_tracker.ingest.verdict import SITES_KEY, UNKNOWN_SITE
 from page_tracker.sites.services import SiteDirectory, SiteInfo, create_site, find_site_for_host
-from page_tracker.tracking.counters import Counters
-from page_tracker.tracking.hits import RawHit
-from page_tracker.tracking.ingest import SITES_KEY, UNKNOWN_SITE
-from page_tracker.tracking.services import get_counters, record
+from page_tracker.stats.counters import Counters
 
 log = logging.getLogger(__name__)
 

@@ -24,13 +24,13 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from page_tracker.compat import busuanzi, plausible, services
 from page_tracker.errors import StoreError, error_body
-from page_tracker.settings import Settings
-from page_tracker.tracking.services import (
+from page_tracker.ingest.record import (
     REASON_HEADER,
     STORE_UNAVAILABLE,
     client_ip,
     wants_no_tracking,
 )
+from page_tracker.settings import Settings
 
 log = logging.getLogger(__name__)
 bp = Blueprint("compat", __name__)

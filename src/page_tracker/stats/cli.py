@@ -13,8 +13,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from page_tracker.cli_errors import fail
 from page_tracker.db import get_session
 from page_tracker.sites.services import get_site
+from page_tracker.stats.counters import COUNTERS_KEY, CounterReader
 from page_tracker.stats.queries import top_pages, totals_by_day
-from page_tracker.tracking.counters import COUNTERS_KEY, CounterReader
 
 
 @click.command("stats")

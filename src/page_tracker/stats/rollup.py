@@ -30,7 +30,7 @@ from page_tracker.stats.models import (
     Path,
     Total,
 )
-from page_tracker.tracking.hits import PageView
+from page_tracker.stats.pageview import PageView
 
 CHUNK = 400  # rows per statement: stays far below every dialect's parameter limit
 DIMENSIONS = (

@@ -8,7 +8,7 @@ from flask import Flask
 
 from page_tracker.db import get_session
 from page_tracker.sites.services import create_site
-from page_tracker.tracking.counters import CounterReader, Counters
+from page_tracker.stats.counters import CounterReader, Counters
 
 COUNTERS_KEY = "page_tracker.counters"
 DESKTOP_CHROME = (

@@ -14,7 +14,7 @@ from werkzeug.test import TestResponse
 
 from page_tracker.db import get_session, make_engine
 from page_tracker.sites.services import list_sites
-from page_tracker.tracking.counters import DatabaseCounterReader
+from page_tracker.stats.counters import DatabaseCounterReader
 from tests.integration.compat.conftest import (
     DESKTOP_CHROME,
     DESKTOP_FIREFOX,

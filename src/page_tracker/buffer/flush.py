@@ -1,0 +1,241 @@
+"""Redis mode's flush: move written batches from the Redis stream into the rollups.
+
+Idempotent at every step. Each batch carries a random id; the rollups of a batch and
+the row ``tracking_flushed_batches(batch_id)`` are written in **one** database
+transaction, and only after that commit is the stream entry acknowledged and deleted
+(with its pending counts, atomically). So wherever a flush stops:
+
+- before the commit (worker killed, database down): nothing was written; the entry is
+  still pending in the consumer group and the next flush takes it again (its own
+  pending entries first, other consumers' once idle for ``claim_idle_ms``);
+- after the commit, before the ack: the next flush finds the batch id already recorded,
+  writes nothing and just acknowledges it;
+- Redis restarted: with an append-only file the stream, the group's pending entries and
+  the counts come back together (the scripts are atomic).
+
+A batch written twice to the stream (a client retry after a lost reply) has one id:
+counted once. The same holds for a batch the sink wrote straight to the database when
+Redis failed (:func:`write_batches` records its id too).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import socket
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
+
+import redis
+from sqlalchemy import Table, delete
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session, sessionmaker
+
+from page_tracker.buffer.batch_format import decode_views
+from page_tracker.buffer.models import FlushedBatch
+from page_tracker.buffer.redis_keys import GROUP, HotKeys, Scripts, pending_counts
+from page_tracker.db import insert_missing, is_transient
+from page_tracker.stats import rollup
+from page_tracker.stats.pageview import PageView
+
+log = logging.getLogger(__name__)
+
+Checkpoint = Callable[[str], None]
+KEEP_FLUSHED_IDS = timedelta(days=7)
+
+
+@dataclass
+class FlushResult:
+    """What one :func:`flush` call did: stream entries taken, page views counted, and
+    entries whose batch had already been counted (acknowledged without writing)."""
+
+    entries: int = 0
+    views: int = 0
+    duplicates: int = 0
+
+
+@dataclass(frozen=True)
+class Entry:
+    entry_id: str
+    batch_id: str
+    views: list[PageView]
+
+
+def consumer_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def write_batches(
+    session_factory: sessionmaker[Session],
+    batches: Sequence[tuple[str, Sequence[PageView]]],
+    ids: rollup.IdCache | None = None,
+    attempts: int = 5,
+) -> set[str]:
+    """Count the batches not counted yet, in one transaction; return their ids.
+
+    ``batches`` are ``(batch_id, views)``; a batch id seen before (in this call or in
+    ``tracking_flushed_batches``) is skipped. Deadlocks are retried (the transaction
+    rolled back entirely, so a retry counts nothing twice).
+    """
+    unique: dict[str, Sequence[PageView]] = {}
+    for batch_id, views in batches:
+        unique.setdefault(batch_id, views)
+    if not unique:
+        return set()
+    now = datetime.now(UTC).replace(tzinfo=None)
+    table = cast(Table, FlushedBatch.__table__)
+    rows = [{"batch_id": batch_id, "flushed_at": now} for batch_id in sorted(unique)]
+    for attempt in range(1, attempts + 1):
+        try:
+            with session_factory() as session, session.begin():
+                # First, so a concurrent flusher of the same batch waits on this row lock
+                # and then finds the batch counted.
+                new = {row[0] for row in insert_missing(session, table, rows, ("batch_id",))}
+                views = [view for batch_id in sorted(new) for view in unique[batch_id]]
+                rollup.apply(session, views, ids)
+            return new
+        except DBAPIError as error:
+            if attempt == attempts or not is_transient(error):
+                raise
+            time.sleep(random.uniform(0, 0.02 * attempt))  # noqa: S311  # nosec B311 - jitter only
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _entries(raw: Any) -> list[Entry]:
+    """Decode XREADGROUP / XAUTOCLAIM entries; a deleted entry comes back empty."""
+    entries: list[Entry] = []
+    for entry_id, fields in raw:
+        eid = entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
+        if not fields:  # deleted while pending: nothing to count, ack it
+            entries.append(Entry(eid, "", []))
+            continue
+        try:
+            views = decode_views(fields[b"v"])
+        except (KeyError, ValueError, TypeError) as error:
+            log.error("flush: unreadable stream entry %s dropped: %s", eid, error)
+            entries.append(Entry(eid, "", []))
+            continue
+        entries.append(Entry(eid, fields[b"id"].decode(), views))
+    return entries
+
+
+class Flusher:
+    """Flushes one prefix's stream into one database (see the module docstring)."""
+
+    def __init__(
+        self,
+        client: redis.Redis,
+        prefix: str,
+        session_factory: sessionmaker[Session],
+        *,
+        consumer: str | None = None,
+        count: int = 200,
+        claim_idle_ms: int = 30_000,
+        forget_consumers_after_ms: int = 3_600_000,
+    ) -> None:
+        self.client = client
+        self.keys = HotKeys(prefix)
+        self.session_factory = session_factory
+        self.consumer = consumer or consumer_name()
+        self.count = count
+        self.claim_idle_ms = claim_idle_ms
+        self.forget_consumers_after_ms = forget_consumers_after_ms
+        self.scripts = Scripts(client)
+        self.ids = rollup.IdCache()
+
+    def ensure_group(self) -> None:
+        try:
+            self.client.xgroup_create(self.keys.stream, GROUP, id="0", mkstream=True)
+        except redis.ResponseError as error:
+            if "BUSYGROUP" not in str(error):
+                raise
+
+    def _claim(self) -> list[Entry]:
+        """Own pending entries first (a failed flush of this process), then entries
+        of consumers idle too long (a killed worker), then new ones."""
+        stream = self.keys.stream
+        own: Any = self.client.xreadgroup(GROUP, self.consumer, {stream: "0"}, count=self.count)
+        if own and own[0][1]:
+            return _entries(own[0][1])
+        claimed: Any = self.client.xautoclaim(
+            stream, GROUP, self.consumer, self.claim_idle_ms, "0-0", count=self.count
+        )
+        if claimed[1]:
+            return _entries(claimed[1])
+        new: Any = self.client.xreadgroup(GROUP, self.consumer, {stream: ">"}, count=self.count)
+        return _entries(new[0][1]) if new else []
+
+    def _ack(self, entries: Sequence[Entry]) -> None:
+        argv: list[Any] = [GROUP]
+        for entry in entries:
+            counts = pending_counts(entry.views)
+            argv += [entry.entry_id, len(counts)]
+            for field, count in counts.items():
+                argv += [field, count]
+        self.scripts.ack(keys=[self.keys.stream, self.keys.pending], args=argv)
+
+    def flush_once(self, checkpoint: Checkpoint | None = None) -> FlushResult:
+        """Take up to ``count`` entries, count them, acknowledge them."""
+        point = checkpoint or (lambda _name: None)
+        entries = self._claim()
+        if not entries:
+            return FlushResult()
+        point("claimed")
+        batches = [(e.batch_id, e.views) for e in entries if e.batch_id]
+        new = write_batches(self.session_factory, batches, self.ids)
+        point("committed")
+        self._ack(entries)
+        point("acked")
+        counted = {e.batch_id: len(e.views) for e in entries if e.batch_id in new}
+        return FlushResult(
+            entries=len(entries),
+            views=sum(counted.values()),
+            duplicates=len([e for e in entries if e.batch_id and e.batch_id not in new]),
+        )
+
+    def flush(self, max_seconds: float = 10.0, checkpoint: Checkpoint | None = None) -> FlushResult:
+        """Flush until the stream is drained or ``max_seconds`` passed."""
+        self.ensure_group()
+        total = FlushResult()
+        deadline = time.monotonic() + max_seconds
+        while True:
+            result = self.flush_once(checkpoint)
+            total.entries += result.entries
+            total.views += result.views
+            total.duplicates += result.duplicates
+            if result.entries == 0 or time.monotonic() >= deadline:
+                self.forget_idle_consumers()
+                return total
+
+    def forget_idle_consumers(self) -> int:
+        """Remove consumers of dead workers (nothing pending, idle for long); return how
+        many. Each worker process is a consumer of its own, so they would pile up."""
+        forgotten = 0
+        consumers: Any = self.client.xinfo_consumers(self.keys.stream, GROUP)
+        for consumer in consumers:
+            name = consumer["name"]
+            name = name.decode() if isinstance(name, bytes) else str(name)
+            if (
+                name != self.consumer
+                and int(consumer["pending"]) == 0
+                and int(consumer["idle"]) >= self.forget_consumers_after_ms
+            ):
+                self.client.xgroup_delconsumer(self.keys.stream, GROUP, name)
+                forgotten += 1
+        return forgotten
+
+    def forget_old_batches(self, now: datetime | None = None) -> int:
+        """Delete batch ids recorded more than a week ago (their stream entries are long
+        gone); return how many."""
+        cutoff = (now or datetime.now(UTC)).replace(tzinfo=None) - KEEP_FLUSHED_IDS
+        with self.session_factory() as session, session.begin():
+            result = session.execute(delete(FlushedBatch).where(FlushedBatch.flushed_at < cutoff))
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+    def backlog(self) -> int:
+        """Entries in the stream (written, not yet flushed and deleted)."""
+        return int(self.client.xlen(self.keys.stream))

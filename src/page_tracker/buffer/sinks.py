@@ -1,0 +1,59 @@
+"""Where accepted page views go: :class:`HitSink` implementations.
+
+``submit()`` returns only once the views are durable (committed to the database, or
+written to Redis in Redis mode); it raises when they are not, and the caller then
+answers the browser anyway and counts the loss (:mod:`page_tracker.metrics`).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Sequence
+from typing import Protocol
+
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session, sessionmaker
+
+from page_tracker.db import is_transient
+from page_tracker.stats import rollup
+from page_tracker.stats.pageview import PageView
+
+SINK_KEY = "page_tracker.sink"
+
+
+class HitSink(Protocol):
+    def submit(self, views: Sequence[PageView]) -> None:
+        """Make ``views`` durable; raise if that failed."""
+        ...
+
+
+class DatabaseSink:
+    """Embedded mode: write-through to the database, one transaction per call.
+
+    Group commit (one transaction for the views of many concurrent requests) is added
+    around any sink by :class:`page_tracker.buffer.redis_sink.BatchingSink`.
+    """
+
+    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+        self.session_factory = session_factory
+        self.ids = rollup.IdCache()
+        self.attempts = 5
+
+    def submit(self, views: Sequence[PageView]) -> None:
+        if views:
+            self.write(views)
+
+    def write(self, views: Sequence[PageView]) -> None:
+        """Commit ``views`` in one transaction, retried as a whole after a deadlock."""
+        for attempt in range(1, self.attempts + 1):
+            try:
+                with self.session_factory() as session, session.begin():
+                    rollup.apply(session, views, self.ids)
+                return
+            except DBAPIError as error:
+                # A deadlock rolls the whole transaction back: running it again counts
+                # each view exactly once.
+                if attempt == self.attempts or not is_transient(error):
+                    raise
+                time.sleep(random.uniform(0, 0.01 * attempt))  # noqa: S311  # nosec B311 - jitter

@@ -1,0 +1,126 @@
+"""``record()``: the whole hit path for an endpoint - judge the hit, store it if accepted.
+
+Endpoints (ours and the compat ones) call this and answer the browser whatever happens:
+a store failure is logged and counted (``store-unavailable``), never raised.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from flask import Flask, Request, current_app
+from redis.exceptions import RedisError
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from page_tracker.buffer.sinks import SINK_KEY, HitSink
+from page_tracker.db import get_session
+from page_tracker.errors import StoreError
+from page_tracker.ingest.hits import RawHit
+from page_tracker.ingest.verdict import SALTS_KEY, SITES_KEY, Verdict, process
+from page_tracker.metrics import METRICS_KEY, HitMetrics
+from page_tracker.settings import Settings
+from page_tracker.stats.counters import COUNTERS_KEY, CounterReader
+
+log = logging.getLogger(__name__)
+
+STORE_UNAVAILABLE = "store-unavailable"
+REASON_HEADER = "X-Page-Tracker-Reason"
+
+
+def _settings(app: Flask) -> Settings:
+    settings: Settings = app.extensions["page_tracker.settings"]
+    return settings
+
+
+def get_sink() -> HitSink:
+    sink: HitSink = current_app.extensions[SINK_KEY]
+    return sink
+
+
+def get_counters() -> CounterReader:
+    reader: CounterReader = current_app.extensions[COUNTERS_KEY]
+    return reader
+
+
+def get_metrics() -> HitMetrics:
+    metrics: HitMetrics = current_app.extensions[METRICS_KEY]
+    return metrics
+
+
+def record(raw: RawHit, now: datetime | None = None) -> Verdict:
+    """Process ``raw`` and submit the page view when accepted.
+
+    Returns the verdict; when the store fails the verdict is a rejection with reason
+    ``store-unavailable`` (the failure is logged with the request id and counted).
+    """
+    return record_in(current_app, raw, get_session(), now)
+
+
+def record_in(
+    app: Flask,
+    raw: RawHit,
+    session: Session,
+    now: datetime | None = None,
+    *,
+    release_session: bool = False,
+) -> Verdict:
+    """:func:`record` for an explicit app and session, without an app context (the
+    ingest fast path, :mod:`page_tracker.ingest.lean_wsgi`). ``session`` is used only
+    when a site is not in the app's site cache; with ``release_session`` it is closed
+    before the view is submitted, so a request waiting for its group commit holds no
+    pooled connection (the writer needs one)."""
+    extensions = app.extensions
+    metrics: HitMetrics = extensions[METRICS_KEY]
+    try:
+        verdict = process(
+            raw,
+            session,
+            _settings(app),
+            now,
+            sites=extensions.get(SITES_KEY),
+            salts=extensions.get(SALTS_KEY),
+        )
+        if release_session:
+            session.close()
+        if verdict.view is not None:
+            sink: HitSink = extensions[SINK_KEY]
+            sink.submit([verdict.view])
+    except (SQLAlchemyError, RedisError, StoreError, OSError) as error:
+        metrics.count(STORE_UNAVAILABLE)
+        log.error("hit not stored (%s): %s", raw.source, str(error).splitlines()[0])
+        return Verdict.reject(STORE_UNAVAILABLE)
+    metrics.count(verdict.reason)
+    return verdict
+
+
+def client_ip(request: Request, trusted_proxies: int | None = None) -> str:
+    """The reader's address: the peer's, or with ``TRUSTED_PROXIES=N`` the N-th entry of
+    ``X-Forwarded-For`` from the right (what the nearest trusted proxy saw). Entries
+    further left are set by the client and could be forged. ``trusted_proxies`` defaults
+    to the current app's setting."""
+    return environ_client_ip(request.environ, trusted_proxies)
+
+
+def environ_client_ip(environ: Mapping[str, Any], trusted_proxies: int | None = None) -> str:
+    """:func:`client_ip` of a WSGI environ (the ingest fast path has no ``Request``)."""
+    hops = _settings(current_app).trusted_proxies if trusted_proxies is None else trusted_proxies
+    if hops:
+        header = str(environ.get("HTTP_X_FORWARDED_FOR", ""))
+        forwarded = [part for part in (p.strip() for p in header.split(",")) if part]
+        if len(forwarded) >= hops:
+            return forwarded[-hops]
+    return str(environ.get("REMOTE_ADDR") or "")
+
+
+def wants_no_tracking(request: Request) -> bool:
+    """Do-Not-Track (``DNT: 1``) or Global Privacy Control (``Sec-GPC: 1``)."""
+    return environ_wants_no_tracking(request.environ)
+
+
+def environ_wants_no_tracking(environ: Mapping[str, Any]) -> bool:
+    """:func:`wants_no_tracking` of a WSGI environ."""
+    return environ.get("HTTP_DNT") == "1" or environ.get("HTTP_SEC_GPC") == "1"

@@ -1,0 +1,119 @@
+"""Daily salts of the visitor hash (spec 5): one random secret per UTC day.
+
+A day's salt is created on first use (any process may do it; all agree on one value)
+and rotation deletes every salt of a past day, so yesterday's hashes can no longer be
+linked to an address. Embedded mode keeps the salt in the database; Redis mode in Redis
+with an expiry. Processes cache today's salt in memory.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date, timedelta
+from typing import Protocol, cast
+
+import redis
+from sqlalchemy import Engine, Table, delete, select
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from page_tracker.db import insert_missing, is_transient
+from page_tracker.ingest.models import Salt
+
+SALT_SIZE = 32
+
+
+class SaltStore(Protocol):
+    def salt_for(self, day: date) -> bytes:
+        """The salt of ``day`` (UTC), created when missing."""
+        ...
+
+    def rotate(self, today: date) -> None:
+        """Make sure today's salt exists and destroy the salts of earlier days."""
+        ...
+
+
+class _DayCache:
+    """Today's salt. Day and salt live in one tuple, replaced whole, so a reader sees
+    a matching pair without a lock (read on every hit)."""
+
+    def __init__(self) -> None:
+        self._entry: tuple[date | None, bytes] = (None, b"")
+
+    def get(self, day: date) -> bytes | None:
+        cached_day, salt = self._entry
+        return salt if cached_day == day else None
+
+    def put(self, day: date, salt: bytes) -> None:
+        self._entry = (day, salt)
+
+
+class DatabaseSaltStore:
+    """Salts in the ``tracking_salts`` table, on a connection of their own."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._cache = _DayCache()
+
+    def salt_for(self, day: date) -> bytes:
+        cached = self._cache.get(day)
+        if cached is not None:
+            return cached
+        table = cast("Table", Salt.__table__)
+        for attempt in range(1, 6):
+            try:
+                # Three short transactions: insert-if-missing (concurrent first users all
+                # read the winner's salt), read, and the lazy rotation that destroys the
+                # older salts. Holding them in one transaction deadlocks on MySQL.
+                with Session(self.engine) as session, session.begin():
+                    insert_missing(session, table, [{"day": day, "salt": new_salt()}])
+                with Session(self.engine) as session:
+                    salt = session.scalar(select(Salt.salt).where(Salt.day == day))
+                with Session(self.engine) as session, session.begin():
+                    session.execute(delete(Salt).where(Salt.day < day))
+                break
+            except DBAPIError as error:
+                if attempt == 5 or not is_transient(error):
+                    raise
+        if salt is None:  # pragma: no cover - inserted above
+            raise RuntimeError(f"no salt for {day}")
+        self._cache.put(day, salt)
+        return salt
+
+    def rotate(self, today: date) -> None:
+        self.salt_for(today)
+        with self.engine.begin() as connection:
+            connection.execute(delete(Salt).where(Salt.day < today))
+
+
+class RedisSaltStore:
+    """Salts under ``{prefix}salt:{YYYY-MM-DD}``, created with ``SET NX`` and expiring two
+    days later (rotation also deletes yesterday's explicitly)."""
+
+    def __init__(self, client: redis.Redis, prefix: str) -> None:
+        self.client = client
+        self.prefix = prefix
+        self._cache = _DayCache()
+
+    def _key(self, day: date) -> str:
+        return f"{self.prefix}salt:{day.isoformat()}"
+
+    def salt_for(self, day: date) -> bytes:
+        cached = self._cache.get(day)
+        if cached is not None:
+            return cached
+        key = self._key(day)
+        pipe = self.client.pipeline()
+        pipe.set(key, new_salt(), nx=True, ex=int(timedelta(days=2).total_seconds()))
+        pipe.get(key)
+        _, salt = pipe.execute()
+        self._cache.put(day, bytes(salt))
+        return bytes(salt)
+
+    def rotate(self, today: date) -> None:
+        self.salt_for(today)
+        self.client.delete(*(self._key(today - timedelta(days=n)) for n in (1, 2, 3)))
+
+
+def new_salt() -> bytes:
+    return secrets.token_bytes(SALT_SIZE)

@@ -1,0 +1,38 @@
+"""``GET /``: the seed page of the page tracker (kept exactly as the contract says)."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, Response, current_app, request
+
+from page_tracker.compat.views import busuanzi_response
+from page_tracker.errors import StoreError
+from page_tracker.seedpage.store import CounterStore
+
+log = logging.getLogger(__name__)
+bp = Blueprint("counter", __name__)
+
+STORE_KEY = "page_tracker.counter_store"
+COUNTER_NAME = "page_views"
+FAILURE_BODY = "Sorry, something went wrong \N{PENSIVE FACE}"
+
+
+def get_counter_store() -> CounterStore:
+    store: CounterStore = current_app.extensions[STORE_KEY]
+    return store
+
+
+@bp.get("/")
+def index() -> tuple[str, int, dict[str, str]] | Response:
+    if "jsonpCallback" in request.args:
+        # Busuanzi scripts of some themes ask the site root; the seed page is otherwise
+        # untouched.
+        return busuanzi_response()
+    headers = {"Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store"}
+    try:
+        page_views = get_counter_store().increment(COUNTER_NAME)
+    except StoreError:
+        log.exception("Unable to count the page view")
+        return FAILURE_BODY, 500, headers
+    return f"This page has been seen {page_views} times.", 200, headers

@@ -1,0 +1,90 @@
+"""Public counters of sites that enable them: ``GET /api/v1/counters/{site}`` (JSON) and
+``GET /badge/{site}.svg`` (an SVG badge). Both carry an ``ETag`` and answer ``304`` to a
+matching ``If-None-Match``; clients revalidate every time (``no-cache``)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from html import escape
+
+from flask import Blueprint, Response, current_app, request
+
+from page_tracker.db import get_session
+from page_tracker.errors import NotFound, ValidationFailed
+from page_tracker.ingest.record import get_counters
+from page_tracker.ingest.verdict import SITES_KEY
+from page_tracker.sites.services import SiteInfo
+from page_tracker.stats.counters import Counters
+
+bp = Blueprint("public_counters", __name__)
+
+MAX_LABEL = 40
+_CHAR_WIDTH = 6.5  # Verdana 11px, average advance: good enough for a badge
+
+
+def _public_site(site_id: str) -> SiteInfo:
+    site: SiteInfo | None = current_app.extensions[SITES_KEY].by_id(get_session(), site_id)
+    if site is None or not site.public_counters:
+        # The same answer for "no such site" and "not public": ids are not enumerable.
+        raise NotFound("no public counters for this site")
+    return site
+
+
+def _path() -> str:
+    path = request.args.get("path", "/") or "/"
+    if not path.startswith("/") or len(path) > 2048:
+        raise ValidationFailed("path must start with /", details={"field": "path"})
+    return path
+
+
+def _conditional(body: bytes, mimetype: str) -> Response:
+    response = Response(body, mimetype=mimetype)
+    response.set_etag(hashlib.sha256(body).hexdigest()[:32])
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.make_conditional(request)
+    return response
+
+
+@bp.get("/api/v1/counters/<site_id>")
+def counters(site_id: str) -> Response:
+    site = _public_site(site_id)
+    found: Counters = get_counters().read(site.id, _path())
+    body = json.dumps(
+        {
+            "site_pv": found.site_pv,
+            "site_uv": found.site_uv,
+            "page_pv": found.page_pv,
+            "page_uv": found.page_uv,
+        }
+    ).encode()
+    return _conditional(body, "application/json")
+
+
+def render_badge(label: str, value: str) -> str:
+    """A flat two-part badge (shields.io look) with escaped text."""
+    left = int(len(label) * _CHAR_WIDTH + 12)
+    right = int(len(value) * _CHAR_WIDTH + 12)
+    total = left + right
+    label_text, value_text = escape(label), escape(value)
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{total}" height="20" role="img" '
+        f'aria-label="{label_text}: {value_text}"><title>{label_text}: {value_text}</title>'
+        f'<rect width="{left}" height="20" fill="#555"/>'
+        f'<rect x="{left}" width="{right}" height="20" fill="#4c1"/>'
+        '<g fill="#fff" text-anchor="middle" font-family="Verdana,Geneva,sans-serif" '
+        'font-size="11">'
+        f'<text x="{left / 2}" y="14">{label_text}</text>'
+        f'<text x="{left + right / 2}" y="14">{value_text}</text></g></svg>'
+    )
+
+
+@bp.get("/badge/<site_id>.svg")
+def badge(site_id: str) -> Response:
+    site = _public_site(site_id)
+    label = request.args.get("label", "views")[:MAX_LABEL]
+    found = get_counters().read(site.id, _path())
+    # No path: the site's total; with a path: that page's.
+    value = found.page_pv if "path" in request.args else found.site_pv
+    return _conditional(render_badge(label, f"{value:,}").encode(), "image/svg+xml")

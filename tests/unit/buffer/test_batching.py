@@ -1,0 +1,274 @@
+"""Group commit (tracking.batching): every item written exactly once, waiters answered
+only after their batch was written, the writer's error handed to each of them."""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+
+import pytest
+
+from page_tracker.buffer.batching import BatchTimeout, CommitterClosed, GroupCommitter
+
+pytestmark = pytest.mark.timeout(30)
+
+
+class GatedWriter:
+    """Records each write; the first ``gated`` writes wait until :meth:`open` is called."""
+
+    def __init__(self, gated: int = 0, fail_on: Callable[[Sequence[int]], bool] | None = None):
+        self.batches: list[list[int]] = []
+        self.started = threading.Semaphore(0)
+        self.gate = threading.Event()
+        self.gated = gated
+        self.fail_on = fail_on
+
+    def __call__(self, items: Sequence[int]) -> None:
+        number = len(self.batches)
+        self.batches.append(list(items))
+        self.started.release()
+        if number < self.gated:
+            assert self.gate.wait(10)
+        if self.fail_on and self.fail_on(items):
+            raise ConnectionError("store down")
+
+    @property
+    def items(self) -> list[int]:
+        return [item for batch in self.batches for item in batch]
+
+
+def submit_in_threads(
+    committer: GroupCommitter[int], items: Sequence[int]
+) -> tuple[list[threading.Thread], dict[int, BaseException | None]]:
+    outcome: dict[int, BaseException | None] = {}
+
+    def one(item: int) -> None:
+        try:
+            committer.submit(item, timeout=10)
+        except Exception as error:
+            outcome[item] = error
+        else:
+            outcome[item] = None
+
+    threads = [threading.Thread(target=one, args=(item,)) for item in items]
+    for thread in threads:
+        thread.start()
+    return threads, outcome
+
+
+def queued(committer: GroupCommitter[int]) -> int:
+    return sum(len(batch.items) for batch in committer._batches)
+
+
+def wait_until(condition: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + 10
+    while not condition():
+        assert time.monotonic() < deadline, "condition not reached"
+        time.sleep(0.001)
+
+
+@pytest.fixture
+def closing() -> Iterator[list[GroupCommitter[int]]]:
+    made: list[GroupCommitter[int]] = []
+    yield made
+    for committer in made:
+        committer.close()
+
+
+def test_should_write_a_single_item_at_once_and_return_after_the_write(
+    closing: list[GroupCommitter[int]],
+) -> None:
+    writer = GatedWriter()
+    committer = GroupCommitter(writer)
+    closing.append(committer)
+
+    committer.submit(7)
+
+    assert writer.batches == [[7]]
+    assert (committer.batches_written, committer.items_written) == (1, 1)
+
+
+def test_should_write_what_queued_during_a_write_as_one_batch(
+    closing: list[GroupCommitter[int]],
+) -> None:
+    # Given a write in progress (held at the gate)
+    writer = GatedWriter(gated=1)
+    committer = GroupCommitter(writer, max_batch=100)
+    closing.append(committer)
+    first, first_outcome = submit_in_threads(committer, [0])
+    assert writer.started.acquire(timeout=10)
+    # When 50 more items arrive meanwhile
+    threads, outcome = submit_in_threads(committer, range(1, 51))
+    wait_until(lambda: queued(committer) == 50)
+    assert outcome == {}  # nobody was answered yet
+    writer.gate.set()
+    for thread in [*first, *threads]:
+        thread.join(10)
+    # Then they were written together, each exactly once, and every caller was answered
+    assert writer.batches == [[0], sorted(writer.batches[1])]
+    assert sorted(writer.items) == list(range(51))
+    assert first_outcome == {0: None}
+    assert outcome == dict.fromkeys(range(1, 51))
+
+
+def test_should_split_batches_at_max_batch(closing: list[GroupCommitter[int]]) -> None:
+    writer = GatedWriter(gated=1)
+    committer = GroupCommitter(writer, max_batch=8)
+    closing.append(committer)
+    first, _ = submit_in_threads(committer, [0])
+    assert writer.started.acquire(timeout=10)
+    threads, outcome = submit_in_threads(committer, range(1, 21))
+    wait_until(lambda: queued(committer) == 20)
+    writer.gate.set()
+    for thread in [*first, *threads]:
+        thread.join(10)
+
+    assert [len(batch) for batch in writer.batches] == [1, 8, 8, 4]
+    assert sorted(writer.items) == list(range(21))
+    assert all(error is None for error in outcome.values())
+
+
+def test_should_raise_the_write_error_in_every_waiter_of_that_batch_and_go_on(
+    closing: list[GroupCommitter[int]],
+) -> None:
+    writer = GatedWriter(gated=1, fail_on=lambda items: 13 in items)
+    committer = GroupCommitter(writer)
+    closing.append(committer)
+    first, first_outcome = submit_in_threads(committer, [0])
+    assert writer.started.acquire(timeout=10)
+    threads, outcome = submit_in_threads(committer, [11, 12, 13])
+    wait_until(lambda: queued(committer) == 3)
+    writer.gate.set()
+    for thread in [*first, *threads]:
+        thread.join(10)
+
+    assert first_outcome == {0: None}
+    assert sorted(outcome) == [11, 12, 13]
+    assert all(isinstance(error, ConnectionError) for error in outcome.values())
+    # the writer survived the failure
+    committer.submit(14)
+    assert writer.batches[-1] == [14]
+    assert committer.items_written == 2
+
+
+def test_should_raise_batch_timeout_when_the_write_does_not_finish(
+    closing: list[GroupCommitter[int]],
+) -> None:
+    writer = GatedWriter(gated=1)
+    committer = GroupCommitter(writer)
+    closing.append(committer)
+
+    with pytest.raises(BatchTimeout):
+        committer.submit(1, timeout=0.05)
+    writer.gate.set()
+
+
+def test_should_gather_items_during_linger(closing: list[GroupCommitter[int]]) -> None:
+    writer = GatedWriter()
+    # A long linger ends early once the batch is full.
+    committer = GroupCommitter(writer, max_batch=5, linger=30)
+    closing.append(committer)
+
+    threads, outcome = submit_in_threads(committer, range(5))
+    for thread in threads:
+        thread.join(10)
+
+    assert len(writer.batches) == 1
+    assert sorted(writer.items) == list(range(5))
+    assert outcome == dict.fromkeys(range(5))
+
+
+def test_should_write_the_queue_on_close_and_refuse_later_items() -> None:
+    writer = GatedWriter(gated=1)
+    committer = GroupCommitter(writer)
+    first, _ = submit_in_threads(committer, [0])
+    assert writer.started.acquire(timeout=10)
+    threads, outcome = submit_in_threads(committer, [1, 2])
+    wait_until(lambda: queued(committer) == 2)
+
+    closer = threading.Thread(target=committer.close)
+    closer.start()
+    writer.gate.set()
+    closer.join(10)
+    for thread in [*first, *threads]:
+        thread.join(10)
+
+    assert sorted(writer.items) == [0, 1, 2]
+    assert outcome == {1: None, 2: None}
+    with pytest.raises(CommitterClosed):
+        committer.submit(3)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"max_batch": 0}, "max_batch"),
+        ({"linger": -1}, "linger"),
+    ],
+)
+def test_should_refuse_invalid_options(options: dict[str, float], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        GroupCommitter(GatedWriter(), **options)  # type: ignore[arg-type]
+
+
+def _submit_in_child(committer: GroupCommitter[int], result: multiprocessing.SimpleQueue) -> None:  # type: ignore[type-arg]
+    committer.submit(42, timeout=5)
+    result.put(committer.items_written)
+
+
+def test_should_start_a_writer_in_a_forked_child(closing: list[GroupCommitter[int]]) -> None:
+    # Given a committer whose writer runs in the parent (as when a server forks workers)
+    written: list[int] = []
+    committer = GroupCommitter(written.extend)
+    closing.append(committer)
+    committer.submit(1)
+    context = multiprocessing.get_context("fork")
+    result = context.SimpleQueue()
+    # When a forked child submits
+    child = context.Process(target=_submit_in_child, args=(committer, result))
+    child.start()
+    child.join(10)
+    # Then its own writer wrote it (the parent's thread does not exist in the child)
+    assert child.exitcode == 0
+    assert result.get() == 2
+    assert written == [1]
+    result.close()
+
+
+def test_should_write_every_accepted_item_when_closed_under_load() -> None:
+    # Given threads submitting as fast as they can
+    writer = GatedWriter()
+    committer = GroupCommitter(writer, max_batch=16)
+    accepted: list[int] = []
+    refused: list[int] = []
+    other: list[BaseException] = []
+    lock = threading.Lock()
+
+    def submit_many(start: int) -> None:
+        for item in range(start, start + 2_000):
+            try:
+                committer.submit(item, timeout=10)
+            except CommitterClosed:
+                with lock:
+                    refused.append(item)
+                return
+            except BaseException as error:  # recorded, asserted below
+                other.append(error)
+                return
+            with lock:
+                accepted.append(item)
+
+    threads = [threading.Thread(target=submit_many, args=(n * 10_000,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    wait_until(lambda: committer.items_written > 500)
+    # When the committer is closed in the middle of it
+    committer.close()
+    for thread in threads:
+        thread.join(30)
+    # Then every acknowledged item was written, exactly once, and nobody timed out
+    assert other == []
+    assert sorted(writer.items) == sorted(accepted)
+    assert not set(refused) & set(writer.items)
