@@ -1,35 +1,39 @@
-"""The application factory: settings, logging, extensions, blueprints, errors, CLI."""
+"""The application factory: settings, logging, core extensions, then the features in order.
+
+The features are listed here and nowhere else, lower layers first (each may use what
+the ones before it set up): the sites, the statistics, the buffer that decides where
+accepted page views go, the hit path in front of it, the compatibility endpoints on top
+of the hit path, and the seed page and probes, which stand on their own.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-import redis
 from flask import Flask
 
 from page_tracker import errors, logs
-from page_tracker.buffer.feature import close_scaling, init_scaling
+from page_tracker.buffer.feature import FEATURE as BUFFER
 from page_tracker.celery_app import celery_init_app
-from page_tracker.compat.views import bp as compat_bp
-from page_tracker.db import EXTENSION_KEY as DB_KEY
-from page_tracker.db import init_db
-from page_tracker.health.views import REDIS_KEY
-from page_tracker.health.views import bp as health_bp
-from page_tracker.ingest.feature import init_tracking
-from page_tracker.seedpage.store import DatabaseCounterStore, RedisCounterStore
-from page_tracker.seedpage.views import STORE_KEY
-from page_tracker.seedpage.views import bp as counter_bp
-from page_tracker.settings import Settings, load_settings
+from page_tracker.compat.feature import FEATURE as COMPAT
+from page_tracker.db import DATABASE, init_db
+from page_tracker.features import Feature, PeriodicJob
+from page_tracker.health.feature import FEATURE as HEALTH
+from page_tracker.ingest.feature import FEATURE as INGEST
+from page_tracker.metrics import METRICS, HitMetrics
+from page_tracker.redis_client import REDIS, make_redis_client
+from page_tracker.seedpage.feature import FEATURE as SEED_PAGE
+from page_tracker.settings import SETTINGS, Settings, load_settings
+from page_tracker.sites.feature import FEATURE as SITES
+from page_tracker.stats.feature import FEATURE as STATS
 
-SETTINGS_KEY = "page_tracker.settings"
+FEATURES: tuple[Feature, ...] = (SITES, STATS, BUFFER, INGEST, COMPAT, SEED_PAGE, HEALTH)
 
 
-def make_redis_client(url: str) -> redis.Redis:
-    """A Redis client with short timeouts: a slow Redis must not hang requests."""
-    return redis.Redis.from_url(
-        url, socket_timeout=2, socket_connect_timeout=2, health_check_interval=30
-    )
+def periodic_jobs() -> list[PeriodicJob]:
+    """Every feature's periodic jobs: beat's schedule."""
+    return [job for feature in FEATURES for job in feature.periodic_jobs]
 
 
 def create_app(
@@ -57,37 +61,24 @@ def create_app(
     )
     if test_config:
         app.config.update(test_config)
-    app.extensions[SETTINGS_KEY] = settings
-
-    database = init_db(app, settings.database_url)
+    SETTINGS.put(app, settings)
+    init_db(app, settings.database_url)
     if settings.redis_url:
-        client = make_redis_client(settings.redis_url)
-        app.extensions[REDIS_KEY] = client
-        app.extensions[STORE_KEY] = RedisCounterStore(client, settings.redis_key_prefix)
-    else:
-        app.extensions[STORE_KEY] = DatabaseCounterStore(database.sessions.session_factory)
-
-    init_tracking(app, settings, database)
-    init_scaling(app, settings, database)  # Redis mode, group commit, fast ingest path
-    celery_init_app(app, settings)
+        REDIS.put(app, make_redis_client(settings.redis_url))
+    METRICS.put(app, HitMetrics())
+    celery_init_app(app, settings, periodic_jobs())
     logs.init_request_ids(app)
     errors.register_error_handlers(app)
-    app.register_blueprint(counter_bp)
-    app.register_blueprint(health_bp)
-    app.register_blueprint(compat_bp)
-
+    for feature in FEATURES:
+        feature.init_app(app)
     return app
 
 
-def get_settings(app: Flask) -> Settings:
-    settings: Settings = app.extensions[SETTINGS_KEY]
-    return settings
-
-
 def close_app(app: Flask) -> None:
-    """Release the app's connections (engine pool, Redis client)."""
-    close_scaling(app)
-    app.extensions[DB_KEY].engine.dispose()
-    client: redis.Redis | None = app.extensions.get(REDIS_KEY)
+    """Release the app's threads and connections (features first, then engine and Redis)."""
+    for feature in reversed(FEATURES):
+        feature.close_app(app)
+    DATABASE.get(app).engine.dispose()
+    client = REDIS.find(app)
     if client is not None:
         client.close()

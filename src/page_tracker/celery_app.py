@@ -1,64 +1,35 @@
 """Celery bound to the Flask app (Flask's "Background Tasks with Celery" pattern).
 
-Tasks run inside ``app.app_context()``. Features declare their periodic jobs as
-:class:`PeriodicJob` entries in :data:`PERIODIC_JOB_PROVIDERS`; beat's schedule is built
-from them, so the feature that owns a job also owns its schedule.
+Tasks run inside ``app.app_context()``. Beat's schedule is built from the periodic jobs
+the app factory passes in (each feature declares its own, see
+:class:`~page_tracker.features.Feature`); this module imports no feature.
 """
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import timedelta
+from collections.abc import Iterable
 from typing import Any
 
 from celery import Celery, Task
 from flask import Flask
 
+from page_tracker.extensions import Extension
+from page_tracker.features import PeriodicJob
 from page_tracker.settings import Settings
 
-EXTENSION_KEY = "celery"
-
-# "module:attribute" of functions returning the feature's periodic jobs. Imported lazily
-# when the schedule is built, never at import time of this module.
-PERIODIC_JOB_PROVIDERS: tuple[str, ...] = (
-    "page_tracker.ingest.tasks:periodic_jobs",
-    "page_tracker.stats.tasks:periodic_jobs",
-    "page_tracker.buffer.tasks:periodic_jobs",
-)
+CELERY: Extension[Celery] = Extension("celery", "the Celery app bound to this app")
 
 
-@dataclass(frozen=True)
-class PeriodicJob:
-    """A task beat runs every ``every``; ``task`` is the registered task name."""
-
-    name: str
-    task: str
-    every: timedelta
-    kwargs: dict[str, Any] = field(default_factory=dict)
-
-
-def periodic_jobs(providers: tuple[str, ...] = PERIODIC_JOB_PROVIDERS) -> list[PeriodicJob]:
-    jobs: list[PeriodicJob] = []
-    for provider in providers:
-        module_name, attribute = provider.split(":")
-        factory: Callable[[], list[PeriodicJob]] = getattr(
-            importlib.import_module(module_name), attribute
-        )
-        jobs.extend(factory())
-    return jobs
-
-
-def beat_schedule(jobs: list[PeriodicJob]) -> dict[str, dict[str, Any]]:
+def beat_schedule(jobs: Iterable[PeriodicJob]) -> dict[str, dict[str, Any]]:
     return {
         job.name: {"task": job.task, "schedule": job.every.total_seconds(), "kwargs": job.kwargs}
         for job in jobs
     }
 
 
-def celery_init_app(app: Flask, settings: Settings) -> Celery:
-    """Create the Celery app for ``app`` and store it in ``app.extensions["celery"]``.
+def celery_init_app(app: Flask, settings: Settings, jobs: Iterable[PeriodicJob] = ()) -> Celery:
+    """Create the Celery app for ``app``, with ``jobs`` as beat's schedule, and store it
+    in ``app.extensions["celery"]``.
 
     Without a broker (embedded mode) tasks run eagerly in-process, so code that
     schedules a task works the same in both modes.
@@ -82,8 +53,8 @@ def celery_init_app(app: Flask, settings: Settings) -> Celery:
         worker_hijack_root_logger=False,  # keep the YAML logging configuration
         broker_connection_retry_on_startup=True,
         timezone="UTC",
-        beat_schedule=beat_schedule(periodic_jobs()),
+        beat_schedule=beat_schedule(jobs),
     )
     celery_app.set_default()
-    app.extensions[EXTENSION_KEY] = celery_app
+    CELERY.put(app, celery_app)
     return celery_app

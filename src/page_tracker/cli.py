@@ -11,19 +11,17 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import click
-from flask import Flask, current_app
+from flask import Flask
 from flask.cli import AppGroup, ScriptInfo, with_appcontext
-from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
 from page_tracker import migrate
-from page_tracker.app import create_app, get_settings
+from page_tracker.app import FEATURES, create_app
+from page_tracker.celery_app import CELERY
 from page_tracker.cli_errors import fail
 from page_tracker.db import get_db
 from page_tracker.errors import ConfigError, PageTrackerError
-from page_tracker.settings import load_settings
-from page_tracker.sites.cli import sites
-from page_tracker.stats.cli import stats
+from page_tracker.settings import SETTINGS, load_settings
 
 
 def _load_app(*_args: object) -> Flask:
@@ -115,8 +113,8 @@ def serve(  # noqa: PLR0917 - one parameter per click option
 @with_appcontext
 def worker(concurrency: int, celery_args: tuple[str, ...]) -> None:
     """Run a Celery worker (extra arguments go to ``celery worker``)."""
-    celery_app = current_app.extensions["celery"]
-    if not get_settings(current_app).broker_url:
+    celery_app = CELERY.get()
+    if not SETTINGS.get().broker_url:
         fail("the worker needs REDIS_URL or CELERY_BROKER_URL (embedded mode has no worker)")
     celery_app.worker_main(
         ["worker", f"--concurrency={concurrency}", "--loglevel=INFO", *celery_args]
@@ -134,31 +132,11 @@ def worker(concurrency: int, celery_args: tuple[str, ...]) -> None:
 @with_appcontext
 def beat(schedule_file: str, celery_args: tuple[str, ...]) -> None:
     """Run Celery beat, the scheduler of the periodic jobs (flushes, salt rotation)."""
-    celery_app = current_app.extensions["celery"]
-    if not get_settings(current_app).broker_url:
+    celery_app = CELERY.get()
+    if not SETTINGS.get().broker_url:
         fail("beat needs REDIS_URL or CELERY_BROKER_URL (embedded mode has no scheduler)")
     Path(schedule_file).parent.mkdir(parents=True, exist_ok=True)
     celery_app.start(["beat", f"--schedule={schedule_file}", "--loglevel=INFO", *celery_args])
-
-
-@cli.command("flush")
-@click.option("--max-seconds", default=60.0, show_default=True, type=click.FloatRange(0.1))
-@with_appcontext
-def flush_command(max_seconds: float) -> None:
-    """Flush Redis mode's pending hits into the database now (beat does it every 2 s)."""
-    from page_tracker.buffer.tasks import get_flusher  # noqa: PLC0415
-
-    flusher = get_flusher(current_app)
-    if flusher is None:
-        fail("flush needs REDIS_URL (embedded mode writes hits straight to the database)")
-    try:
-        result = flusher.flush(max_seconds=max_seconds)
-    except (SQLAlchemyError, RedisError) as error:
-        fail(f"flush failed (nothing lost, run it again): {str(error).splitlines()[0]}")
-    click.echo(
-        f"flushed {result.views} hits in {result.entries} batches "
-        f"({result.duplicates} already counted); {flusher.backlog()} batches left"
-    )
 
 
 @cli.group()
@@ -192,7 +170,7 @@ def db_current() -> None:
 @with_appcontext
 def show_config() -> None:
     """Print the effective configuration (secrets masked)."""
-    settings = get_settings(current_app)
+    settings = SETTINGS.get()
     for name, value in settings.model_dump(by_alias=True).items():
         shown = mask_password(str(value)) if name.endswith("_URL") and value else value
         click.echo(f"{name}={shown}")
@@ -207,8 +185,9 @@ def mask_password(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
-cli.add_command(sites)
-cli.add_command(stats)
+for feature in FEATURES:
+    for command in feature.commands:
+        cli.add_command(command)
 
 
 if __name__ == "__main__":  # pragma: no cover

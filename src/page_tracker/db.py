@@ -11,13 +11,13 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask
 from sqlalchemy import Engine, MetaData, Table, create_engine, event, text
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
 
-EXTENSION_KEY = "page_tracker.db"
+from page_tracker.extensions import Extension
 
 # Stable constraint names, so Alembic migrations can refer to them on every dialect.
 NAMING_CONVENTION = {
@@ -82,17 +82,18 @@ class Database:
         self.sessions.remove()
 
 
+DATABASE: Extension[Database] = Extension("page_tracker.db", "the app's database")
+
+
 def init_db(app: Flask, database_url: str) -> Database:
-    database = Database(make_engine(database_url))
-    app.extensions[EXTENSION_KEY] = database
+    database = DATABASE.put(app, Database(make_engine(database_url)))
     app.teardown_appcontext(database.remove_session)
     return database
 
 
 def get_db() -> Database:
     """The current app's :class:`Database`."""
-    database: Database = current_app.extensions[EXTENSION_KEY]
-    return database
+    return DATABASE.get()
 
 
 def get_session() -> Session:

@@ -10,7 +10,7 @@ import threading
 import weakref
 from collections import Counter
 
-METRICS_KEY = "page_tracker.tracking_metrics"
+from page_tracker.extensions import Extension
 
 
 class _ThreadCounts:
@@ -62,3 +62,8 @@ class HitMetrics:
         for part in parts:
             total.update(part)
         return dict(total)
+
+
+METRICS: Extension[HitMetrics] = Extension(
+    "page_tracker.tracking_metrics", "counts of hit verdicts and of hits stored by a fallback"
+)

@@ -16,6 +16,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from page_tracker.errors import ConfigError
+from page_tracker.extensions import Extension
 
 # Values that must never sign anything outside a developer's machine.
 _KNOWN_DEFAULT_SECRETS = frozenset({"", "changeme", "change-me", "secret", "dev", "development"})
@@ -125,6 +126,9 @@ class Settings(BaseSettings):
     @property
     def uses_redis(self) -> bool:
         return self.redis_url is not None
+
+
+SETTINGS: Extension[Settings] = Extension("page_tracker.settings", "the app's settings")
 
 
 def _one_line(error: ValidationError) -> str:

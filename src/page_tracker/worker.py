@@ -4,6 +4,7 @@ Like :mod:`page_tracker.wsgi`, the only place a Celery app is built at import ti
 """
 
 from page_tracker.app import create_app
+from page_tracker.celery_app import CELERY
 
 flask_app = create_app()
-celery_app = flask_app.extensions["celery"]
+celery_app = CELERY.get(flask_app)

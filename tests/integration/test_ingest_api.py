@@ -11,9 +11,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from page_tracker.db import get_session
-from page_tracker.ingest.record import get_counters
+from page_tracker.metrics import METRICS
 from page_tracker.sites.services import create_site
-from page_tracker.stats.counters import Counters
+from page_tracker.stats.counters import COUNTERS, Counters
 
 READER = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -40,7 +40,7 @@ def hit(client: FlaskClient, body: object, ip: str = "203.0.113.7", **headers: s
 
 def counters(app: Flask, site: str, path: str) -> Counters:
     with app.app_context():
-        return get_counters().read(site, path)
+        return COUNTERS.get().read(site, path)
 
 
 def test_should_count_page_views_and_visitors_in_each_database(
@@ -185,7 +185,7 @@ def test_should_answer_202_and_count_the_loss_when_the_database_is_down(
     response = hit(app.test_client(), {"site": "abcdefabcdef", "url": "https://example.com/"})
     assert response.status_code == 202  # type: ignore[attr-defined]
     assert response.headers["X-Page-Tracker-Reason"] == "store-unavailable"  # type: ignore[attr-defined]
-    assert app.extensions["page_tracker.tracking_metrics"].snapshot() == {"store-unavailable": 1}
+    assert METRICS.get(app).snapshot() == {"store-unavailable": 1}
     assert "hit not stored" in (tmp_path / "log" / "error.log").read_text()
 
 

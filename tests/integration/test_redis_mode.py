@@ -27,9 +27,11 @@ from page_tracker.buffer.redis_keys import HotKeys
 from page_tracker.buffer.redis_sink import RedisSink
 from page_tracker.buffer.tasks import flush, get_flusher
 from page_tracker.db import get_db, get_session
-from page_tracker.ingest.record import get_counters
-from page_tracker.settings import load_settings
+from page_tracker.metrics import METRICS
+from page_tracker.redis_client import REDIS
+from page_tracker.settings import SETTINGS, load_settings
 from page_tracker.sites.services import create_site
+from page_tracker.stats.counters import COUNTERS
 from page_tracker.stats.models import SITE, Total
 from page_tracker.stats.pageview import PageView
 from tests.services import RedisServer, TcpProxy
@@ -102,8 +104,8 @@ def database_pageviews(app: Flask, site: str) -> int:
 
 
 def backlog(app: Flask) -> tuple[int, dict[bytes, bytes]]:
-    client: redis.Redis = app.extensions["page_tracker.redis"]
-    keys = HotKeys(app.extensions["page_tracker.settings"].redis_key_prefix)
+    client: redis.Redis = REDIS.get(app)
+    keys = HotKeys(SETTINGS.get(app).redis_key_prefix)
     return int(client.xlen(keys.stream)), client.hgetall(keys.pending)
 
 
@@ -114,7 +116,7 @@ def test_should_count_hits_before_the_flush_and_exactly_once_after_it(redis_app:
     assert reasons == ["accepted"] * 200
     # Then the counters include them before any flush, the database does not yet
     with redis_app.app_context():
-        before = get_counters().read(site, "/p1")
+        before = COUNTERS.get().read(site, "/p1")
     assert (before.site_pv, before.page_pv) == (200, 40)
     assert (before.site_uv, before.page_uv) == (50, 10)
     assert database_pageviews(redis_app, site) == 0
@@ -125,7 +127,7 @@ def test_should_count_hits_before_the_flush_and_exactly_once_after_it(redis_app:
     assert database_pageviews(redis_app, site) == 200
     assert backlog(redis_app) == (0, {})
     with redis_app.app_context():
-        assert get_counters().read(site, "/p1") == before
+        assert COUNTERS.get().read(site, "/p1") == before
     # and a second flush finds nothing to do
     assert flush(redis_app).entries == 0
     assert database_pageviews(redis_app, site) == 200
@@ -156,7 +158,7 @@ def test_should_neither_lose_nor_double_hits_when_a_flush_stops_midway(
             flusher.flush(checkpoint=crash_at(point))
         # the same process flushes again: its own pending entries first
         flusher.flush()
-        assert get_counters().read(site, "/p0").site_pv == 60
+        assert COUNTERS.get().read(site, "/p0").site_pv == 60
 
     assert database_pageviews(redis_app, site) == 60
     assert backlog(redis_app) == (0, {})
@@ -188,7 +190,7 @@ def test_should_recover_the_batches_of_a_flusher_killed_with_sigkill(
     # Given hits in Redis and a flusher process killed -9 at a point of its flush
     site = add_site(redis_app)
     post_hits(redis_app, site, 80)
-    prefix = redis_app.extensions["page_tracker.settings"].redis_key_prefix
+    prefix = SETTINGS.get(redis_app).redis_key_prefix
     env = {
         "DATABASE_URL": clean_database,
         "REDIS_URL": redis_url,
@@ -211,7 +213,7 @@ def test_should_recover_the_batches_of_a_flusher_killed_with_sigkill(
     # When another flusher takes over the dead consumer's entries
     with redis_app.app_context():
         survivor = Flusher(
-            redis_app.extensions["page_tracker.redis"],
+            REDIS.get(redis_app),
             prefix,
             get_db().sessions.session_factory,
             claim_idle_ms=0,
@@ -219,9 +221,7 @@ def test_should_recover_the_batches_of_a_flusher_killed_with_sigkill(
         )
         result = survivor.flush()
         # the dead flusher's consumer is forgotten once nothing is pending for it
-        consumers = redis_app.extensions["page_tracker.redis"].xinfo_consumers(
-            HotKeys(prefix).stream, "flush"
-        )
+        consumers = REDIS.get(redis_app).xinfo_consumers(HotKeys(prefix).stream, "flush")
         assert [c["name"] for c in consumers] == [survivor.consumer.encode()]
     # Then every hit is counted once
     assert database_pageviews(redis_app, site) == 80
@@ -235,8 +235,8 @@ def test_should_count_a_batch_written_twice_to_the_stream_once(redis_app: Flask)
     # A client retry after a lost reply writes the same batch (same id) twice.
     site = add_site(redis_app)
     post_hits(redis_app, site, 10)
-    client: redis.Redis = redis_app.extensions["page_tracker.redis"]
-    keys = HotKeys(redis_app.extensions["page_tracker.settings"].redis_key_prefix)
+    client: redis.Redis = REDIS.get(redis_app)
+    keys = HotKeys(SETTINGS.get(redis_app).redis_key_prefix)
     entries = client.xrange(keys.stream)
     for _, fields in entries:
         client.xadd(keys.stream, fields)
@@ -303,15 +303,15 @@ def test_should_count_uniques_exactly_below_1000_and_within_2_percent_above(
 ) -> None:
     site = add_site(redis_app)
     sink = RedisSink(
-        redis_app.extensions["page_tracker.redis"],
-        redis_app.extensions["page_tracker.settings"].redis_key_prefix,
+        REDIS.get(redis_app),
+        SETTINGS.get(redis_app).redis_key_prefix,
     )
     for start in range(0, 999, 333):
         sink.submit([view(site, n) for n in range(start, start + 333)])
     with redis_app.app_context():
-        assert get_counters().read(site, "/").site_uv == 999
+        assert COUNTERS.get().read(site, "/").site_uv == 999
         sink.submit([view(site, n) for n in range(500, 12_000)])  # 11 001 new, 500 again
-        counted = get_counters().read(site, "/")
+        counted = COUNTERS.get().read(site, "/")
     assert counted.site_pv == 999 + 11_500
     assert abs(counted.site_uv - 12_000) <= 240
 
@@ -324,12 +324,12 @@ def test_should_seed_visitor_sets_from_the_database_when_redis_lost_them(
     site = add_site(redis_app)
     post_hits(redis_app, site, 100)
     flush(redis_app)
-    client: redis.Redis = redis_app.extensions["page_tracker.redis"]
-    prefix = redis_app.extensions["page_tracker.settings"].redis_key_prefix
+    client: redis.Redis = REDIS.get(redis_app)
+    prefix = SETTINGS.get(redis_app).redis_key_prefix
     client.delete(*client.scan_iter(f"{prefix}uv*"))
     # When the counters are read
     with redis_app.app_context():
-        counted = get_counters().read(site, "/p2")
+        counted = COUNTERS.get().read(site, "/p2")
         # Then the uniques come back from the database's visitor rows
         assert (counted.site_pv, counted.site_uv) == (100, 50)
         assert (counted.page_pv, counted.page_uv) == (20, 10)
@@ -382,7 +382,7 @@ def test_should_write_to_the_database_when_redis_is_down(
 
         assert reasons == ["accepted"] * 20
         assert database_pageviews(app, site) == 20
-        metrics = app.extensions["page_tracker.tracking_metrics"].snapshot()
+        metrics = METRICS.get(app).snapshot()
         assert metrics["redis-fallback"] == 20
         server.start()
         flush(app)

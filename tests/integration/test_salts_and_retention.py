@@ -10,7 +10,7 @@ import redis
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from page_tracker.celery_app import periodic_jobs
+from page_tracker.app import periodic_jobs
 from page_tracker.db import make_engine
 from page_tracker.ingest import tasks as salt_tasks
 from page_tracker.ingest.models import Salt

@@ -1,45 +1,67 @@
-"""Wire Redis mode and the fast ingest path into an app (after :func:`init_tracking`).
+"""Where accepted page views go and where the all-time counters are read, decided once
+from the configuration:
 
-- Redis mode (``REDIS_URL`` set): :class:`~page_tracker.buffer.redis_sink.RedisSink`
-  (database fallback) and :class:`~page_tracker.buffer.redis_sink.RedisCounterReader`
-  replace the embedded sink and reader; a Celery beat job flushes Redis to the database
-  (:mod:`page_tracker.buffer.tasks`).
-- Both modes: the sink is wrapped in group commit
-  (:class:`~page_tracker.buffer.redis_sink.BatchingSink`) and the ingest routes are
-  answered by :class:`~page_tracker.ingest.lean_wsgi.IngestFastPath`.
+- embedded mode (no ``REDIS_URL``): :class:`~page_tracker.buffer.sinks.DatabaseSink`
+  writes through to the database, :class:`~page_tracker.stats.counters.
+  DatabaseCounterReader` reads the totals;
+- Redis mode: :class:`~page_tracker.buffer.redis_sink.RedisSink` writes to Redis (the
+  database is its fallback), :class:`~page_tracker.buffer.redis_counters.
+  RedisCounterReader` adds what Redis holds to the totals, and beat flushes Redis into
+  the database (:mod:`page_tracker.buffer.tasks`).
+
+Both sinks sit behind group commit (:class:`~page_tracker.buffer.sinks.BatchingSink`).
 """
 
 from __future__ import annotations
 
-import redis
 from flask import Flask
 
-from page_tracker.buffer.redis_sink import BatchingSink, RedisCounterReader, RedisSink
-from page_tracker.buffer.sinks import SINK_KEY, HitSink
-from page_tracker.db import Database
-from page_tracker.health.views import REDIS_KEY
-from page_tracker.ingest import lean_wsgi as fastpath
-from page_tracker.metrics import METRICS_KEY
-from page_tracker.settings import Settings
-from page_tracker.stats.counters import COUNTERS_KEY
+from page_tracker.buffer import tasks
+from page_tracker.buffer.cli import flush_command
+from page_tracker.buffer.redis_counters import RedisCounterReader
+from page_tracker.buffer.redis_sink import RedisSink
+from page_tracker.buffer.sinks import SINK, BatchingSink, DatabaseSink, HitSink
+from page_tracker.db import DATABASE
+from page_tracker.features import Feature
+from page_tracker.metrics import METRICS
+from page_tracker.redis_client import REDIS
+from page_tracker.settings import SETTINGS
+from page_tracker.stats.counters import COUNTERS, CounterReader, DatabaseCounterReader
 
 
-def init_scaling(app: Flask, settings: Settings, database: Database) -> None:
-    factory = database.sessions.session_factory
-    sink: HitSink = app.extensions[SINK_KEY]
-    client: redis.Redis | None = app.extensions.get(REDIS_KEY)
-    if client is not None:
+def init_app(app: Flask) -> None:
+    settings = SETTINGS.get(app)
+    sessions = DATABASE.get(app).sessions.session_factory
+    client = REDIS.find(app)
+    sink: HitSink
+    reader: CounterReader
+    if client is None:
+        sink = DatabaseSink(sessions)
+        reader = DatabaseCounterReader(sessions)
+    else:
         prefix = settings.redis_key_prefix
-        sink = RedisSink(client, prefix, factory, app.extensions[METRICS_KEY])
-        app.extensions[COUNTERS_KEY] = RedisCounterReader(client, prefix, factory)
-    app.extensions[SINK_KEY] = BatchingSink(
-        sink, max_batch=settings.ingest_batch_max, linger=settings.ingest_batch_linger_ms / 1000
+        sink = RedisSink(client, prefix, sessions, METRICS.get(app))
+        reader = RedisCounterReader(client, prefix, sessions)
+    SINK.put(
+        app,
+        BatchingSink(
+            sink, max_batch=settings.ingest_batch_max, linger=settings.ingest_batch_linger_ms / 1000
+        ),
     )
-    fastpath.install(app)
+    COUNTERS.put(app, reader)
 
 
-def close_scaling(app: Flask) -> None:
+def close_app(app: Flask) -> None:
     """Stop the group-commit writer (after writing what is queued)."""
-    sink = app.extensions.get(SINK_KEY)
-    if isinstance(sink, BatchingSink):
+    sink = SINK.find(app)
+    if sink is not None:
         sink.close()
+
+
+FEATURE = Feature(
+    "buffer",
+    init_app=init_app,
+    close_app=close_app,
+    commands=(flush_command,),
+    periodic_jobs=tasks.PERIODIC_JOBS,
+)

@@ -15,11 +15,11 @@ from typing import Protocol
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
+from page_tracker.buffer.batching import GroupCommitter
 from page_tracker.db import is_transient
+from page_tracker.extensions import Extension
 from page_tracker.stats import rollup
 from page_tracker.stats.pageview import PageView
-
-SINK_KEY = "page_tracker.sink"
 
 
 class HitSink(Protocol):
@@ -32,7 +32,7 @@ class DatabaseSink:
     """Embedded mode: write-through to the database, one transaction per call.
 
     Group commit (one transaction for the views of many concurrent requests) is added
-    around any sink by :class:`page_tracker.buffer.redis_sink.BatchingSink`.
+    around any sink by :class:`BatchingSink`.
     """
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
@@ -57,3 +57,29 @@ class DatabaseSink:
                 if attempt == self.attempts or not is_transient(error):
                     raise
                 time.sleep(random.uniform(0, 0.01 * attempt))  # noqa: S311  # nosec B311 - jitter
+
+
+class BatchingSink:
+    """Group commit in front of a sink: concurrent ``submit`` calls of one process are
+    written together (:class:`~page_tracker.buffer.batching.GroupCommitter`)."""
+
+    def __init__(self, inner: HitSink, *, max_batch: int = 512, linger: float = 0.0) -> None:
+        self.inner = inner
+        self.committer: GroupCommitter[Sequence[PageView]] = GroupCommitter(
+            self._write, max_batch=max_batch, linger=linger, name="hit-sink"
+        )
+
+    def _write(self, items: Sequence[Sequence[PageView]]) -> None:
+        self.inner.submit([view for views in items for view in views])
+
+    def submit(self, views: Sequence[PageView]) -> None:
+        if views:
+            self.committer.submit(views)
+
+    def close(self) -> None:
+        self.committer.close()
+
+
+SINK: Extension[BatchingSink] = Extension(
+    "page_tracker.sink", "where accepted page views go (group commit in front of a sink)"
+)

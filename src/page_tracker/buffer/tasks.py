@@ -18,9 +18,11 @@ from flask import Flask, current_app
 from sqlalchemy.exc import SQLAlchemyError
 
 from page_tracker.buffer.flush import Flusher, FlushResult
-from page_tracker.celery_app import PeriodicJob
-from page_tracker.db import EXTENSION_KEY as DB_KEY
-from page_tracker.health.views import REDIS_KEY
+from page_tracker.db import DATABASE
+from page_tracker.extensions import Extension
+from page_tracker.features import PeriodicJob
+from page_tracker.redis_client import REDIS
+from page_tracker.settings import SETTINGS
 
 log = logging.getLogger(__name__)
 
@@ -28,27 +30,24 @@ FLUSH = "page_tracker.tracking.flush"
 FORGET_BATCHES = "page_tracker.tracking.forget_flushed_batches"
 FLUSH_EVERY = timedelta(seconds=2)
 MAX_SECONDS = 10.0
-FLUSHER_KEY = "page_tracker.flusher"
+FLUSHER: Extension[Flusher] = Extension("page_tracker.flusher", "Redis mode's flusher")
 
-
-def periodic_jobs() -> list[PeriodicJob]:
-    return [
-        PeriodicJob("flush-hits", FLUSH, FLUSH_EVERY),
-        PeriodicJob("forget-flushed-batches", FORGET_BATCHES, timedelta(hours=1)),
-    ]
+PERIODIC_JOBS = (
+    PeriodicJob("flush-hits", FLUSH, FLUSH_EVERY),
+    PeriodicJob("forget-flushed-batches", FORGET_BATCHES, timedelta(hours=1)),
+)
 
 
 def get_flusher(app: Flask) -> Flusher | None:
-    """The app's flusher (one per process), or ``None`` in embedded mode."""
-    client: redis.Redis | None = app.extensions.get(REDIS_KEY)
+    """The app's flusher (one per process, made on first use), or ``None`` in embedded
+    mode."""
+    client = REDIS.find(app)
     if client is None:
         return None
-    flusher: Flusher | None = app.extensions.get(FLUSHER_KEY)
+    flusher = FLUSHER.find(app)
     if flusher is None:
-        settings = app.extensions["page_tracker.settings"]
-        sessions = app.extensions[DB_KEY].sessions.session_factory
-        flusher = Flusher(client, settings.redis_key_prefix, sessions)
-        app.extensions[FLUSHER_KEY] = flusher
+        sessions = DATABASE.get(app).sessions.session_factory
+        flusher = FLUSHER.put(app, Flusher(client, SETTINGS.get(app).redis_key_prefix, sessions))
     return flusher
 
 

@@ -13,7 +13,6 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from flask import current_app
 from sqlalchemy.orm import Session
 
 from page_tracker.compat import busuanzi
@@ -21,10 +20,16 @@ from page_tracker.compat.plausible import Event
 from page_tracker.db import get_session
 from page_tracker.errors import Conflict, ValidationFailed
 from page_tracker.ingest.hits import RawHit
-from page_tracker.ingest.record import get_counters, record
-from page_tracker.ingest.verdict import SITES_KEY, UNKNOWN_SITE
-from page_tracker.sites.services import SiteDirectory, SiteInfo, create_site, find_site_for_host
-from page_tracker.stats.counters import Counters
+from page_tracker.ingest.record import record
+from page_tracker.ingest.verdict import UNKNOWN_SITE
+from page_tracker.sites.services import (
+    SITES,
+    SiteDirectory,
+    SiteInfo,
+    create_site,
+    find_site_for_host,
+)
+from page_tracker.stats.counters import COUNTERS, Counters
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +53,7 @@ class BusuanziOutcome:
 
 
 def _directory() -> SiteDirectory:
-    directory: SiteDirectory = current_app.extensions[SITES_KEY]
-    return directory
+    return SITES.get()
 
 
 def _autocreate(session: Session, host: str) -> SiteInfo | None:
@@ -88,7 +92,7 @@ def count_busuanzi(
     if site is None:
         return BusuanziOutcome(reason=UNKNOWN_SITE, accepted=False, counters=None)
     verdict = record(busuanzi_hit(site.id, page, reader, visitor_token))
-    counters = get_counters().read(site.id, page.path)
+    counters = COUNTERS.get().read(site.id, page.path)
     return BusuanziOutcome(reason=verdict.reason, accepted=verdict.accepted, counters=counters)
 
 

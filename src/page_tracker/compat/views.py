@@ -18,7 +18,7 @@ import re
 from functools import cache
 from importlib import resources
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 from redis import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -30,21 +30,15 @@ from page_tracker.ingest.record import (
     client_ip,
     wants_no_tracking,
 )
-from page_tracker.settings import Settings
+from page_tracker.settings import SETTINGS
 
 log = logging.getLogger(__name__)
 bp = Blueprint("compat", __name__)
 
-SETTINGS_KEY = "page_tracker.settings"
 STORE_FAILURES = (SQLAlchemyError, RedisError, StoreError, OSError)
 _ORIGINAL_ENDPOINT = "//busuanzi.ibruce.info/busuanzi"
 # What may stand for the host inside the served script's string literal.
 _HOST = re.compile(r"[A-Za-z0-9.\-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
-
-
-def _settings() -> Settings:
-    settings: Settings = current_app.extensions[SETTINGS_KEY]
-    return settings
 
 
 def _reader() -> services.Reader:
@@ -90,7 +84,7 @@ def busuanzi_response() -> Response:
     if page is None:
         return _refusal(400, "malformed", "the Referer header must name the page")
 
-    settings = _settings()
+    settings = SETTINGS.get()
     reader = _reader()
     cookie = busuanzi.cookie_token(request.cookies.get(busuanzi.COOKIE_NAME))
     token = cookie or busuanzi.visitor_token(

@@ -5,16 +5,15 @@ from __future__ import annotations
 import logging
 
 import redis
-from flask import Blueprint, current_app, jsonify
+from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import SQLAlchemyError
 
 from page_tracker.db import get_db
+from page_tracker.redis_client import REDIS
 
 log = logging.getLogger(__name__)
 bp = Blueprint("health", __name__)
-
-REDIS_KEY = "page_tracker.redis"
 
 
 @bp.get("/healthz")
@@ -31,8 +30,7 @@ def _check_database() -> str | None:
     return None
 
 
-def _check_redis() -> str | None:
-    client: redis.Redis = current_app.extensions[REDIS_KEY]
+def _check_redis(client: redis.Redis) -> str | None:
     try:
         client.ping()
     except redis.RedisError as error:
@@ -44,8 +42,9 @@ def _check_redis() -> str | None:
 @bp.get("/readyz")
 def readyz() -> ResponseReturnValue:
     checks: dict[str, str | None] = {"database": _check_database()}
-    if REDIS_KEY in current_app.extensions:
-        checks["redis"] = _check_redis()
+    client = REDIS.find()
+    if client is not None:
+        checks["redis"] = _check_redis(client)
     failing = {name: problem for name, problem in checks.items() if problem}
     if failing:
         body: dict[str, object] = {

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, cast
 from flask import Flask, Request
 from sqlalchemy.orm import Session, sessionmaker
 
-from page_tracker.db import EXTENSION_KEY as DB_KEY
+from page_tracker.db import DATABASE
 from page_tracker.ingest.hits import RawHit
 from page_tracker.ingest.record import REASON_HEADER, record_in
 from page_tracker.ingest.verdict import MALFORMED, Verdict
@@ -34,6 +34,7 @@ from page_tracker.ingest.views import (
     pixel_headers,
 )
 from page_tracker.logs import REQUEST_ID_HEADER, request_id_for
+from page_tracker.settings import SETTINGS
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -81,8 +82,8 @@ class IngestFastPath:
     def __init__(self, app: Flask, wsgi_app: WSGIApplication) -> None:
         self.app = app
         self.next = wsgi_app
-        self.sessions: sessionmaker[Session] = app.extensions[DB_KEY].sessions.session_factory
-        self.trusted_proxies: int = app.extensions["page_tracker.settings"].trusted_proxies
+        self.sessions: sessionmaker[Session] = DATABASE.get(app).sessions.session_factory
+        self.trusted_proxies = SETTINGS.get(app).trusted_proxies
         self.session_gate = threading.BoundedSemaphore(SESSIONS_AT_ONCE)
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:

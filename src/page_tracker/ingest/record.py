@@ -16,39 +16,20 @@ from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from page_tracker.buffer.sinks import SINK_KEY, HitSink
+from page_tracker.buffer.sinks import SINK
 from page_tracker.db import get_session
 from page_tracker.errors import StoreError
 from page_tracker.ingest.hits import RawHit
-from page_tracker.ingest.verdict import SALTS_KEY, SITES_KEY, Verdict, process
-from page_tracker.metrics import METRICS_KEY, HitMetrics
-from page_tracker.settings import Settings
-from page_tracker.stats.counters import COUNTERS_KEY, CounterReader
+from page_tracker.ingest.salts import SALTS
+from page_tracker.ingest.verdict import Verdict, process
+from page_tracker.metrics import METRICS
+from page_tracker.settings import SETTINGS
+from page_tracker.sites.services import SITES
 
 log = logging.getLogger(__name__)
 
 STORE_UNAVAILABLE = "store-unavailable"
 REASON_HEADER = "X-Page-Tracker-Reason"
-
-
-def _settings(app: Flask) -> Settings:
-    settings: Settings = app.extensions["page_tracker.settings"]
-    return settings
-
-
-def get_sink() -> HitSink:
-    sink: HitSink = current_app.extensions[SINK_KEY]
-    return sink
-
-
-def get_counters() -> CounterReader:
-    reader: CounterReader = current_app.extensions[COUNTERS_KEY]
-    return reader
-
-
-def get_metrics() -> HitMetrics:
-    metrics: HitMetrics = current_app.extensions[METRICS_KEY]
-    return metrics
 
 
 def record(raw: RawHit, now: datetime | None = None) -> Verdict:
@@ -73,22 +54,15 @@ def record_in(
     when a site is not in the app's site cache; with ``release_session`` it is closed
     before the view is submitted, so a request waiting for its group commit holds no
     pooled connection (the writer needs one)."""
-    extensions = app.extensions
-    metrics: HitMetrics = extensions[METRICS_KEY]
+    metrics = METRICS.get(app)
     try:
         verdict = process(
-            raw,
-            session,
-            _settings(app),
-            now,
-            sites=extensions.get(SITES_KEY),
-            salts=extensions.get(SALTS_KEY),
+            raw, session, SETTINGS.get(app), now, sites=SITES.find(app), salts=SALTS.find(app)
         )
         if release_session:
             session.close()
         if verdict.view is not None:
-            sink: HitSink = extensions[SINK_KEY]
-            sink.submit([verdict.view])
+            SINK.get(app).submit([verdict.view])
     except (SQLAlchemyError, RedisError, StoreError, OSError) as error:
         metrics.count(STORE_UNAVAILABLE)
         log.error("hit not stored (%s): %s", raw.source, str(error).splitlines()[0])
@@ -107,7 +81,7 @@ def client_ip(request: Request, trusted_proxies: int | None = None) -> str:
 
 def environ_client_ip(environ: Mapping[str, Any], trusted_proxies: int | None = None) -> str:
     """:func:`client_ip` of a WSGI environ (the ingest fast path has no ``Request``)."""
-    hops = _settings(current_app).trusted_proxies if trusted_proxies is None else trusted_proxies
+    hops = SETTINGS.get().trusted_proxies if trusted_proxies is None else trusted_proxies
     if hops:
         header = str(environ.get("HTTP_X_FORWARDED_FOR", ""))
         forwarded = [part for part in (p.strip() for p in header.split(",")) if part]

@@ -18,6 +18,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from page_tracker.db import insert_missing, is_transient
+from page_tracker.extensions import Extension
 from page_tracker.ingest.models import Salt
 
 SALT_SIZE = 32
@@ -31,6 +32,9 @@ class SaltStore(Protocol):
     def rotate(self, today: date) -> None:
         """Make sure today's salt exists and destroy the salts of earlier days."""
         ...
+
+
+SALTS: Extension[SaltStore] = Extension("page_tracker.salts", "the daily salts of visitor hashes")
 
 
 class _DayCache:

@@ -9,19 +9,16 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 from celery import shared_task
-from flask import current_app
 
-from page_tracker.celery_app import PeriodicJob
-from page_tracker.ingest.salts import SaltStore
-from page_tracker.ingest.verdict import SALTS_KEY
+from page_tracker.features import PeriodicJob
+from page_tracker.ingest.salts import SALTS, SaltStore
 
 ROTATE_SALTS = "page_tracker.tracking.rotate_salts"
 
 
-def periodic_jobs() -> list[PeriodicJob]:
-    # Every 10 minutes: a new day's salt exists soon after midnight even on an idle
-    # site, and the past day's salt is destroyed by then (lazily on first use, too).
-    return [PeriodicJob("rotate-salts", ROTATE_SALTS, timedelta(minutes=10))]
+# Every 10 minutes: a new day's salt exists soon after midnight even on an idle site,
+# and the past day's salt is destroyed by then (lazily on first use, too).
+PERIODIC_JOBS = (PeriodicJob("rotate-salts", ROTATE_SALTS, timedelta(minutes=10)),)
 
 
 def rotate_salts(salts: SaltStore, today: date) -> None:
@@ -30,4 +27,4 @@ def rotate_salts(salts: SaltStore, today: date) -> None:
 
 @shared_task(name=ROTATE_SALTS)  # type: ignore[untyped-decorator]  # celery is untyped
 def rotate_salts_task() -> None:
-    rotate_salts(current_app.extensions[SALTS_KEY], datetime.now(UTC).date())
+    rotate_salts(SALTS.get(), datetime.now(UTC).date())

@@ -13,14 +13,14 @@ from functools import lru_cache
 from typing import Final
 from urllib.parse import urlsplit
 
-from flask import current_app, has_app_context
+from flask import has_app_context
 from sqlalchemy.orm import Session
 
 from page_tracker.enrich import enrich, visitor_hash
 from page_tracker.ingest.hits import RawHit
-from page_tracker.ingest.salts import DatabaseSaltStore, SaltStore
+from page_tracker.ingest.salts import SALTS, DatabaseSaltStore, SaltStore
 from page_tracker.settings import Settings
-from page_tracker.sites.services import SiteDirectory, SiteInfo
+from page_tracker.sites.services import SITES, SiteDirectory, SiteInfo
 from page_tracker.stats.models import MAX_PATH_LENGTH, MAX_VALUE_LENGTH
 from page_tracker.stats.pageview import PageView
 
@@ -31,8 +31,6 @@ BOT: Final = "bot"
 DNT: Final = "dnt"
 MALFORMED: Final = "malformed"
 
-SITES_KEY = "page_tracker.sites"
-SALTS_KEY = "page_tracker.salts"
 MAX_URL_LENGTH = 2048
 MAX_EVENT_LENGTH = 100
 
@@ -80,8 +78,7 @@ def _page(url: str) -> tuple[str, str] | None:
 
 def _defaults() -> tuple[SiteDirectory, SaltStore | None]:
     if has_app_context():
-        extensions = current_app.extensions
-        return extensions.get(SITES_KEY) or SiteDirectory(ttl=0), extensions.get(SALTS_KEY)
+        return SITES.find() or SiteDirectory(ttl=0), SALTS.find()
     return SiteDirectory(ttl=0), None
 
 

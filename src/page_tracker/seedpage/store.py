@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from page_tracker.db import add_to_counters
 from page_tracker.errors import StoreError
+from page_tracker.extensions import Extension
 from page_tracker.seedpage.models import Counter
 
 
@@ -26,6 +27,11 @@ class CounterStore(Protocol):
 
     def get(self, name: str) -> int:
         """The current value of counter ``name`` (0 when it never counted)."""
+
+
+STORE: Extension[CounterStore] = Extension(
+    "page_tracker.counter_store", "the seed page's counter store (Redis or database)"
+)
 
 
 class RedisCounterStore:

@@ -4,23 +4,17 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 
 from page_tracker.compat.views import busuanzi_response
 from page_tracker.errors import StoreError
-from page_tracker.seedpage.store import CounterStore
+from page_tracker.seedpage.store import STORE
 
 log = logging.getLogger(__name__)
-bp = Blueprint("counter", __name__)
+bp = Blueprint("seedpage", __name__)
 
-STORE_KEY = "page_tracker.counter_store"
 COUNTER_NAME = "page_views"
 FAILURE_BODY = "Sorry, something went wrong \N{PENSIVE FACE}"
-
-
-def get_counter_store() -> CounterStore:
-    store: CounterStore = current_app.extensions[STORE_KEY]
-    return store
 
 
 @bp.get("/")
@@ -31,7 +25,7 @@ def index() -> tuple[str, int, dict[str, str]] | Response:
         return busuanzi_response()
     headers = {"Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store"}
     try:
-        page_views = get_counter_store().increment(COUNTER_NAME)
+        page_views = STORE.get().increment(COUNTER_NAME)
     except StoreError:
         log.exception("Unable to count the page view")
         return FAILURE_BODY, 500, headers

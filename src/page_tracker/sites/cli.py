@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -15,7 +16,6 @@ from page_tracker.db import get_session
 from page_tracker.errors import APIError
 from page_tracker.sites import services
 from page_tracker.sites.models import Site
-from page_tracker.stats.rollup import purge_site
 
 
 @contextmanager
@@ -141,6 +141,5 @@ def delete(site_id: str, yes: bool) -> None:
     if not yes:
         click.confirm(f"Delete site {site_id} and all its statistics?", abort=True)
     with _committed() as session:
-        services.delete_site(session, site_id)
-        purge_site(session, site_id)
+        services.delete_site(session, site_id, services.SITE_CLEANUPS.get(current_app))
     click.echo(f"deleted site {site_id}")

@@ -16,7 +16,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from page_tracker.errors import Conflict, NotFound, ValidationFailed
+from page_tracker.extensions import Extension
 from page_tracker.sites.models import MAX_HOST_LENGTH, SITE_ID_LENGTH, Site, SiteHost
+
+SiteCleanup = Callable[[Session, str], None]
 
 _ALPHABET = string.ascii_lowercase + string.digits
 _LABEL = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
@@ -148,15 +151,18 @@ def list_sites(session: Session) -> Sequence[Site]:
     return session.scalars(select(Site).order_by(Site.domain)).all()
 
 
-def delete_site(session: Session, site_id: str) -> None:
-    """Delete a site and its hosts (its statistics are deleted by the stats package).
-    Raises :class:`NotFound`."""
+def delete_site(session: Session, site_id: str, cleanups: Iterable[SiteCleanup] = ()) -> None:
+    """Delete a site and its hosts, then run each ``cleanup(session, site_id)`` in the same
+    transaction (the statistics feature deletes the site's statistics this way: see
+    :data:`SITE_CLEANUPS`). Raises :class:`NotFound`."""
     site = session.get(Site, site_id)
     if site is None:
         raise NotFound(f"no site {site_id}")
     session.execute(delete(SiteHost).where(SiteHost.site_id == site_id))
     session.delete(site)
     session.flush()
+    for cleanup in cleanups:
+        cleanup(session, site_id)
 
 
 def find_site_for_host(session: Session, host: str) -> Site | None:
@@ -239,3 +245,11 @@ class SiteDirectory:
                 cache.clear()
             cache[key] = (now + self.ttl, info)
         return info
+
+
+SITES: Extension[SiteDirectory] = Extension(
+    "page_tracker.sites", "the site cache of the hit path and the public counters"
+)
+SITE_CLEANUPS: Extension[list[SiteCleanup]] = Extension(
+    "page_tracker.site_cleanups", "what other features delete together with a site"
+)

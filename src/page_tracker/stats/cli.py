@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
@@ -13,7 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from page_tracker.cli_errors import fail
 from page_tracker.db import get_session
 from page_tracker.sites.services import get_site
-from page_tracker.stats.counters import COUNTERS_KEY, CounterReader
+from page_tracker.stats.counters import COUNTERS
 from page_tracker.stats.queries import top_pages, totals_by_day
 
 
@@ -33,8 +32,7 @@ def stats(site_id: str, days: int, top: int) -> None:
         site = get_site(session, site_id)
         if site is None:
             fail(f"no site {site_id!r} (page-tracker sites list shows the ids)")
-        reader: CounterReader = current_app.extensions[COUNTERS_KEY]
-        totals = reader.read(site_id, "/")
+        totals = COUNTERS.get().read(site_id, "/")
         by_day = {row.day: row for row in totals_by_day(session, site_id, start, end)}
         pages = top_pages(session, site_id, start, end, top) if top else []
     except (SQLAlchemyError, RedisError) as error:

@@ -8,9 +8,8 @@ from typing import Protocol
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from page_tracker.extensions import Extension
 from page_tracker.stats.models import SITE, Path, Total
-
-COUNTERS_KEY = "page_tracker.counters"
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +24,11 @@ class CounterReader(Protocol):
     def read(self, site_id: str, path: str) -> Counters:
         """All-time page views and unique visitors of the site and of ``path``."""
         ...
+
+
+COUNTERS: Extension[CounterReader] = Extension(
+    "page_tracker.counters", "the all-time counter reader (database, or database + Redis)"
+)
 
 
 class DatabaseCounterReader:

@@ -8,14 +8,12 @@ import hashlib
 import json
 from html import escape
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 
 from page_tracker.db import get_session
 from page_tracker.errors import NotFound, ValidationFailed
-from page_tracker.ingest.record import get_counters
-from page_tracker.ingest.verdict import SITES_KEY
-from page_tracker.sites.services import SiteInfo
-from page_tracker.stats.counters import Counters
+from page_tracker.sites.services import SITES, SiteInfo
+from page_tracker.stats.counters import COUNTERS, Counters
 
 bp = Blueprint("public_counters", __name__)
 
@@ -24,7 +22,7 @@ _CHAR_WIDTH = 6.5  # Verdana 11px, average advance: good enough for a badge
 
 
 def _public_site(site_id: str) -> SiteInfo:
-    site: SiteInfo | None = current_app.extensions[SITES_KEY].by_id(get_session(), site_id)
+    site: SiteInfo | None = SITES.get().by_id(get_session(), site_id)
     if site is None or not site.public_counters:
         # The same answer for "no such site" and "not public": ids are not enumerable.
         raise NotFound("no public counters for this site")
@@ -50,7 +48,7 @@ def _conditional(body: bytes, mimetype: str) -> Response:
 @bp.get("/api/v1/counters/<site_id>")
 def counters(site_id: str) -> Response:
     site = _public_site(site_id)
-    found: Counters = get_counters().read(site.id, _path())
+    found: Counters = COUNTERS.get().read(site.id, _path())
     body = json.dumps(
         {
             "site_pv": found.site_pv,
@@ -84,7 +82,7 @@ def render_badge(label: str, value: str) -> str:
 def badge(site_id: str) -> Response:
     site = _public_site(site_id)
     label = request.args.get("label", "views")[:MAX_LABEL]
-    found = get_counters().read(site.id, _path())
+    found = COUNTERS.get().read(site.id, _path())
     # No path: the site's total; with a path: that page's.
     value = found.page_pv if "path" in request.args else found.site_pv
     return _conditional(render_badge(label, f"{value:,}").encode(), "image/svg+xml")

@@ -13,8 +13,8 @@ from celery import shared_task
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from page_tracker.celery_app import PeriodicJob
 from page_tracker.db import get_db
+from page_tracker.features import PeriodicJob
 from page_tracker.sites.models import Site
 from page_tracker.stats.rollup import delete_daily_visitor_sets_before, delete_raw_hits_before
 
@@ -26,11 +26,10 @@ PURGE_VISITOR_SETS = "page_tracker.tracking.purge_visitor_sets"
 VISITOR_SET_DAYS = 2
 
 
-def periodic_jobs() -> list[PeriodicJob]:
-    return [
-        PeriodicJob("purge-raw-hits", PURGE_RAW_HITS, timedelta(hours=1)),
-        PeriodicJob("purge-visitor-sets", PURGE_VISITOR_SETS, timedelta(hours=1)),
-    ]
+PERIODIC_JOBS = (
+    PeriodicJob("purge-raw-hits", PURGE_RAW_HITS, timedelta(hours=1)),
+    PeriodicJob("purge-visitor-sets", PURGE_VISITOR_SETS, timedelta(hours=1)),
+)
 
 
 def purge_raw_hits(session: Session, now: datetime) -> int:

@@ -8,9 +8,8 @@ from flask import Flask
 
 from page_tracker.db import get_session
 from page_tracker.sites.services import create_site
-from page_tracker.stats.counters import CounterReader, Counters
+from page_tracker.stats.counters import COUNTERS, Counters
 
-COUNTERS_KEY = "page_tracker.counters"
 DESKTOP_CHROME = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/131.0.0.0 Safari/537.36"
@@ -44,5 +43,4 @@ def add_site(app: Flask, domain: str, *hosts: str) -> str:
 
 def read_counters(app: Flask, site_id: str, path: str) -> Counters:
     with app.app_context():
-        reader: CounterReader = app.extensions[COUNTERS_KEY]
-        return reader.read(site_id, path)
+        return COUNTERS.get().read(site_id, path)

@@ -7,9 +7,10 @@ from datetime import UTC, datetime
 
 import pytest
 
+from page_tracker.app import periodic_jobs
 from page_tracker.buffer.batch_format import decode_views, encode_views
 from page_tracker.buffer.redis_keys import HotKeys, ingest_arguments, pending_counts
-from page_tracker.celery_app import beat_schedule, periodic_jobs
+from page_tracker.celery_app import beat_schedule
 from page_tracker.stats.pageview import PageView
 
 

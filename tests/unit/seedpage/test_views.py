@@ -7,8 +7,8 @@ import pytest
 from flask import Flask
 
 from page_tracker.errors import StoreError
-from page_tracker.seedpage.store import CounterStore
-from page_tracker.seedpage.views import STORE_KEY, bp
+from page_tracker.seedpage.store import STORE, CounterStore
+from page_tracker.seedpage.views import bp
 
 
 @pytest.fixture
@@ -19,7 +19,7 @@ def store() -> Mock:
 @pytest.fixture
 def app(store: Mock) -> Flask:
     app = Flask(__name__)
-    app.extensions[STORE_KEY] = store
+    STORE.put(app, store)
     app.register_blueprint(bp)
     return app
 

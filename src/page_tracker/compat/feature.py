@@ -1,0 +1,15 @@
+"""The compatibility endpoints (Busuanzi, Plausible) as a feature."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from page_tracker.compat import views
+from page_tracker.features import Feature
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(views.bp)
+
+
+FEATURE = Feature("compat", init_app=init_app)
