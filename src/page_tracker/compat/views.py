@@ -1,7 +1,8 @@
 """Compatibility endpoints (blueprint ``compat``).
 
-- ``GET /busuanzi?jsonpCallback=NAME`` (also ``GET /?jsonpCallback=NAME``, dispatched from
-  the seed page): Busuanzi's JSONP counter, page named by ``Referer``.
+- ``GET /busuanzi?jsonpCallback=NAME`` (also ``GET /?jsonpCallback=NAME``, answered by a
+  hook that runs before the seed page's view, which knows nothing of Busuanzi):
+  Busuanzi's JSONP counter, page named by ``Referer``.
 - ``GET /busuanzi/2.3/busuanzi.pure.mini.js``: the Busuanzi script, counting here.
 - ``POST /api/event``: Plausible's event API → ``202 ok``.
 
@@ -73,6 +74,19 @@ def _refusal(status: int, reason: str, message: str) -> Response:
 @bp.get("/busuanzi")
 def busuanzi_counter() -> Response:
     return busuanzi_response()
+
+
+@bp.before_app_request
+def _busuanzi_at_the_site_root() -> Response | None:
+    """Busuanzi scripts of some themes ask the site root: ``GET /?jsonpCallback=NAME`` is
+    Busuanzi's; ``GET /`` without it stays the seed page's."""
+    if (
+        request.path == "/"
+        and request.method in {"GET", "HEAD"}
+        and "jsonpCallback" in request.args
+    ):
+        return busuanzi_response()
+    return None
 
 
 def busuanzi_response() -> Response:

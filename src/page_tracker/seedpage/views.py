@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, Response, request
+from flask import Blueprint
 
-from page_tracker.compat.views import busuanzi_response
 from page_tracker.errors import StoreError
 from page_tracker.seedpage.store import STORE
 
@@ -18,11 +17,7 @@ FAILURE_BODY = "Sorry, something went wrong \N{PENSIVE FACE}"
 
 
 @bp.get("/")
-def index() -> tuple[str, int, dict[str, str]] | Response:
-    if "jsonpCallback" in request.args:
-        # Busuanzi scripts of some themes ask the site root; the seed page is otherwise
-        # untouched.
-        return busuanzi_response()
+def index() -> tuple[str, int, dict[str, str]]:
     headers = {"Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store"}
     try:
         page_views = STORE.get().increment(COUNTER_NAME)

@@ -96,6 +96,8 @@ def test_should_answer_on_the_site_root_only_with_a_callback(app: Flask) -> None
     seed = client.get("/", headers={"Referer": "https://blog.example.com/"})
     assert seed.get_data(as_text=True) == "This page has been seen 1 times."
     assert numbers(hit(client, "https://blog.example.com/", path="/"))["site_pv"] == 2
+    refused = client.post("/?jsonpCallback=BusuanziCallback_1")
+    assert refused.status_code == 405  # only GET (and HEAD) at / are Busuanzi's
 
 
 def test_should_set_a_cross_site_cookie_for_a_new_reader(app: Flask) -> None:

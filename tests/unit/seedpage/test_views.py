@@ -49,3 +49,12 @@ def test_should_handle_store_failure(
 def test_should_not_be_cached(app: Flask, store: Mock) -> None:
     store.increment.return_value = 1
     assert app.test_client().get("/").headers["Cache-Control"] == "no-store"
+
+
+def test_should_count_the_seed_page_whatever_the_query_says(app: Flask, store: Mock) -> None:
+    # Given the seed page alone (the Busuanzi answer at / belongs to the compat feature)
+    store.increment.return_value = 2
+    # When a Busuanzi-style query reaches it
+    response = app.test_client().get("/?jsonpCallback=BusuanziCallback_1")
+    # Then it is just a page view of the seed page
+    assert response.get_data(as_text=True) == "This page has been seen 2 times."
