@@ -7,17 +7,22 @@ SQL lives here and nowhere else (:func:`add_to_counters`).
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+import random
+import time
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Flask
 from sqlalchemy import Engine, MetaData, Table, create_engine, event, text
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
 
 from page_tracker.extensions import Extension
+
+T = TypeVar("T")
 
 # Stable constraint names, so Alembic migrations can refer to them on every dialect.
 NAMING_CONVENTION = {
@@ -209,3 +214,24 @@ def is_transient(error: BaseException) -> bool:
     if getattr(original, "sqlstate", None) in _TRANSIENT_PG:
         return True
     return "database is locked" in str(original)
+
+
+def retry_transient(work: Callable[[], T], *, attempts: int = 5, jitter: float = 0.01) -> T:
+    """Run ``work`` and return its result; run it again when it fails with a lock conflict.
+
+    ``work`` must be whole transactions (open, do, commit): a transient error
+    (:func:`is_transient`) rolled the transaction back entirely, so running it again
+    writes nothing twice. Up to ``attempts`` runs, each retry after a random pause of up
+    to ``jitter * attempt`` seconds so that the conflicting writers do not meet again.
+    Any other error, and the last run's, propagates.
+    """
+    if attempts < 1:
+        raise ValueError("attempts must be at least 1")
+    for attempt in range(1, attempts + 1):
+        try:
+            return work()
+        except DBAPIError as error:
+            if attempt == attempts or not is_transient(error):
+                raise
+            time.sleep(random.uniform(0, jitter * attempt))  # noqa: S311  # nosec B311 - jitter only
+    raise AssertionError("unreachable")  # pragma: no cover

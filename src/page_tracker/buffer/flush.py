@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import logging
 import os
-import random
 import socket
 import time
 from collections.abc import Callable, Sequence
@@ -32,13 +31,12 @@ from typing import Any, cast
 
 import redis
 from sqlalchemy import Table, delete
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from page_tracker.buffer.batch_format import decode_views
 from page_tracker.buffer.models import FlushedBatch
 from page_tracker.buffer.redis_keys import GROUP, HotKeys, Scripts, pending_counts
-from page_tracker.db import insert_missing, is_transient
+from page_tracker.db import insert_missing, retry_transient
 from page_tracker.stats import rollup
 from page_tracker.stats.pageview import PageView
 
@@ -89,20 +87,17 @@ def write_batches(
     now = datetime.now(UTC).replace(tzinfo=None)
     table = cast(Table, FlushedBatch.__table__)
     rows = [{"batch_id": batch_id, "flushed_at": now} for batch_id in sorted(unique)]
-    for attempt in range(1, attempts + 1):
-        try:
-            with session_factory() as session, session.begin():
-                # First, so a concurrent flusher of the same batch waits on this row lock
-                # and then finds the batch counted.
-                new = {row[0] for row in insert_missing(session, table, rows, ("batch_id",))}
-                views = [view for batch_id in sorted(new) for view in unique[batch_id]]
-                rollup.apply(session, views, ids)
-            return new
-        except DBAPIError as error:
-            if attempt == attempts or not is_transient(error):
-                raise
-            time.sleep(random.uniform(0, 0.02 * attempt))  # noqa: S311  # nosec B311 - jitter only
-    raise AssertionError("unreachable")  # pragma: no cover
+
+    def transaction() -> set[str]:
+        with session_factory() as session, session.begin():
+            # First, so a concurrent flusher of the same batch waits on this row lock and
+            # then finds the batch counted.
+            new = {row[0] for row in insert_missing(session, table, rows, ("batch_id",))}
+            views = [view for batch_id in sorted(new) for view in unique[batch_id]]
+            rollup.apply(session, views, ids)
+        return new
+
+    return retry_transient(transaction, attempts=attempts, jitter=0.02)
 
 
 def _entries(raw: Any) -> list[Entry]:

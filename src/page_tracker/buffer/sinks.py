@@ -7,16 +7,13 @@ answers the browser anyway and counts the loss (:mod:`page_tracker.metrics`).
 
 from __future__ import annotations
 
-import random
-import time
 from collections.abc import Sequence
 from typing import Protocol
 
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from page_tracker.buffer.batching import GroupCommitter
-from page_tracker.db import is_transient
+from page_tracker.db import retry_transient
 from page_tracker.extensions import Extension
 from page_tracker.stats import rollup
 from page_tracker.stats.pageview import PageView
@@ -46,17 +43,12 @@ class DatabaseSink:
 
     def write(self, views: Sequence[PageView]) -> None:
         """Commit ``views`` in one transaction, retried as a whole after a deadlock."""
-        for attempt in range(1, self.attempts + 1):
-            try:
-                with self.session_factory() as session, session.begin():
-                    rollup.apply(session, views, self.ids)
-                return
-            except DBAPIError as error:
-                # A deadlock rolls the whole transaction back: running it again counts
-                # each view exactly once.
-                if attempt == self.attempts or not is_transient(error):
-                    raise
-                time.sleep(random.uniform(0, 0.01 * attempt))  # noqa: S311  # nosec B311 - jitter
+
+        def transaction() -> None:
+            with self.session_factory() as session, session.begin():
+                rollup.apply(session, views, self.ids)
+
+        retry_transient(transaction, attempts=self.attempts)
 
 
 class BatchingSink:

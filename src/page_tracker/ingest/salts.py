@@ -14,10 +14,9 @@ from typing import Protocol, cast
 
 import redis
 from sqlalchemy import Engine, Table, delete, select
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from page_tracker.db import insert_missing, is_transient
+from page_tracker.db import insert_missing, retry_transient
 from page_tracker.extensions import Extension
 from page_tracker.ingest.models import Salt
 
@@ -64,21 +63,20 @@ class DatabaseSaltStore:
         if cached is not None:
             return cached
         table = cast("Table", Salt.__table__)
-        for attempt in range(1, 6):
-            try:
-                # Three short transactions: insert-if-missing (concurrent first users all
-                # read the winner's salt), read, and the lazy rotation that destroys the
-                # older salts. Holding them in one transaction deadlocks on MySQL.
-                with Session(self.engine) as session, session.begin():
-                    insert_missing(session, table, [{"day": day, "salt": new_salt()}])
-                with Session(self.engine) as session:
-                    salt = session.scalar(select(Salt.salt).where(Salt.day == day))
-                with Session(self.engine) as session, session.begin():
-                    session.execute(delete(Salt).where(Salt.day < day))
-                break
-            except DBAPIError as error:
-                if attempt == 5 or not is_transient(error):
-                    raise
+
+        def transactions() -> bytes | None:
+            # Three short transactions: insert-if-missing (concurrent first users all read
+            # the winner's salt), read, and the lazy rotation that destroys the older
+            # salts. Holding them in one transaction deadlocks on MySQL.
+            with Session(self.engine) as session, session.begin():
+                insert_missing(session, table, [{"day": day, "salt": new_salt()}])
+            with Session(self.engine) as session:
+                found = session.scalar(select(Salt.salt).where(Salt.day == day))
+            with Session(self.engine) as session, session.begin():
+                session.execute(delete(Salt).where(Salt.day < day))
+            return found
+
+        salt = retry_transient(transactions)
         if salt is None:  # pragma: no cover - inserted above
             raise RuntimeError(f"no salt for {day}")
         self._cache.put(day, salt)
