@@ -34,7 +34,7 @@ from bench.harness import (
     start_server,
     wrk,
 )
-from page_tracker.buffer.redis_keys import HotKeys
+from page_tracker.buffer.redis_keys import RedisKeys
 
 SECRET = "bench-" + "s" * 32
 PREFIX = "pt:"  # REDIS_KEY_PREFIX's default
@@ -151,7 +151,7 @@ def wait_until_flushed(redis_url: str, limit: float = 120.0) -> float:
     started = time.monotonic()
     try:
         while time.monotonic() - started < limit:
-            if client.xlen(HotKeys(PREFIX).stream) == 0:
+            if client.xlen(RedisKeys(PREFIX).stream) == 0:
                 return round(time.monotonic() - started, 1)
             time.sleep(0.1)
     finally:

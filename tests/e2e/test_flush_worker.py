@@ -17,7 +17,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.orm import sessionmaker
 
 from page_tracker.buffer.flush import Flusher
-from page_tracker.buffer.redis_keys import HotKeys
+from page_tracker.buffer.redis_keys import RedisKeys
 from page_tracker.buffer.redis_sink import RedisSink
 from page_tracker.db import make_engine
 from page_tracker.stats.pageview import PageView
@@ -62,7 +62,7 @@ def test_should_count_every_hit_once_when_the_worker_is_killed_mid_flush(tmp_pat
         sink = RedisSink(client, "pt:")
         for start in range(0, HITS, 100):
             sink.submit(views(site, start, 100))
-        keys = HotKeys("pt:")
+        keys = RedisKeys("pt:")
         # When a real worker starts flushing it and is killed -9 mid-way
         with (tmp_path / "worker.out").open("wb") as out:
             worker = subprocess.Popen(

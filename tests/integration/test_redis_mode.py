@@ -23,7 +23,7 @@ from page_tracker import create_app
 from page_tracker.app import close_app
 from page_tracker.buffer.flush import Flusher
 from page_tracker.buffer.models import FlushedBatch
-from page_tracker.buffer.redis_keys import HotKeys
+from page_tracker.buffer.redis_keys import RedisKeys
 from page_tracker.buffer.redis_sink import RedisSink
 from page_tracker.buffer.tasks import flush, get_flusher
 from page_tracker.db import get_db, get_session
@@ -105,7 +105,7 @@ def database_pageviews(app: Flask, site: str) -> int:
 
 def backlog(app: Flask) -> tuple[int, dict[bytes, bytes]]:
     client: redis.Redis = REDIS.get(app)
-    keys = HotKeys(SETTINGS.get(app).redis_key_prefix)
+    keys = RedisKeys(SETTINGS.get(app).redis_key_prefix)
     return int(client.xlen(keys.stream)), client.hgetall(keys.pending)
 
 
@@ -221,7 +221,7 @@ def test_should_recover_the_batches_of_a_flusher_killed_with_sigkill(
         )
         result = survivor.flush()
         # the dead flusher's consumer is forgotten once nothing is pending for it
-        consumers = REDIS.get(redis_app).xinfo_consumers(HotKeys(prefix).stream, "flush")
+        consumers = REDIS.get(redis_app).xinfo_consumers(RedisKeys(prefix).stream, "flush")
         assert [c["name"] for c in consumers] == [survivor.consumer.encode()]
     # Then every hit is counted once
     assert database_pageviews(redis_app, site) == 80
@@ -236,7 +236,7 @@ def test_should_count_a_batch_written_twice_to_the_stream_once(redis_app: Flask)
     site = add_site(redis_app)
     post_hits(redis_app, site, 10)
     client: redis.Redis = REDIS.get(redis_app)
-    keys = HotKeys(SETTINGS.get(redis_app).redis_key_prefix)
+    keys = RedisKeys(SETTINGS.get(redis_app).redis_key_prefix)
     entries = client.xrange(keys.stream)
     for _, fields in entries:
         client.xadd(keys.stream, fields)

@@ -35,7 +35,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from page_tracker.buffer.batch_format import decode_views
 from page_tracker.buffer.models import FlushedBatch
-from page_tracker.buffer.redis_keys import GROUP, HotKeys, Scripts, pending_counts
+from page_tracker.buffer.redis_keys import GROUP, RedisKeys, pending_counts
+from page_tracker.buffer.redis_scripts import Scripts
 from page_tracker.db import insert_missing, retry_transient
 from page_tracker.stats import rollup
 from page_tracker.stats.pageview import PageView
@@ -133,7 +134,7 @@ class Flusher:
         forget_consumers_after_ms: int = 3_600_000,
     ) -> None:
         self.client = client
-        self.keys = HotKeys(prefix)
+        self.keys = RedisKeys(prefix)
         self.session_factory = session_factory
         self.consumer = consumer or consumer_name()
         self.count = count

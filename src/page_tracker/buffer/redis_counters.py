@@ -16,11 +16,11 @@ from page_tracker.buffer.redis_keys import (
     EXACT_UNIQUES_BELOW,
     SEED_TTL,
     VISITOR_TTL,
-    HotKeys,
-    Scripts,
+    RedisKeys,
     page_field,
     site_field,
 )
+from page_tracker.buffer.redis_scripts import Scripts
 from page_tracker.errors import StoreError
 from page_tracker.stats.counters import Counters, DatabaseCounterReader
 from page_tracker.stats.models import SITE, LifetimeVisitor, Path
@@ -35,7 +35,7 @@ class RedisCounterReader:
         self, client: redis.Redis, prefix: str, session_factory: sessionmaker[Session]
     ) -> None:
         self.client = client
-        self.keys = HotKeys(prefix)
+        self.keys = RedisKeys(prefix)
         self.scripts = Scripts(client)
         self.session_factory = session_factory
         self.database = DatabaseCounterReader(session_factory)

@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from page_tracker.buffer.batch_format import encode_views
 from page_tracker.buffer.flush import write_batches
-from page_tracker.buffer.redis_keys import HotKeys, Scripts, ingest_arguments
+from page_tracker.buffer.redis_keys import RedisKeys
+from page_tracker.buffer.redis_scripts import Scripts, ingest_arguments
 from page_tracker.errors import StoreError
 from page_tracker.metrics import HitMetrics
 from page_tracker.stats.pageview import PageView
@@ -38,7 +39,7 @@ class RedisSink:
         metrics: HitMetrics | None = None,
     ) -> None:
         self.client = client
-        self.keys = HotKeys(prefix)
+        self.keys = RedisKeys(prefix)
         self.scripts = Scripts(client)
         self.session_factory = session_factory
         self.metrics = metrics

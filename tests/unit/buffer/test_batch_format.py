@@ -9,7 +9,8 @@ import pytest
 
 from page_tracker.app import periodic_jobs
 from page_tracker.buffer.batch_format import decode_views, encode_views
-from page_tracker.buffer.redis_keys import HotKeys, ingest_arguments, pending_counts
+from page_tracker.buffer.redis_keys import RedisKeys, pending_counts
+from page_tracker.buffer.redis_scripts import ingest_arguments
 from page_tracker.celery_app import beat_schedule
 from page_tracker.stats.pageview import PageView
 
@@ -66,7 +67,7 @@ def test_should_count_pending_views_per_site_and_page() -> None:
 
 
 def test_should_pass_each_visitor_key_once_with_its_distinct_members() -> None:
-    keys = HotKeys("pt:")
+    keys = RedisKeys("pt:")
     views = [make_view(), make_view(), make_view(lifetime_visitor=b"x" * 16)]
 
     names, argv = ingest_arguments(keys, "b1", b"payload", views)

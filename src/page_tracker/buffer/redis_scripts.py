@@ -1,0 +1,144 @@
+"""Redis mode's Lua scripts; each runs atomically, so the keys of
+:mod:`page_tracker.buffer.redis_keys` always agree with each other.
+
+- ``INGEST`` adds a batch to the stream **and** its counts to ``pending`` and its
+  visitors to the visitor keys;
+- ``ACK`` removes flushed entries and subtracts their counts (exactly once);
+- ``COUNT`` reads the pending counts and the uniques of a site and a page;
+- ``SEED`` adds the database's visitors to a visitor key Redis does not hold.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import redis
+
+from page_tracker.buffer.redis_keys import (
+    EXACT_UNIQUES_BELOW,
+    VISITOR_TTL,
+    RedisKeys,
+    pending_counts,
+)
+from page_tracker.stats.pageview import PageView
+
+# add_visitors(key, members, first, last, limit): add members[first..last] to a visitor
+# key, an exact set while it has fewer than `limit` members and a HyperLogLog from then
+# on (the set is converted when it reaches the limit). Commands take 500 members at most.
+ADD_VISITORS = """
+local function add_visitors(key, members, first, last, limit)
+  local hll = redis.call('TYPE', key).ok == 'string'
+  local command = hll and 'PFADD' or 'SADD'
+  for s = first, last, 500 do
+    redis.call(command, key, unpack(members, s, math.min(s + 499, last)))
+  end
+  if not hll and redis.call('SCARD', key) >= limit then
+    local all = redis.call('SMEMBERS', key)
+    redis.call('DEL', key)
+    for s = 1, #all, 500 do
+      redis.call('PFADD', key, unpack(all, s, math.min(s + 499, #all)))
+    end
+  end
+end
+"""
+
+# KEYS: stream, pending, visitor keys...   ARGV: batch id, payload, exact limit, ttl,
+# number of pending fields, (field, count)..., then per visitor key: n, members...
+INGEST = (
+    ADD_VISITORS
+    + """
+redis.call('XADD', KEYS[1], '*', 'id', ARGV[1], 'v', ARGV[2])
+local limit, ttl = tonumber(ARGV[3]), tonumber(ARGV[4])
+local i = 6
+for _ = 1, tonumber(ARGV[5]) do
+  redis.call('HINCRBY', KEYS[2], ARGV[i], ARGV[i + 1])
+  i = i + 2
+end
+for k = 3, #KEYS do
+  local n = tonumber(ARGV[i])
+  add_visitors(KEYS[k], ARGV, i + 1, i + n, limit)
+  redis.call('EXPIRE', KEYS[k], ttl)
+  i = i + n + 1
+end
+return 1
+"""
+)
+
+# KEYS: stream, pending.  ARGV: group, then per entry: id, n, (field, count)...
+# An entry's counts are subtracted only when this call deleted it (exactly once).
+ACK = """
+local i, acked = 2, 0
+while i <= #ARGV do
+  local id, n = ARGV[i], tonumber(ARGV[i + 1])
+  redis.call('XACK', KEYS[1], ARGV[1], id)
+  local deleted = redis.call('XDEL', KEYS[1], id)
+  for j = 0, n - 1 do
+    if deleted == 1 then
+      local field = ARGV[i + 2 + 2 * j]
+      if redis.call('HINCRBY', KEYS[2], field, -tonumber(ARGV[i + 3 + 2 * j])) <= 0 then
+        redis.call('HDEL', KEYS[2], field)
+      end
+    end
+  end
+  acked = acked + deleted
+  i = i + 2 + 2 * n
+end
+return acked
+"""
+
+# KEYS: pending, site visitors, page visitors, site seed mark, page seed mark.
+# ARGV: site field, page field.  -> {site pending, page pending, site uv, page uv,
+# site seeded, page seeded}
+COUNT = """
+local function uniques(key)
+  if redis.call('TYPE', key).ok == 'string' then return redis.call('PFCOUNT', key) end
+  return redis.call('SCARD', key)
+end
+local pending = redis.call('HMGET', KEYS[1], ARGV[1], ARGV[2])
+return {tonumber(pending[1] or 0), tonumber(pending[2] or 0), uniques(KEYS[2]),
+        uniques(KEYS[3]), redis.call('EXISTS', KEYS[4]), redis.call('EXISTS', KEYS[5])}
+"""
+
+# KEYS: visitor key, seed mark.  ARGV: exact limit, ttl, seed ttl (0: no mark yet),
+# members...
+SEED = (
+    ADD_VISITORS
+    + """
+if #ARGV > 3 then
+  add_visitors(KEYS[1], ARGV, 4, #ARGV, tonumber(ARGV[1]))
+  redis.call('EXPIRE', KEYS[1], tonumber(ARGV[2]))
+end
+if tonumber(ARGV[3]) > 0 then redis.call('SET', KEYS[2], '1', 'EX', tonumber(ARGV[3])) end
+return 1
+"""
+)
+
+
+class Scripts:
+    """The registered Lua scripts of one client (``EVALSHA``, loaded on first use)."""
+
+    def __init__(self, client: redis.Redis) -> None:
+        self.ingest = client.register_script(INGEST)
+        self.ack = client.register_script(ACK)
+        self.count = client.register_script(COUNT)
+        self.seed = client.register_script(SEED)
+
+
+def ingest_arguments(
+    keys: RedisKeys, batch_id: str, payload: bytes, views: Sequence[PageView]
+) -> tuple[list[str], list[Any]]:
+    """KEYS and ARGV of the ingest script for one batch."""
+    counts = pending_counts(views)
+    visitors: dict[str, set[bytes]] = {}
+    for view in views:
+        visitors.setdefault(keys.visitors(view.site_id), set()).add(view.lifetime_visitor)
+        visitors.setdefault(keys.visitors(view.site_id, view.path), set()).add(
+            view.lifetime_visitor
+        )
+    argv: list[Any] = [batch_id, payload, EXACT_UNIQUES_BELOW, VISITOR_TTL, len(counts)]
+    for field, count in counts.items():
+        argv += [field, count]
+    for members in visitors.values():
+        argv += [len(members), *members]
+    return [keys.stream, keys.pending, *visitors], argv
