@@ -28,6 +28,7 @@ from page_tracker import migrate
 from page_tracker.buffer.flush import Flusher
 from page_tracker.buffer.redis_sink import RedisSink
 from page_tracker.db import make_engine
+from page_tracker.enrich import Enrichment
 from page_tracker.sites.services import create_site
 from page_tracker.stats.pageview import PageView
 
@@ -131,13 +132,15 @@ def views(site: str, count: int, start: int) -> list[PageView]:
                 timestamp=now - timedelta(seconds=n % 3600),
                 visitor=token,
                 lifetime_visitor=token,
-                browser=("Chrome", "Firefox", "Safari")[n % 3],
-                os=("Windows", "macOS")[n % 2],
-                device="desktop",
-                referrer_host="google.com",
-                referrer_source="Google",
-                country=("DE", "FR", "US")[n % 3],
-                screen_class="desktop",
+                enrichment=Enrichment(
+                    browser=("Chrome", "Firefox", "Safari")[n % 3],
+                    os=("Windows", "macOS")[n % 2],
+                    device="desktop",
+                    referrer_host="google.com",
+                    referrer_source="Google",
+                    country=("DE", "FR", "US")[n % 3],
+                    screen_class="desktop",
+                ),
             )
         )
     return made

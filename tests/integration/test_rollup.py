@@ -10,6 +10,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from page_tracker.db import make_engine
+from page_tracker.enrich import Enrichment
 from page_tracker.stats import rollup
 from page_tracker.stats.models import (
     SITE,
@@ -37,10 +38,14 @@ def engine(clean_database: str) -> Iterator[Engine]:
 def view(
     path: str = "/",
     visitor: int = 1,
+    *,
     at: datetime = NOON,
     site: str = "site00000001",
-    **extra: object,
+    title: str | None = None,
+    keep_raw: bool = False,
+    **found: str | None,
 ) -> PageView:
+    """A view; ``found`` are its enrichment's fields (``browser="Firefox"`` ...)."""
     return PageView(
         site_id=site,
         path=path,
@@ -48,7 +53,9 @@ def view(
         timestamp=at,
         visitor=visitor.to_bytes(16, "big"),
         lifetime_visitor=(visitor + 1000).to_bytes(16, "big"),
-        **extra,  # type: ignore[arg-type]
+        title=title,
+        keep_raw=keep_raw,
+        enrichment=Enrichment(**found),  # type: ignore[arg-type]
     )
 
 

@@ -1,9 +1,18 @@
-"""The wire format of a batch of page views in Redis (one stream entry per batch).
+"""The format of a batch of page views in Redis (one stream entry per batch).
 
 Compact JSON: the field names once, then one array of values per view (bytes as hex,
-the timestamp as integer microseconds since the epoch). Decoding maps by name, so a
-batch written by an older or newer release still decodes (unknown fields are dropped,
-missing ones take their defaults).
+the timestamp as integer microseconds since the epoch)::
+
+    {
+        "f": ["site_id", "path", ..., "keep_raw", "browser", ..., "screen_class"],
+        "r": [["abcdefabcdef", "/blog/", ..., true, "Chrome", ..., "laptop"], ...],
+    }
+
+A view's own fields come first, then its enrichment's, flat (``bot_reason`` is left out:
+a counted view is never a bot's). Decoding maps by name, so a batch written by an older
+or newer release still decodes (unknown fields are dropped, missing ones take their
+defaults). :data:`FORMAT` names this shape; a release that changes it keeps decoding
+the old one, since a stream may hold batches of the release before it.
 """
 
 from __future__ import annotations
@@ -12,19 +21,22 @@ import json
 from collections.abc import Sequence
 from dataclasses import fields
 from datetime import UTC, datetime, timedelta
-from functools import cache
+from operator import attrgetter
 from typing import Any
 
+from page_tracker.enrich import Enrichment
 from page_tracker.stats.pageview import PageView
 
 FORMAT = "1"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_BYTES = frozenset({"visitor", "lifetime_visitor"})
-
-
-@cache
-def _names() -> tuple[str, ...]:
-    return tuple(field.name for field in fields(PageView))
+_VIEW = tuple(field.name for field in fields(PageView) if field.name != "enrichment")
+_ENRICHMENT = tuple(field.name for field in fields(Enrichment) if field.name != "bot_reason")
+NAMES = _VIEW + _ENRICHMENT
+_view_values = attrgetter(*_VIEW)
+_enrichment_values = attrgetter(*_ENRICHMENT)
+_TIMESTAMP, _VISITOR, _LIFETIME = (
+    _VIEW.index(n) for n in ("timestamp", "visitor", "lifetime_visitor")
+)
 
 
 def _micros(moment: datetime) -> int:
@@ -34,19 +46,14 @@ def _micros(moment: datetime) -> int:
 
 def encode_views(views: Sequence[PageView]) -> bytes:
     """Serialise ``views`` (see :func:`decode_views`)."""
-    names = _names()
     rows: list[list[Any]] = []
     for view in views:
-        row: list[Any] = []
-        for name in names:
-            value = getattr(view, name)
-            if name in _BYTES:
-                value = value.hex()
-            elif name == "timestamp":
-                value = _micros(value)
-            row.append(value)
+        row = [*_view_values(view), *_enrichment_values(view.enrichment)]
+        row[_TIMESTAMP] = _micros(view.timestamp)
+        row[_VISITOR] = view.visitor.hex()
+        row[_LIFETIME] = view.lifetime_visitor.hex()
         rows.append(row)
-    return json.dumps({"f": names, "r": rows}, separators=(",", ":")).encode()
+    return json.dumps({"f": NAMES, "r": rows}, separators=(",", ":")).encode()
 
 
 def decode_views(payload: bytes | str) -> list[PageView]:
@@ -57,13 +64,14 @@ def decode_views(payload: bytes | str) -> list[PageView]:
     data = json.loads(payload)
     if not isinstance(data, dict) or not isinstance(data.get("f"), list):
         raise ValueError("not a page-view batch")
-    known = set(_names())
     names: list[str] = data["f"]
     views: list[PageView] = []
     for row in data["r"]:
-        values = {name: value for name, value in zip(names, row, strict=True) if name in known}
-        for name in _BYTES:
-            values[name] = bytes.fromhex(values[name])
-        values["timestamp"] = _EPOCH + timedelta(microseconds=values["timestamp"])
-        views.append(PageView(**values))
+        values = dict(zip(names, row, strict=True))
+        own = {name: values[name] for name in _VIEW if name in values}
+        own["visitor"] = bytes.fromhex(own["visitor"])
+        own["lifetime_visitor"] = bytes.fromhex(own["lifetime_visitor"])
+        own["timestamp"] = _EPOCH + timedelta(microseconds=own["timestamp"])
+        enrichment = Enrichment(**{n: values[n] for n in _ENRICHMENT if n in values})
+        views.append(PageView(**own, enrichment=enrichment))
     return views

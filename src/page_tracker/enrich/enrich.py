@@ -20,24 +20,31 @@ from page_tracker.enrich.screens import screen_class
 
 @dataclass(frozen=True, slots=True)
 class Enrichment:
-    """What one hit's headers, address and URLs say about the visit (no raw IP)."""
+    """What one hit's headers, address and URLs say about the visit (no raw IP).
 
-    is_bot: bool
-    bot_reason: str | None
-    browser: str
-    browser_version: str
-    os: str
-    os_version: str
-    device: str  # "desktop" | "mobile" | "tablet" | "bot" | "other"
-    referrer_host: str | None
-    referrer_source: str | None
-    utm_source: str | None
-    utm_medium: str | None
-    utm_campaign: str | None
-    utm_term: str | None
-    utm_content: str | None
-    country: str | None  # ISO 3166-1 alpha-2
-    screen_class: str | None  # "phone" | "tablet" | "laptop" | "desktop" | "large"
+    The defaults are "nothing known": ua-parser's ``"Other"``, no version, device
+    ``"other"``, no referrer, campaign, country or screen class.
+    """
+
+    bot_reason: str | None = None  # why the hit is a bot (see .bots); None for a browser
+    browser: str = "Other"
+    browser_version: str = ""
+    os: str = "Other"
+    os_version: str = ""
+    device: str = "other"  # "desktop" | "mobile" | "tablet" | "bot" | "other"
+    referrer_host: str | None = None
+    referrer_source: str | None = None
+    utm_source: str | None = None
+    utm_medium: str | None = None
+    utm_campaign: str | None = None
+    utm_term: str | None = None
+    utm_content: str | None = None
+    country: str | None = None  # ISO 3166-1 alpha-2
+    screen_class: str | None = None  # "phone" | "tablet" | "laptop" | "desktop" | "large"
+
+    @property
+    def is_bot(self) -> bool:
+        return self.bot_reason is not None
 
 
 def warm_up() -> None:
@@ -75,7 +82,6 @@ def enrich(  # noqa: PLR0917 - the signature of the shared design (TRACKING-DESI
     source = normalise_referrer(referrer, site_hosts)
     utm = campaign(page_url)
     return Enrichment(
-        is_bot=agent.bot_reason is not None,
         bot_reason=agent.bot_reason,
         browser=agent.browser,
         browser_version=agent.browser_version,

@@ -33,6 +33,8 @@ from page_tracker.stats.models import (
 from page_tracker.stats.pageview import PageView
 
 CHUNK = 400  # rows per statement: stays far below every dialect's parameter limit
+# Dimension kinds: the enrichment's fields, counted per day in stat_daily_dimensions,
+# and the view's custom event.
 DIMENSIONS = (
     "browser",
     "os",
@@ -46,7 +48,6 @@ DIMENSIONS = (
     "utm_term",
     "utm_content",
     "screen_class",
-    "event",
 )
 
 
@@ -72,14 +73,17 @@ def _chunks(rows: Sequence[Any]) -> Iterator[Sequence[Any]]:
 
 
 def _dimension_values(view: PageView) -> Iterator[tuple[str, str]]:
+    found = view.enrichment
     for kind in DIMENSIONS:
-        value = getattr(view, kind)
+        value = getattr(found, kind)
         if value:
             yield kind, str(value)[:MAX_VALUE_LENGTH]
-    if view.browser_version:
-        yield "browser_version", f"{view.browser} {view.browser_version}"[:MAX_VALUE_LENGTH]
-    if view.os_version:
-        yield "os_version", f"{view.os} {view.os_version}"[:MAX_VALUE_LENGTH]
+    if view.event:
+        yield "event", view.event[:MAX_VALUE_LENGTH]
+    if found.browser_version:
+        yield "browser_version", f"{found.browser} {found.browser_version}"[:MAX_VALUE_LENGTH]
+    if found.os_version:
+        yield "os_version", f"{found.os} {found.os_version}"[:MAX_VALUE_LENGTH]
 
 
 def _resolve(
@@ -268,6 +272,7 @@ def _add(
 
 
 def _raw_hit(view: PageView, path_id: int) -> dict[str, Any]:
+    found = view.enrichment
     return {
         "site_id": view.site_id,
         "path_id": path_id,
@@ -275,12 +280,12 @@ def _raw_hit(view: PageView, path_id: int) -> dict[str, Any]:
         "visitor": view.visitor,
         "event": view.event,
         "source": view.source,
-        "browser": view.browser,
-        "os": view.os,
-        "device": view.device,
-        "country": view.country,
-        "referrer_host": view.referrer_host,
-        "screen_class": view.screen_class,
+        "browser": found.browser,
+        "os": found.os,
+        "device": found.device,
+        "country": found.country,
+        "referrer_host": found.referrer_host,
+        "screen_class": found.screen_class,
     }
 
 

@@ -1,4 +1,5 @@
-"""Redis mode's batch format and schedule: views survive the round trip exactly."""
+"""Redis mode's batch format and schedule: views survive the round trip exactly, and
+batches of the release before the enrichment moved into PageView still decode."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ from datetime import UTC, datetime
 import pytest
 
 from page_tracker.app import periodic_jobs
-from page_tracker.buffer.batch_format import decode_views, encode_views
+from page_tracker.buffer.batch_format import FORMAT, decode_views, encode_views
 from page_tracker.buffer.redis_keys import RedisKeys, pending_counts
 from page_tracker.buffer.redis_scripts import ingest_arguments
 from page_tracker.celery_app import beat_schedule
+from page_tracker.enrich import Enrichment
 from page_tracker.stats.pageview import PageView
 
 
@@ -24,15 +26,74 @@ def make_view(**overrides: object) -> PageView:
         "visitor": bytes(range(16)),
         "lifetime_visitor": bytes(range(16, 32)),
         "title": "Hello",
-        "browser": "Chrome",
-        "country": "DE",
+        "enrichment": Enrichment(browser="Chrome", country="DE"),
     }
     values.update(overrides)
     return PageView(**values)  # type: ignore[arg-type]
 
 
+# A batch as the release before this one wrote it (PageView then had the 14 enrichment
+# fields as its own): format 1, the fields in this order.
+BATCH_OF_FORMAT_1 = (
+    '{"f":["site_id","path","hostname","timestamp","visitor","lifetime_visitor","title",'
+    '"event","source","keep_raw","browser","browser_version","os","os_version","device",'
+    '"referrer_host","referrer_source","utm_source","utm_medium","utm_campaign","utm_term",'
+    '"utm_content","country","screen_class"],"r":[["abcdefabcdef","/blog/\\u00fc?",'
+    '"example.com",1795384798123456,"000102030405060708090a0b0c0d0e0f",'
+    '"101112131415161718191a1b1c1d1e1f","Hello",null,"js",true,"Chrome","131","Windows",'
+    '"10","desktop","news.ycombinator.com","Hacker News","newsletter","email","launch",'
+    '"tracker","top","DE","laptop"],["abcdefabcdef","/","www.example.com",1795392000000001,'
+    '"ffffffffffffffffffffffffffffffff","00000000000000000000000000000000",null,"signup",'
+    '"pixel",false,"Other","","Other","","other",null,null,null,null,null,null,null,null,'
+    "null]]}"
+)
+VIEWS_OF_FORMAT_1 = [
+    make_view(
+        source="js",
+        keep_raw=True,
+        enrichment=Enrichment(
+            browser="Chrome",
+            browser_version="131",
+            os="Windows",
+            os_version="10",
+            device="desktop",
+            referrer_host="news.ycombinator.com",
+            referrer_source="Hacker News",
+            utm_source="newsletter",
+            utm_medium="email",
+            utm_campaign="launch",
+            utm_term="tracker",
+            utm_content="top",
+            country="DE",
+            screen_class="laptop",
+        ),
+    ),
+    PageView(
+        site_id="abcdefabcdef",
+        path="/",
+        hostname="www.example.com",
+        timestamp=datetime(2026, 11, 23, 0, 0, 0, 1, tzinfo=UTC),
+        visitor=b"\xff" * 16,
+        lifetime_visitor=b"\x00" * 16,
+        event="signup",
+        source="pixel",
+    ),
+]
+
+
+def test_should_decode_a_batch_the_previous_release_wrote() -> None:
+    assert FORMAT == "1"
+    assert decode_views(BATCH_OF_FORMAT_1) == VIEWS_OF_FORMAT_1
+
+
+def test_should_write_batches_the_previous_release_can_read() -> None:
+    # The same bytes as before: a worker of the previous release flushes them too.
+    assert encode_views(VIEWS_OF_FORMAT_1) == BATCH_OF_FORMAT_1.encode()
+
+
 def test_should_decode_exactly_what_was_encoded() -> None:
     views = [make_view(), make_view(path="/", event="signup", title=None, keep_raw=True)]
+    assert views[0].enrichment.browser == "Chrome"
 
     assert decode_views(encode_views(views)) == views
 

@@ -24,7 +24,6 @@ def test_should_enrich_a_browser_hit_with_every_field() -> None:
     )
 
     assert result == Enrichment(
-        is_bot=False,
         bot_reason=None,
         browser="Mobile Safari",
         browser_version="18",

@@ -77,8 +77,9 @@ def test_should_accept_and_enrich_a_reader_hit() -> None:
     assert view is not None
     assert (view.site_id, view.path, view.hostname) == (SITE.id, "/post", "example.com")
     assert view.timestamp == NOW
-    assert (view.browser, view.device, view.utm_source) == ("Chrome", "desktop", "newsletter")
-    assert view.referrer_source == "Hacker News"
+    found = view.enrichment
+    assert (found.browser, found.device, found.utm_source) == ("Chrome", "desktop", "newsletter")
+    assert found.referrer_source == "Hacker News"
     assert len(view.visitor) == 16
     assert view.visitor != view.lifetime_visitor
     assert "203.0.113.9" not in repr(view)
