@@ -20,10 +20,11 @@ No stack trace or SQL ever reaches a response.
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any, ClassVar
 
-from flask import Flask, Request, Response, jsonify, request
+from flask import Flask, Request, Response, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 log = logging.getLogger(__name__)
@@ -97,6 +98,13 @@ def error_body(code: int, error_code: int, message: str, details: Any = None) ->
     return body
 
 
+def error_json(body: dict[str, Any]) -> bytes:
+    """The one serialisation of the error shape (compact JSON, a final newline), for
+    every way an error leaves the app: the handlers below, the ingest routes and the
+    Busuanzi refusals."""
+    return json.dumps(body, separators=(",", ":")).encode() + b"\n"
+
+
 def wants_json(req: Request) -> bool:
     """True for API paths and for clients that prefer JSON over HTML."""
     if req.path.startswith("/api/"):
@@ -109,9 +117,7 @@ def wants_json(req: Request) -> bool:
 
 
 def _json_response(body: dict[str, Any], status: int) -> Response:
-    response = jsonify(body)
-    response.status_code = status
-    return response
+    return Response(error_json(body), status, content_type="application/json")
 
 
 def handle_api_error(error: APIError) -> Response:

@@ -13,6 +13,9 @@ import logging.config
 import os
 import re
 import string
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -23,21 +26,27 @@ from flask import Flask, Response, g, has_request_context, request
 REQUEST_ID_HEADER = "X-Request-ID"
 # Accept a caller's id only when it is short and harmless to write into a log line.
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+# The id of a request answered outside Flask (the lean ingest path), while it is handled.
+_outside_flask: ContextVar[str | None] = ContextVar("page_tracker_request_id", default=None)
 
 
 class RequestIdFilter(logging.Filter):
     """Adds ``record.request_id``: the current request's id, or ``-`` outside a request.
 
-    Gunicorn writes its access line after the app returned, outside the request
-    context; there the id is read from the response header the app set.
+    A Flask request keeps its id in ``g``; a request answered before Flask (the lean
+    ingest path) in a context variable, see :func:`request_id_scope`. Gunicorn writes
+    its access line after the app returned, outside the request context; there the id
+    is read from the response header the app set.
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
-        request_id = "-"
-        if has_request_context():
-            request_id = g.get("request_id", "-")
-        elif record.name == "gunicorn.access" and isinstance(record.args, dict):
-            request_id = str(record.args.get("{x-request-id}o", "-"))
+        request_id = _outside_flask.get()
+        if request_id is None:
+            request_id = "-"
+            if has_request_context():
+                request_id = g.get("request_id", "-")
+            elif record.name == "gunicorn.access" and isinstance(record.args, dict):
+                request_id = str(record.args.get("{x-request-id}o", "-"))
         record.request_id = request_id
         return True
 
@@ -64,6 +73,19 @@ def configure_logging(log_config: Path | None, log_dir: Path, log_level: str = "
 def request_id_for(incoming: str) -> str:
     """The caller's request id when it is safe to log, else a new one."""
     return incoming if _SAFE_REQUEST_ID.match(incoming) else os.urandom(16).hex()
+
+
+@contextmanager
+def request_id_scope(environ: Mapping[str, Any]) -> Iterator[str]:
+    """The id of a request served without Flask (the caller's ``X-Request-ID`` when safe,
+    else a new one): log lines written inside the ``with`` block carry it, as a Flask
+    request's lines carry theirs."""
+    request_id = request_id_for(str(environ.get("HTTP_X_REQUEST_ID", "")))
+    token = _outside_flask.set(request_id)
+    try:
+        yield request_id
+    finally:
+        _outside_flask.reset(token)
 
 
 def _assign_request_id() -> None:

@@ -13,7 +13,6 @@ harmless script (Busuanzi) or ``202`` (Plausible), never a 5xx.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from functools import cache
@@ -24,13 +23,9 @@ from redis import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
 from page_tracker.compat import busuanzi, plausible, services
-from page_tracker.errors import StoreError, error_body
-from page_tracker.ingest.record import (
-    REASON_HEADER,
-    STORE_UNAVAILABLE,
-    client_ip,
-    wants_no_tracking,
-)
+from page_tracker.errors import StoreError, error_body, error_json
+from page_tracker.ingest.parsing import client_ip, wants_no_tracking
+from page_tracker.ingest.verdict import REASON_HEADER, STORE_UNAVAILABLE
 from page_tracker.settings import SETTINGS
 
 log = logging.getLogger(__name__)
@@ -44,9 +39,9 @@ _HOST = re.compile(r"[A-Za-z0-9.\-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5
 
 def _reader() -> services.Reader:
     return services.Reader(
-        ip=client_ip(request),
+        ip=client_ip(request.environ),
         user_agent=request.user_agent.string,
-        dnt=wants_no_tracking(request),
+        dnt=wants_no_tracking(request.environ),
     )
 
 
@@ -63,7 +58,7 @@ def _script(body: str, status: int, reason: str) -> Response:
 def _refusal(status: int, reason: str, message: str) -> Response:
     """A Busuanzi request we cannot answer with counters: the JSON error shape, which a
     browser never runs as a script (error status, ``nosniff``)."""
-    response = Response(json.dumps(error_body(status, status * 100 + 1, message)), status)
+    response = Response(error_json(error_body(status, status * 100 + 1, message)), status)
     response.headers["Content-Type"] = "application/json"
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"

@@ -8,6 +8,7 @@ from flask import Flask
 from page_tracker.db import DATABASE
 from page_tracker.features import Feature
 from page_tracker.ingest import lean_wsgi, tasks, views
+from page_tracker.ingest.routes import ROUTES, IngestRoutes
 from page_tracker.ingest.salts import SALTS, DatabaseSaltStore, RedisSaltStore
 from page_tracker.redis_client import REDIS
 from page_tracker.settings import SETTINGS
@@ -19,8 +20,9 @@ def init_app(app: Flask) -> None:
         SALTS.put(app, RedisSaltStore(client, SETTINGS.get(app).redis_key_prefix))
     else:
         SALTS.put(app, DatabaseSaltStore(DATABASE.get(app).engine))
+    routes = ROUTES.put(app, IngestRoutes(app))
     app.register_blueprint(views.bp)
-    lean_wsgi.install(app)
+    lean_wsgi.install(app, routes)
 
 
 FEATURE = Feature("ingest", init_app=init_app, periodic_jobs=tasks.PERIODIC_JOBS)

@@ -7,11 +7,9 @@ a store failure is logged and counted (``store-unavailable``), never raised.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
 
-from flask import Flask, Request, current_app
+from flask import Flask, current_app
 from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -21,15 +19,12 @@ from page_tracker.db import get_session
 from page_tracker.errors import StoreError
 from page_tracker.ingest.hits import RawHit
 from page_tracker.ingest.salts import SALTS
-from page_tracker.ingest.verdict import Verdict, process
+from page_tracker.ingest.verdict import STORE_UNAVAILABLE, Verdict, process
 from page_tracker.metrics import METRICS
 from page_tracker.settings import SETTINGS
 from page_tracker.sites.services import SITES
 
 log = logging.getLogger(__name__)
-
-STORE_UNAVAILABLE = "store-unavailable"
-REASON_HEADER = "X-Page-Tracker-Reason"
 
 
 def record(raw: RawHit, now: datetime | None = None) -> Verdict:
@@ -50,7 +45,7 @@ def record_in(
     release_session: bool = False,
 ) -> Verdict:
     """:func:`record` for an explicit app and session, without an app context (the
-    ingest fast path, :mod:`page_tracker.ingest.lean_wsgi`). ``session`` is used only
+    ingest routes, :mod:`page_tracker.ingest.routes`). ``session`` is used only
     when a site is not in the app's site cache; with ``release_session`` it is closed
     before the view is submitted, so a request waiting for its group commit holds no
     pooled connection (the writer needs one)."""
@@ -69,32 +64,3 @@ def record_in(
         return Verdict.reject(STORE_UNAVAILABLE)
     metrics.count(verdict.reason)
     return verdict
-
-
-def client_ip(request: Request, trusted_proxies: int | None = None) -> str:
-    """The reader's address: the peer's, or with ``TRUSTED_PROXIES=N`` the N-th entry of
-    ``X-Forwarded-For`` from the right (what the nearest trusted proxy saw). Entries
-    further left are set by the client and could be forged. ``trusted_proxies`` defaults
-    to the current app's setting."""
-    return environ_client_ip(request.environ, trusted_proxies)
-
-
-def environ_client_ip(environ: Mapping[str, Any], trusted_proxies: int | None = None) -> str:
-    """:func:`client_ip` of a WSGI environ (the ingest fast path has no ``Request``)."""
-    hops = SETTINGS.get().trusted_proxies if trusted_proxies is None else trusted_proxies
-    if hops:
-        header = str(environ.get("HTTP_X_FORWARDED_FOR", ""))
-        forwarded = [part for part in (p.strip() for p in header.split(",")) if part]
-        if len(forwarded) >= hops:
-            return forwarded[-hops]
-    return str(environ.get("REMOTE_ADDR") or "")
-
-
-def wants_no_tracking(request: Request) -> bool:
-    """Do-Not-Track (``DNT: 1``) or Global Privacy Control (``Sec-GPC: 1``)."""
-    return environ_wants_no_tracking(request.environ)
-
-
-def environ_wants_no_tracking(environ: Mapping[str, Any]) -> bool:
-    """:func:`wants_no_tracking` of a WSGI environ."""
-    return environ.get("HTTP_DNT") == "1" or environ.get("HTTP_SEC_GPC") == "1"

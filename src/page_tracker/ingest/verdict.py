@@ -1,7 +1,9 @@
 """``process()``: decide whether a hit counts, and turn it into a :class:`PageView`.
 
 Order of the checks (the first failing one is the reason): malformed, unknown-site,
-host-not-allowed, dnt, bot. Reasons are the values of ``X-Page-Tracker-Reason``.
+host-not-allowed, dnt, bot. Reasons are the values of ``X-Page-Tracker-Reason``
+(:data:`REASON_HEADER`); ``store-unavailable`` is the reason of an accepted hit that
+could not be stored (:func:`page_tracker.ingest.record.record`).
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ HOST_NOT_ALLOWED: Final = "host-not-allowed"
 BOT: Final = "bot"
 DNT: Final = "dnt"
 MALFORMED: Final = "malformed"
+STORE_UNAVAILABLE: Final = "store-unavailable"
+REASON_HEADER: Final = "X-Page-Tracker-Reason"
 
 MAX_URL_LENGTH = 2048
 MAX_EVENT_LENGTH = 100

@@ -1,0 +1,140 @@
+"""The two ingest routes, each one function from an :class:`IngestRequest` to an
+:class:`IngestResponse`: ``POST /api/v1/hits`` and ``GET /count.gif``.
+
+Two ways in adapt them and add nothing but the request id: the Flask views
+(:mod:`page_tracker.ingest.views`) and the lean WSGI path in front of Flask
+(:mod:`page_tracker.ingest.lean_wsgi`). Parsing, verdict, status, headers and the JSON
+error shape are therefore the same whichever way a request came.
+
+The routes never break the reader's page: a rejected hit is answered normally with the
+reason in ``X-Page-Tracker-Reason``; only a malformed ``/api/v1/hits`` body gets a 400.
+Site lookups come from the app's site cache; a database session is opened only on a
+cache miss and closed before the view waits for its group commit.
+"""
+
+from __future__ import annotations
+
+import base64
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, cast
+
+from flask import Flask
+from sqlalchemy.orm import Session, sessionmaker
+
+from page_tracker.db import DATABASE
+from page_tracker.errors import error_json
+from page_tracker.extensions import Extension
+from page_tracker.ingest.hits import RawHit
+from page_tracker.ingest.parsing import MalformedHit, hit_from_body, hit_from_pixel
+from page_tracker.ingest.record import record_in
+from page_tracker.ingest.verdict import MALFORMED, REASON_HEADER, Verdict
+from page_tracker.settings import SETTINGS
+
+HITS_PATH = "/api/v1/hits"
+PIXEL_PATH = "/count.gif"
+# The smallest transparent 1x1 GIF (43 bytes).
+GIF = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
+# Readers' pages on any origin post hits; nothing here carries credentials.
+CORS_HEADERS = (
+    ("Access-Control-Allow-Origin", "*"),
+    ("Access-Control-Allow-Headers", "Content-Type"),
+)
+SESSIONS_AT_ONCE = 4  # well below the pool size (5 + 10 overflow)
+
+
+@dataclass(frozen=True, slots=True)
+class IngestRequest:
+    """What a route reads: the request's WSGI environ and, for a POST, its body."""
+
+    environ: Mapping[str, Any]
+    body: bytes = b""
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResponse:
+    """What a route answers; the adapters add ``Content-Length`` and ``X-Request-ID``."""
+
+    status: int
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+
+
+class _LazySession:
+    """A session made on first use (a site-cache miss), closed by :meth:`close`.
+
+    ``gate`` bounds the sessions open at once: when a cached site expires, every request
+    in flight misses together, and without a bound they would take every pooled
+    connection, including the one the group-commit writer needs.
+    """
+
+    __slots__ = ("_factory", "_gate", "_session")
+
+    def __init__(self, factory: sessionmaker[Session], gate: threading.BoundedSemaphore) -> None:
+        self._factory = factory
+        self._gate = gate
+        self._session: Session | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._session is None:
+            self._gate.acquire()
+            try:
+                self._session = self._factory()
+            except BaseException:
+                self._gate.release()
+                raise
+        return getattr(self._session, name)
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+            self._gate.release()
+
+
+class IngestRoutes:
+    """The ingest routes of one app (made once per app, used by many threads)."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.sessions: sessionmaker[Session] = DATABASE.get(app).sessions.session_factory
+        self.trusted_proxies = SETTINGS.get(app).trusted_proxies
+        self.session_gate = threading.BoundedSemaphore(SESSIONS_AT_ONCE)
+
+    def _record(self, raw: RawHit) -> Verdict:
+        session = _LazySession(self.sessions, self.session_gate)
+        try:
+            return record_in(self.app, raw, cast(Session, session), release_session=True)
+        finally:
+            session.close()
+
+    def post_hits(self, request: IngestRequest) -> IngestResponse:
+        """JSON (``application/json`` or ``text/plain``) -> 202; malformed -> 400."""
+        try:
+            verdict = self._record(
+                hit_from_body(request.body, request.environ, self.trusted_proxies)
+            )
+            if verdict.reason == MALFORMED:
+                raise MalformedHit(verdict.detail or "malformed hit")
+        except MalformedHit as error:
+            headers = (("Content-Type", "application/json"), (REASON_HEADER, MALFORMED))
+            return IngestResponse(400, headers + CORS_HEADERS, error_json(error.to_dict()))
+        headers = (("Content-Type", "text/html; charset=utf-8"), (REASON_HEADER, verdict.reason))
+        return IngestResponse(202, headers + CORS_HEADERS, b"")
+
+    def count_gif(self, request: IngestRequest) -> IngestResponse:
+        """The pixel: always the same GIF, whatever the verdict."""
+        raw = hit_from_pixel(request.environ, self.trusted_proxies)
+        reason = MALFORMED if raw is None else self._record(raw).reason
+        headers = (
+            ("Content-Type", "image/gif"),
+            ("Cache-Control", "no-store, max-age=0"),
+            (REASON_HEADER, reason),
+        )
+        return IngestResponse(200, headers, GIF)
+
+
+ROUTES: Extension[IngestRoutes] = Extension(
+    "page_tracker.ingest_routes", "the ingest routes, shared by the Flask views and the lean path"
+)
