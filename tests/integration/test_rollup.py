@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from page_tracker.db import make_engine
 from page_tracker.enrich import Enrichment
-from page_tracker.stats import rollup
+from page_tracker.stats import purge, rollup
 from page_tracker.stats.models import (
     SITE,
     DailyCount,
@@ -159,7 +159,7 @@ def test_should_keep_raw_hits_only_for_sites_that_ask_and_delete_them_after_rete
     apply(engine, [view("/", 1, keep_raw=True), view("/", 2, at=old, keep_raw=True), view("/")])
     with Session(engine) as session, session.begin():
         assert session.scalar(select(func.count()).select_from(Hit)) == 2
-        deleted = rollup.delete_raw_hits_before(session, "site00000001", date(2026, 2, 1))
+        deleted = purge.delete_raw_hits_before(session, "site00000001", date(2026, 2, 1))
     assert deleted == 1
     assert totals(engine)["(site)"][0] == 3  # rollups stay
 
@@ -167,7 +167,7 @@ def test_should_keep_raw_hits_only_for_sites_that_ask_and_delete_them_after_rete
 def test_should_purge_every_statistic_of_a_deleted_site(engine: Engine) -> None:
     apply(engine, [view("/", 1, keep_raw=True), view("/", 1, site="othersite001")])
     with Session(engine) as session, session.begin():
-        rollup.purge_site(session, "site00000001")
+        purge.purge_site(session, "site00000001")
     assert totals(engine) == {}
     assert totals(engine, "othersite001") == {"(site)": (1, 1), "/": (1, 1)}
 

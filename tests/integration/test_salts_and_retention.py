@@ -16,7 +16,7 @@ from page_tracker.ingest import tasks as salt_tasks
 from page_tracker.ingest.models import Salt
 from page_tracker.ingest.salts import DatabaseSaltStore, RedisSaltStore
 from page_tracker.sites.services import create_site
-from page_tracker.stats import rollup, tasks
+from page_tracker.stats import purge, rollup, tasks
 from page_tracker.stats.models import Hit
 from page_tracker.stats.pageview import PageView
 
@@ -84,7 +84,7 @@ def test_should_purge_raw_hits_past_each_sites_retention(engine: Engine) -> None
         rollup.apply(session, views)
         keep_id, short_id = keep.id, short.id
     with Session(engine) as session, session.begin():
-        assert tasks.purge_raw_hits(session, now) == 3
+        assert purge.purge_raw_hits(session, now) == 3
     with Session(engine) as session:
         left = session.execute(select(Hit.site_id, func.count()).group_by(Hit.site_id)).all()
     assert dict(left) == {keep_id: 2, short_id: 1}
@@ -113,7 +113,7 @@ def test_should_drop_visitor_sets_of_past_days_but_keep_their_counts(engine: Eng
         ]
         rollup.apply(session, views)
     with Session(engine) as session, session.begin():
-        assert tasks.purge_visitor_sets(session, today) == 2  # day 5: its site and page rows
+        assert purge.purge_visitor_sets(session, today) == 2  # day 5: its site and page rows
     with Session(engine) as session:
         days = set(session.scalars(select(DailyVisitor.day)))
         counted = session.scalar(

@@ -26,6 +26,8 @@ from page_tracker.settings import SETTINGS
 
 log = logging.getLogger(__name__)
 
+# Task names are what beat's schedule and queued messages carry: they stay those of the
+# release in which these tasks lived in page_tracker.tracking.
 FLUSH = "page_tracker.tracking.flush"
 FORGET_BATCHES = "page_tracker.tracking.forget_flushed_batches"
 FLUSH_EVERY = timedelta(seconds=2)

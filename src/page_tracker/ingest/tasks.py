@@ -13,6 +13,8 @@ from celery import shared_task
 from page_tracker.features import PeriodicJob
 from page_tracker.ingest.salts import SALTS, SaltStore
 
+# Task names are what beat's schedule and queued messages carry: they stay those of the
+# release in which these tasks lived in page_tracker.tracking.
 ROTATE_SALTS = "page_tracker.tracking.rotate_salts"
 
 

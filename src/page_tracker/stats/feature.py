@@ -9,7 +9,7 @@ from page_tracker.features import Feature
 from page_tracker.sites.feature import on_site_deleted
 from page_tracker.stats import public_counters, tasks
 from page_tracker.stats.cli import stats
-from page_tracker.stats.rollup import purge_site
+from page_tracker.stats.purge import purge_site
 
 
 def init_app(app: Flask) -> None:

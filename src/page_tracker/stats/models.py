@@ -4,7 +4,7 @@ counts, daily per-path and per-dimension counts, daily visitor sets and all-time
 ``path_id`` 0 stands for "the whole site" in the per-path tables. Visitor columns hold
 keyed hashes (16 bytes), never an address. Nothing here references ``sites`` with a
 foreign key: statistics are written by the flush in bulk and deleted with the site by
-:func:`page_tracker.stats.rollup.purge_site`.
+:func:`page_tracker.stats.purge.purge_site`.
 """
 
 from __future__ import annotations

@@ -10,10 +10,9 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import date
 from typing import Any
 
-from sqlalchemy import delete, event, insert, select, tuple_
+from sqlalchemy import event, insert, select, tuple_
 from sqlalchemy.orm import Session
 
 from page_tracker.db import add_to_counters, insert_missing
@@ -287,35 +286,3 @@ def _raw_hit(view: PageView, path_id: int) -> dict[str, Any]:
         "referrer_host": found.referrer_host,
         "screen_class": found.screen_class,
     }
-
-
-def purge_site(session: Session, site_id: str) -> None:
-    """Delete every statistic of a site (used when the site is deleted)."""
-    for model in (
-        Hit,
-        LifetimeVisitor,
-        Total,
-        DailyVisitor,
-        DailyDimensionCount,
-        DailyCount,
-        HourlyCount,
-        Path,
-    ):
-        session.execute(delete(model).where(model.site_id == site_id))
-
-
-def delete_raw_hits_before(session: Session, site_id: str, before: date) -> int:
-    """Retention: delete a site's raw hits older than ``before``; return how many."""
-    result = session.execute(delete(Hit).where(Hit.site_id == site_id, Hit.timestamp < before))
-    return int(result.rowcount)  # type: ignore[attr-defined]
-
-
-def delete_daily_visitor_sets_before(session: Session, before: date) -> int:
-    """Delete the daily visitor sets of days before ``before``; return how many rows.
-
-    A day's set only decides whether a view is a day's first of its visitor; once no
-    more views of that day can arrive (keep a margin for late Redis flushes), its counts
-    are final in ``stat_daily`` and the set is dead weight.
-    """
-    result = session.execute(delete(DailyVisitor).where(DailyVisitor.day < before))
-    return int(result.rowcount)  # type: ignore[attr-defined]
