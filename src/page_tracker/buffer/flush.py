@@ -15,7 +15,8 @@ transaction, and only after that commit is the stream entry acknowledged and del
 
 A batch written twice to the stream (a client retry after a lost reply) has one id:
 counted once. The same holds for a batch the sink wrote straight to the database when
-Redis failed (:func:`write_batches` records its id too).
+Redis failed (:func:`~page_tracker.buffer.counted_batches.write_batches` records its
+id too).
 """
 
 from __future__ import annotations
@@ -27,17 +28,17 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 import redis
-from sqlalchemy import Table, delete
+from sqlalchemy import delete
 from sqlalchemy.orm import Session, sessionmaker
 
 from page_tracker.buffer.batch_format import decode_views
+from page_tracker.buffer.counted_batches import write_batches
 from page_tracker.buffer.models import FlushedBatch
 from page_tracker.buffer.redis_keys import GROUP, RedisKeys, pending_counts
 from page_tracker.buffer.redis_scripts import Scripts
-from page_tracker.db import insert_missing, retry_transient
 from page_tracker.stats import rollup
 from page_tracker.stats.pageview import PageView
 
@@ -66,39 +67,6 @@ class Entry:
 
 def consumer_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def write_batches(
-    session_factory: sessionmaker[Session],
-    batches: Sequence[tuple[str, Sequence[PageView]]],
-    ids: rollup.IdCache | None = None,
-    attempts: int = 5,
-) -> set[str]:
-    """Count the batches not counted yet, in one transaction; return their ids.
-
-    ``batches`` are ``(batch_id, views)``; a batch id seen before (in this call or in
-    ``tracking_flushed_batches``) is skipped. Deadlocks are retried (the transaction
-    rolled back entirely, so a retry counts nothing twice).
-    """
-    unique: dict[str, Sequence[PageView]] = {}
-    for batch_id, views in batches:
-        unique.setdefault(batch_id, views)
-    if not unique:
-        return set()
-    now = datetime.now(UTC).replace(tzinfo=None)
-    table = cast(Table, FlushedBatch.__table__)
-    rows = [{"batch_id": batch_id, "flushed_at": now} for batch_id in sorted(unique)]
-
-    def transaction() -> set[str]:
-        with session_factory() as session, session.begin():
-            # First, so a concurrent flusher of the same batch waits on this row lock and
-            # then finds the batch counted.
-            new = {row[0] for row in insert_missing(session, table, rows, ("batch_id",))}
-            views = [view for batch_id in sorted(new) for view in unique[batch_id]]
-            rollup.apply(session, views, ids)
-        return new
-
-    return retry_transient(transaction, attempts=attempts, jitter=0.02)
 
 
 def _entries(raw: Any) -> list[Entry]:

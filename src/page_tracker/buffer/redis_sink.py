@@ -3,7 +3,7 @@
 :class:`RedisSink` makes a batch durable in Redis with one script call (stream entry +
 pending counts + visitor sets, atomically); when Redis fails it writes the batch
 straight to the database under the same batch id, so a write that reached Redis after
-all is still counted once (see :mod:`page_tracker.buffer.flush`).
+all is still counted once (see :mod:`page_tracker.buffer.counted_batches`).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import redis
 from sqlalchemy.orm import Session, sessionmaker
 
 from page_tracker.buffer.batch_format import encode_views
-from page_tracker.buffer.flush import write_batches
+from page_tracker.buffer.counted_batches import write_batches
 from page_tracker.buffer.redis_keys import RedisKeys
 from page_tracker.buffer.redis_scripts import Scripts, ingest_arguments
 from page_tracker.errors import StoreError
