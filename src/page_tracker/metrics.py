@@ -1,7 +1,7 @@
-"""In-process counters of what the hit path could not do (logged, never silent).
-
-``lost`` counts accepted hits that could not be stored (store down or slow); ``by
-reason`` counts every verdict. Exposed through :func:`snapshot` for health/metrics views.
+"""In-process counters of the hit path: one per verdict reason (``accepted``, ``bot``,
+``store-unavailable`` ...) and ``redis-fallback`` for hits the Redis sink wrote to the
+database instead. :meth:`HitMetrics.snapshot` sums them; the failures behind
+``store-unavailable`` are logged too, never silent.
 """
 
 from __future__ import annotations

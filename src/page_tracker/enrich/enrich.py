@@ -55,7 +55,7 @@ def warm_up() -> None:
     geo.warm_up()
 
 
-def enrich(  # noqa: PLR0917 - the signature of the shared design (TRACKING-DESIGN.md)
+def enrich(  # noqa: PLR0917 - one argument per piece of request data, as documented
     user_agent: str,
     ip: str,
     referrer: str | None,

@@ -1,9 +1,10 @@
 """Visitor identifiers: a keyed hash of site, IP address and user agent.
 
-Spec 5 (privacy): the raw IP address is never stored. A visitor is the keyed BLAKE2b
-digest of (site id, IP, user agent) under a salt that the core rotates daily and then
-destroys (``tracking/salts.py``); once the salt is gone, the digest cannot be linked back
-to an address, and the same person gets a different digest on another day or site.
+PRODUCT.md §5 (counting rules): the raw IP address is never stored. A visitor is the
+keyed BLAKE2b digest of (site id, IP, user agent) under a salt that the hit path rotates
+daily and then destroys (``ingest/salts.py``); once the salt is gone, the digest cannot
+be linked back to an address, and the same person gets a different digest on another
+day or site.
 """
 
 from __future__ import annotations

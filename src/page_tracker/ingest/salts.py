@@ -1,4 +1,4 @@
-"""Daily salts of the visitor hash (spec 5): one random secret per UTC day.
+"""Daily salts of the visitor hash (PRODUCT.md §5): one random secret per UTC day.
 
 A day's salt is created on first use (any process may do it; all agree on one value)
 and rotation deletes every salt of a past day, so yesterday's hashes can no longer be

@@ -2,7 +2,7 @@
 
 :class:`CounterStore` is the interface; :class:`RedisCounterStore` and
 :class:`DatabaseCounterStore` are the two real implementations, chosen by configuration
-(``REDIS_URL`` set or not) in :func:`store_from_settings`. Both raise
+(``REDIS_URL`` set or not) in :mod:`page_tracker.seedpage.feature`. Both raise
 :class:`~page_tracker.errors.StoreError` when their backend fails.
 """
 

@@ -52,18 +52,14 @@ DIMENSIONS = (
 
 class IdCache:
     """Ids of paths and dimension values already in the database (they never change, so
-    a process may keep them; a deleted site's paths are forgotten with :meth:`clear`)."""
+    a process may keep them). A deleted site's paths may stay cached until the cache is
+    full and emptied: site ids are random and never given out again."""
 
     def __init__(self, limit: int = 100_000) -> None:
         self.limit = limit
         self.paths: dict[tuple[str, str], int] = {}
         self.dimensions: dict[tuple[str, str], int] = {}
         self.lock = threading.Lock()
-
-    def clear(self) -> None:
-        with self.lock:
-            self.paths.clear()
-            self.dimensions.clear()
 
 
 def _chunks(rows: Sequence[Any]) -> Iterator[Sequence[Any]]:
