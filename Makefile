@@ -101,6 +101,10 @@ fmt: install ## Format and auto-fix with ruff
 typecheck: install ## mypy --strict on src/ and tools/
 	$(BIN)/mypy
 
+.PHONY: arch
+arch: install ## Architecture contracts (import-linter, pyproject.toml): layers, no import loops
+	$(BIN)/lint-imports --no-cache --no-logo
+
 .PHONY: security
 security: install ## bandit static security scan
 	$(BIN)/bandit -q -c pyproject.toml -r src tools
@@ -121,7 +125,7 @@ lock-check: install ## uv.lock matches pyproject.toml and constraints.txt matche
 		|| { echo "constraints.txt is stale: run 'make lock' and commit it" >&2; exit 1; }
 
 .PHONY: check
-check: lint typecheck security lock-check audit ## Every quality gate (what CI runs besides the tests)
+check: lint typecheck arch security lock-check audit ## Every quality gate (what CI runs besides the tests)
 
 # CI definitions, checked offline: actionlint (expressions, needs, action inputs, and the
 # run: scripts with shellcheck when it is installed) and check-jsonschema with the schemas
