@@ -43,18 +43,19 @@ class Case:
 
 
 def hits(
-    name: str, body: object, status: int = 202, reason: str = "accepted", **headers: str
+    name: str,
+    body: object,
+    status: int = 202,
+    reason: str = "accepted",
+    *,
+    through_flask: bool = False,
+    environ: dict[str, str] | None = None,
+    **headers: str,
 ) -> Case:
     data = body if isinstance(body, bytes) else json.dumps(body).encode()
-    return Case(
-        name,
-        "POST",
-        "/api/v1/hits",
-        data,
-        {"Content-Type": "text/plain", **headers},
-        status,
-        reason,
-    )
+    headers = {"Content-Type": "text/plain", **headers}
+    path = "/api/v1/hits"
+    return Case(name, "POST", path, data, headers, status, reason, through_flask, environ or {})
 
 
 def pixel(name: str, query: str, reason: str = "accepted", **headers: str) -> Case:
@@ -76,26 +77,10 @@ CASES = [
     ),
     hits("malformed JSON", b"{not json", 400, "malformed"),
     hits("not an object", b"[1, 2]", 400, "malformed"),
-    Case(  # werkzeug's test client leaves out a Content-Length of 0: set it in the environ
-        "empty body",
-        "POST",
-        "/api/v1/hits",
-        b"",
-        {"Content-Type": "text/plain"},
-        400,
-        "malformed",
-        environ={"CONTENT_LENGTH": "0"},
-    ),
-    Case(  # no Content-Length (as a chunked body has none): the lean path hands it on
-        "body of unknown length",
-        "POST",
-        "/api/v1/hits",
-        b"",
-        {"Content-Type": "text/plain"},
-        400,
-        "malformed",
-        through_flask=True,
-    ),
+    # werkzeug's test client leaves out a Content-Length of 0: set it in the environ
+    hits("empty body", b"", 400, "malformed", environ={"CONTENT_LENGTH": "0"}),
+    # no Content-Length (as a chunked body has none): the lean path hands it on
+    hits("body of unknown length", b"", 400, "malformed", through_flask=True),
     hits("url of the wrong type", {"site": SITE, "url": 5}, 400, "malformed"),
     hits("title of the wrong type", {**GOOD, "title": ["x"]}, 400, "malformed"),
     hits("no site", {"url": "https://example.com/"}, 400, "malformed"),
@@ -107,16 +92,7 @@ CASES = [
         "bot", GOOD, 202, "bot", **{"User-Agent": "Googlebot/2.1 (+http://www.google.com/bot.html)"}
     ),
     hits("do not track", GOOD, 202, "dnt", DNT="1"),
-    Case(
-        "too large",
-        "POST",
-        "/api/v1/hits",
-        json.dumps({**GOOD, "title": "x" * 9000}).encode(),
-        {"Content-Type": "text/plain"},
-        400,
-        "malformed",
-        through_flask=True,
-    ),
+    hits("too large", {**GOOD, "title": "x" * 9000}, 400, "malformed", through_flask=True),
     pixel("pixel", f"site={SITE}&url=https://example.com/p&referrer=https://duckduckgo.com/"),
     pixel("pixel, url from the Referer", f"site={SITE}", Referer="https://example.com/q"),
     pixel("pixel without a site", "url=https://example.com/p", "malformed"),
