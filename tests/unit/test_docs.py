@@ -3,6 +3,8 @@ page or a bad anchor fails), and what it documents agrees with the code."""
 
 from __future__ import annotations
 
+import ast
+import importlib.util
 import os
 import re
 import shutil
@@ -12,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from page_tracker.app import periodic_jobs
 from page_tracker.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,8 +40,9 @@ def test_should_build_the_site_strictly(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "site" / "index.html").is_file()
     architecture = (tmp_path / "site" / "architecture" / "index.html").read_text(encoding="utf-8")
-    # The request/data-flow diagram reaches the page as a mermaid block, not as code.
-    assert architecture.count('<pre class="mermaid">') == 1
+    # The package diagram and the data-flow diagram reach the page as mermaid blocks.
+    assert architecture.count('<pre class="mermaid">') == 2
+    assert "flowchart TB" in architecture
     assert "flowchart LR" in architecture
 
 
@@ -65,3 +69,61 @@ def test_should_document_every_setting_in_the_configuration_page() -> None:
 
     missing = sorted(settings - documented)
     assert not missing, f"add {missing} to the table in docs/configuration.md"
+
+
+SOURCE = ROOT / "src" / "page_tracker"
+DOCUMENTS = [
+    ROOT / "README.md",
+    ROOT / "bench" / "README.md",
+    *sorted((ROOT / "docs").glob("*.md")),
+]
+# `buffer/flush.py`, `src/page_tracker/ingest/static/pt.js`, `tests/e2e/test_granian.py`
+_FILE = re.compile(r"`((?:[a-z_0-9]+/)+[a-z_0-9]+\.(?:py|js))`")
+_DOTTED = re.compile(r"\bpage_tracker(?:\.[A-Za-z_]+)+")
+
+
+def _defines(module: str, name: str) -> bool:
+    """Whether ``module`` (not imported: some modules build an app at import time) defines
+    ``name`` at its top level."""
+    spec = importlib.util.find_spec(module)
+    assert spec is not None
+    assert spec.origin is not None
+    tree = ast.parse(Path(spec.origin).read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and node.name == name:
+            return True
+        targets = node.targets if isinstance(node, ast.Assign) else []
+        if isinstance(node, ast.AnnAssign):
+            targets = [node.target]
+        if any(isinstance(target, ast.Name) and target.id == name for target in targets):
+            return True
+    return False
+
+
+def _exists(dotted: str) -> bool:
+    parts = dotted.split(".")
+    for cut in range(len(parts), 0, -1):
+        module = ".".join(parts[:cut])
+        try:
+            found = importlib.util.find_spec(module) is not None
+        except ModuleNotFoundError:
+            found = False
+        if found:
+            rest = parts[cut:]
+            return not rest or (len(rest) == 1 and _defines(module, rest[0]))
+    return False
+
+
+def test_should_name_only_files_and_modules_that_exist() -> None:
+    # Celery task names keep their first release's names; they are no module paths.
+    task_names = {job.task for job in periodic_jobs()}
+    wrong: list[str] = []
+    for document in DOCUMENTS:
+        text = document.read_text(encoding="utf-8")
+        for path in _FILE.findall(text):
+            if not any((base / path).exists() for base in (ROOT, SOURCE)):
+                wrong.append(f"{document.name}: {path}")
+        for dotted in set(_DOTTED.findall(text)) - task_names:
+            if not _exists(dotted):
+                wrong.append(f"{document.name}: {dotted}")
+    assert not wrong, f"the documents name what the tree does not have: {sorted(wrong)}"
