@@ -21,13 +21,8 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-TOOL="${DOCKER_OFFLINE:-$ROOT/../shared/tools/docker-offline}"
-if [ ! -f "$TOOL/env.sh" ] && common=$(git rev-parse --path-format=absolute --git-common-dir 2>/dev/null); then
-  TOOL="$(dirname "$common")/../shared/tools/docker-offline" # a git worktree of the clone
-fi
-[ -f "$TOOL/env.sh" ] || { echo "stack-test: no docker-offline tool at $TOOL" >&2; exit 2; }
-# shellcheck source=/dev/null
-source "$TOOL/env.sh"
+# shellcheck source=scripts/lib/docker-offline.sh
+source scripts/lib/docker-offline.sh
 
 T0=$(date +%s)
 TS=$T0
@@ -51,10 +46,6 @@ if [ -z "${HTTP_PORT:-}" ]; then
     || HTTP_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 fi
 
-was_running=
-if [ -S "$DOCKER_OFFLINE_STATE/docker.sock" ] && docker info >/dev/null 2>&1; then
-  was_running=1
-fi
 "$TOOL/up.sh" debian python redis mariadb nginx postgres
 step "docker engine and base images ready"
 
@@ -98,7 +89,7 @@ cleanup() {
   dc_deploy down -v --remove-orphans -t 5 >/dev/null 2>&1
   docker rmi "stacktest.invalid/page-tracker:$TAG" >/dev/null 2>&1
   rm -rf "$WORK"
-  if [ -z "$was_running" ]; then "$TOOL/down.sh" >/dev/null; fi
+  if [ -z "$DOCKER_WAS_RUNNING" ]; then "$TOOL/down.sh" >/dev/null; fi
   step "cleaned up"
 }
 trap cleanup EXIT
