@@ -90,25 +90,28 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             terminalreporter.write_line(line)
 
 
+def _server(request: pytest.FixtureRequest, kind: str, option: str) -> Iterator[str]:
+    started = request.config.stash.setdefault(PRIVATE_SERVERS, [])
+    with server_url(request, kind, request.config.getoption(option), started) as url:
+        yield url
+
+
 @pytest.fixture(scope="session")
 def redis_url(request: pytest.FixtureRequest) -> Iterator[str]:
     """The Redis of ``--redis-url``, or a private one when that does not answer."""
-    with server_url(request, "redis", request.config.getoption("--redis-url")) as url:
-        yield url
+    yield from _server(request, "redis", "--redis-url")
 
 
 @pytest.fixture(scope="session")
 def mariadb_server_url(request: pytest.FixtureRequest) -> Iterator[str]:
     """The MariaDB of ``--mysql-url``, or a private one when that does not answer."""
-    with server_url(request, "mariadb", request.config.getoption("--mysql-url")) as url:
-        yield url
+    yield from _server(request, "mariadb", "--mysql-url")
 
 
 @pytest.fixture(scope="session")
 def postgresql_server_url(request: pytest.FixtureRequest) -> Iterator[str]:
     """The PostgreSQL of ``--postgres-url``, or a private one when that does not answer."""
-    with server_url(request, "postgresql", request.config.getoption("--postgres-url")) as url:
-        yield url
+    yield from _server(request, "postgresql", "--postgres-url")
 
 
 @pytest.fixture

@@ -37,6 +37,12 @@ import pytest
 import redis
 from mirakuru import Executor
 from port_for import get_port
+from pytest_mysql.config import get_config as mysql_config
+from pytest_mysql.executor import MySQLExecutor
+from pytest_postgresql.config import get_config as postgresql_config
+from pytest_postgresql.executors import PostgreSQLExecutor
+from pytest_redis.config import get_config as redis_config
+from pytest_redis.executor import RedisExecutor
 from sqlalchemy import create_engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
@@ -70,8 +76,11 @@ def login_error(kind: str, url: str) -> str | None:
 
 
 @contextmanager
-def server_url(request: pytest.FixtureRequest, kind: str, configured: str) -> Iterator[str]:
-    """The configured server's URL when it answers, else a private server's for the session.
+def server_url(
+    request: pytest.FixtureRequest, kind: str, configured: str, started: list[str]
+) -> Iterator[str]:
+    """The configured server's URL when it answers, else a private server's until the end
+    of the ``with`` block; a line about the private server is appended to ``started``.
 
     ``kind`` is ``redis``, ``mariadb`` or ``postgresql``; a private MariaDB or PostgreSQL
     URL has no database part, like the configured ones.
@@ -91,9 +100,7 @@ def server_url(request: pytest.FixtureRequest, kind: str, configured: str) -> It
                 f"server did not start: {error!r}. Run `make test` (it installs the Debian "
                 f"packages) or start the server. Log: {_log_tail(workdir)}"
             ) from error
-        request.config.stash.setdefault(PRIVATE_SERVERS, []).append(
-            f"{kind}: {url} (the configured {configured} did not answer: {reason})"
-        )
+        started.append(f"{kind}: {url} (the configured {configured} did not answer: {reason})")
         try:
             yield url
         finally:
@@ -103,10 +110,7 @@ def server_url(request: pytest.FixtureRequest, kind: str, configured: str) -> It
 
 
 def _redis(request: pytest.FixtureRequest, workdir: Path) -> tuple[Executor, str]:
-    from pytest_redis.config import get_config
-    from pytest_redis.executor import RedisExecutor
-
-    config = get_config(request)
+    config = redis_config(request)
     port = _free_port()
     executor = RedisExecutor(
         executable=config.exec or "/usr/bin/redis-server",
@@ -121,10 +125,7 @@ def _redis(request: pytest.FixtureRequest, workdir: Path) -> tuple[Executor, str
 
 
 def _mariadb(request: pytest.FixtureRequest, workdir: Path) -> tuple[Executor, str]:
-    from pytest_mysql.config import get_config
-    from pytest_mysql.executor import MySQLExecutor
-
-    config = get_config(request)
+    config = mysql_config(request)
     port = _free_port()
     # mysql_install_db creates root@localhost for the unix socket only; the suite logs in
     # as root without a password over TCP, as on the machine's own server.
@@ -149,10 +150,7 @@ def _mariadb(request: pytest.FixtureRequest, workdir: Path) -> tuple[Executor, s
 
 
 def _postgresql(request: pytest.FixtureRequest, workdir: Path) -> tuple[Executor, str]:
-    from pytest_postgresql.config import get_config
-    from pytest_postgresql.executors import PostgreSQLExecutor
-
-    config = get_config(request)
+    config = postgresql_config(request)
     port = _free_port()
     pg_ctl = str(config.exec)
     if os.geteuid() == 0:
