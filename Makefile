@@ -129,6 +129,14 @@ lock-check: install ## uv.lock matches pyproject.toml and constraints.txt matche
 	@cmp -s $(VENV)/constraints.expected.txt constraints.txt \
 		|| { echo "constraints.txt is stale: run 'make lock' and commit it" >&2; exit 1; }
 
+# Conventional Commits of a range (CI: the pushed range). Empty RANGE: origin/main..HEAD,
+# or main..HEAD without an origin. The check starts after 8788b92 (scripts/commit-check.sh).
+RANGE ?=
+
+.PHONY: commit-check
+commit-check: install ## Conventional Commits of RANGE=BASE..HEAD (default origin/main..HEAD) with commitizen
+	scripts/commit-check.sh $(RANGE)
+
 .PHONY: check
 check: lint typecheck security lock-check audit ## Every quality gate (what CI runs besides the tests)
 
