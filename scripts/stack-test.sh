@@ -7,7 +7,8 @@
 #   3. operator checks on a fresh `up -d`: every service healthy, `/` counts through
 #      nginx, worker and beat run, nginx's request size limit and ingest rate limit,
 #      the counts survive `down` + `up` (named volumes), the image runs as non-root
-#      and carries no test or build tools;
+#      and carries no test or build tools; Flower (profile `ops`) answers through nginx
+#      with the credentials of FLOWER_HTPASSWD only and publishes no port;
 #   4. the PostgreSQL variant (compose.postgres.yaml) migrates and counts;
 #   5. deploy/compose.yaml runs the same image as a "released" one.
 #
@@ -55,6 +56,7 @@ IMAGE="page-tracker-stacktest"
 TAG="$PROJECT"
 rand() { python3 -c 'import secrets; print(secrets.token_hex(16))'; }
 DB_PASSWORD=$(rand)
+FLOWER_PASSWORD=$(rand)
 # Own env file: the run neither reads nor disturbs a developer's .env.
 cat >"$WORK/stack.env" <<EOF
 COMPOSE_PROJECT_NAME=$PROJECT
@@ -67,6 +69,7 @@ PAGE_TRACKER_TAG=$TAG
 VERSION=0.0.0-stacktest
 REVISION=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 WEB_WORKERS=2
+FLOWER_HTPASSWD='stack:$(openssl passwd -6 "$FLOWER_PASSWORD")'
 EOF
 dc() { docker-compose --env-file "$WORK/stack.env" -p "$PROJECT" "$@"; }
 dc_pg() { dc -f compose.yaml -f compose.postgres.yaml "$@"; }
@@ -84,7 +87,7 @@ cleanup() {
     dc --profile testing ps
     dc --profile testing logs --no-color --tail=40
   fi
-  dc --profile testing down -v --remove-orphans -t 5 >/dev/null 2>&1
+  dc --profile testing --profile ops down -v --remove-orphans -t 5 >/dev/null 2>&1
   dc_pg down -v --remove-orphans -t 5 >/dev/null 2>&1
   dc_deploy down -v --remove-orphans -t 5 >/dev/null 2>&1
   docker rmi "stacktest.invalid/page-tracker:$TAG" >/dev/null 2>&1
@@ -199,6 +202,20 @@ if grep -q '^HTTP/1.1 200' <<<"$js"; then
 else
   echo "  SKIP /pt.js checks: this build does not serve /pt.js ($(head -1 <<<"$js"))"
 fi
+
+# Flower (profile `ops`): reachable through nginx with the credentials only.
+dc --profile ops up -d flower
+if wait_healthy "$PROJECT" 120; then pass "Flower healthy"; else fail "Flower not healthy"; fi
+flower() { curl -sS -o /dev/null -w '%{http_code}' --max-time 10 "$@" "$URL/flower/"; }
+check "Flower without credentials refused ($(flower))" test "$(flower)" = 401
+check "Flower with a wrong password refused ($(flower -u stack:wrong))" \
+  test "$(flower -u stack:wrong)" = 401
+page=$(curl -fsS --max-time 10 -u "stack:$FLOWER_PASSWORD" "$URL/flower/") || true
+check "Flower with the credentials of FLOWER_HTPASSWD" grep -q '<title>.*Flower</title>' <<<"$page"
+ports=$(docker port "$(dc --profile ops ps -q flower)")
+check "Flower publishes no port${ports:+ ($ports)}" test -z "$ports"
+dc --profile ops rm -sf flower >/dev/null
+step "Flower"
 
 dc down -t 10
 dc up -d
