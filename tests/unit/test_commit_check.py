@@ -23,23 +23,17 @@ def _git(repo: Path, *args: str) -> str:
     ).stdout.strip()
 
 
+def _commit(repo: Path, message: str) -> None:
+    identity = ("-c", "user.name=t", "-c", "user.email=t@example.test")
+    _git(repo, *identity, "commit", "-q", "--allow-empty", "-m", message)
+
+
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
     """Two non-conventional commits (the old history), then ``feat: …`` and ``fix: …``."""
     _git(tmp_path, "init", "-q", "-b", "main")
     for message in ("initial import", "bench: numbers", "feat: counting", "fix: off by one"):
-        _git(
-            tmp_path,
-            "-c",
-            "user.name=t",
-            "-c",
-            "user.email=t@example.test",
-            "commit",
-            "-q",
-            "--allow-empty",
-            "-m",
-            message,
-        )
+        _commit(tmp_path, message)
     return tmp_path
 
 
@@ -73,18 +67,7 @@ def test_should_start_after_the_old_history_when_the_base_is_missing_or_older(
 
 def test_should_fail_a_non_conventional_commit_of_the_range(repo: Path) -> None:
     # Given a commit that is not a Conventional Commit on top
-    _git(
-        repo,
-        "-c",
-        "user.name=t",
-        "-c",
-        "user.email=t@example.test",
-        "commit",
-        "-q",
-        "--allow-empty",
-        "-m",
-        "fixed things",
-    )
+    _commit(repo, "fixed things")
     # When the pushed range is checked
     result = _check(repo, "HEAD~1..HEAD")
     # Then commitizen rejects it
