@@ -49,6 +49,7 @@ from sqlalchemy.pool import NullPool
 
 HOST = "127.0.0.1"
 PROBE_TIMEOUT_S = 2
+START_ATTEMPTS = 3
 PRIVATE_SERVERS = pytest.StashKey[list[str]]()
 """One line per private server of the session, for the terminal summary."""
 
@@ -89,24 +90,39 @@ def server_url(
     if reason is None:
         yield configured
         return
-    workdir = Path(tempfile.mkdtemp(prefix=f"pt-test-{kind}-"))
-    try:
-        executor, url = _PRIVATE[kind](request, workdir)
-        try:
-            executor.start()
-        except Exception as error:
-            raise RuntimeError(
-                f"{kind} at {configured} does not answer ({reason}) and a private {kind} "
-                f"server did not start: {error!r}. Run `make test` (it installs the Debian "
-                f"packages) or start the server. Log: {_log_tail(workdir)}"
-            ) from error
+    with _started(request, kind, f"{kind} at {configured} does not answer ({reason})") as url:
         started.append(f"{kind}: {url} (the configured {configured} did not answer: {reason})")
+        yield url
+
+
+@contextmanager
+def _started(request: pytest.FixtureRequest, kind: str, why: str) -> Iterator[str]:
+    """A private server of ``kind`` in a new temporary directory, removed afterwards.
+
+    A free port may be taken by another process before the server binds it (other test
+    sessions share the machine): a server that does not start is tried again on a new
+    port, up to :data:`START_ATTEMPTS` times."""
+    for attempt in range(1, START_ATTEMPTS + 1):
+        workdir = Path(tempfile.mkdtemp(prefix=f"pt-test-{kind}-"))
         try:
-            yield url
+            executor, url = _PRIVATE[kind](request, workdir)
+            try:
+                executor.start()
+            except Exception as error:
+                if attempt < START_ATTEMPTS:
+                    continue
+                raise RuntimeError(
+                    f"{why} and a private {kind} server did not start: {error!r}. Run "
+                    f"`make test` (it installs the Debian packages) or start the server. "
+                    f"Log: {_log_tail(workdir)}"
+                ) from error
+            try:
+                yield url
+            finally:
+                executor.stop()
+            return
         finally:
-            executor.stop()
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+            shutil.rmtree(workdir, ignore_errors=True)
 
 
 def _redis(request: pytest.FixtureRequest, workdir: Path) -> tuple[Executor, str]:
