@@ -131,7 +131,9 @@ def _redis(request: pytest.FixtureRequest, workdir: Path) -> tuple[Executor, str
     executor = RedisExecutor(
         executable=config.exec or "/usr/bin/redis-server",
         databases=config.db_count,
-        redis_timeout=config.timeout,
+        # Idle clients stay connected, as with redis-server's default (the plugin's
+        # default closes them after 15 s).
+        redis_timeout=0,
         loglevel=config.loglevel,
         host=HOST,
         port=port,
