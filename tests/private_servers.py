@@ -29,8 +29,9 @@ import os
 import pwd
 import shutil
 import tempfile
+import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import pytest
@@ -50,6 +51,7 @@ from sqlalchemy.pool import NullPool
 HOST = "127.0.0.1"
 PROBE_TIMEOUT_S = 2
 START_ATTEMPTS = 3
+READY_TIMEOUT_S = 60
 PRIVATE_SERVERS = pytest.StashKey[list[str]]()
 """One line per private server of the session, for the terminal summary."""
 
@@ -108,7 +110,10 @@ def _started(request: pytest.FixtureRequest, kind: str, why: str) -> Iterator[st
             executor, url = _PRIVATE[kind](request, workdir)
             try:
                 executor.start()
+                _wait_for_login(kind, url)
             except Exception as error:
+                with suppress(Exception):
+                    executor.stop()  # a server that started but never let us in
                 if attempt < START_ATTEMPTS:
                     continue
                 raise RuntimeError(
@@ -123,6 +128,16 @@ def _started(request: pytest.FixtureRequest, kind: str, why: str) -> Iterator[st
             return
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _wait_for_login(kind: str, url: str) -> None:
+    """The port opens before the server lets the suite in: PostgreSQL answers "the database
+    system is starting up" for a while, MariaDB may not have run its init file yet."""
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    while (error := login_error(kind, url)) is not None:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"no login within {READY_TIMEOUT_S} s: {error}")
+        time.sleep(0.1)
 
 
 def _redis(request: pytest.FixtureRequest, workdir: Path) -> tuple[Executor, str]:
