@@ -58,14 +58,16 @@ COPY tests ./tests
 RUN uv sync --locked --no-default-groups --group test --group lint
 
 # The gates of `make lint typecheck security test-unit`, on what goes into the wheel.
-# test_ci_definitions/test_docs/test_vendored_scripts check repository files that are
-# not part of the image (workflows, docs, vendor.sha256); `make test` runs them.
+# test_ci_definitions/test_commit_check/test_docs/test_vendored_scripts check repository
+# files that are not part of the image (workflows, scripts/, git history, docs,
+# vendor.sha256); `make test` runs them.
 RUN ruff check src tests \
     && ruff format --check src tests \
     && mypy src \
     && bandit -q -c pyproject.toml -r src \
     && python -m pytest tests/unit -p no:cacheprovider -q \
         --ignore=tests/unit/test_ci_definitions.py \
+        --ignore=tests/unit/test_commit_check.py \
         --ignore=tests/unit/test_docs.py \
         --ignore=tests/unit/compat/test_vendored_scripts.py
 

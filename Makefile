@@ -61,12 +61,21 @@ chromium: ## Install Debian's Chromium for the browser tests when it is missing 
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium; \
 	fi
 
+# Debian's Redis, PostgreSQL and MariaDB servers: a test session starts private instances
+# of them when the configured servers do not answer (a fresh machine; tests/private_servers.py),
+# and some tests start a redis-server of their own (tests/services.py).
+TEST_SERVER_PACKAGES := redis-server postgresql mariadb-server
+
+.PHONY: test-servers
+test-servers: ## Install Debian's Redis, PostgreSQL and MariaDB for the tests when missing (idempotent)
+	@if command -v dpkg-query >/dev/null; then tools/apt-ensure.sh $(TEST_SERVER_PACKAGES); fi
+
 .PHONY: vendor-js
 vendor-js: ## Re-vendor busuanzi.pure.js and plausible-tracker from npm (pinned; review the diff)
 	scripts/vendor-js.sh
 
 .PHONY: test
-test: install chromium ## Run the whole test suite (unit, integration, e2e, browser) with coverage
+test: install chromium test-servers ## Run the whole test suite (unit, integration, e2e, browser) with coverage
 	$(BIN)/python -m pytest --cov --cov-report=term --cov-report=xml \
 		--cov-fail-under=$(COVERAGE_FLOOR) $(PYTEST_ARGS)
 
@@ -75,11 +84,11 @@ test-unit: install ## Unit tests only (no network)
 	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
 
 .PHONY: test-integration
-test-integration: install ## Integration tests against real Redis, MariaDB, PostgreSQL, SQLite
+test-integration: install test-servers ## Integration tests against real Redis, MariaDB, PostgreSQL, SQLite
 	$(BIN)/python -m pytest tests/integration $(PYTEST_ARGS)
 
 .PHONY: test-e2e
-test-e2e: install ## End-to-end tests against a real gunicorn (or --flask-url)
+test-e2e: install test-servers ## End-to-end tests against a real gunicorn (or --flask-url)
 	$(BIN)/python -m pytest tests/e2e $(PYTEST_ARGS)
 
 .PHONY: test-browser
@@ -123,6 +132,14 @@ lock-check: install ## uv.lock matches pyproject.toml and constraints.txt matche
 		-o $(VENV)/constraints.expected.txt
 	@cmp -s $(VENV)/constraints.expected.txt constraints.txt \
 		|| { echo "constraints.txt is stale: run 'make lock' and commit it" >&2; exit 1; }
+
+# Conventional Commits of a range (CI: the pushed range). Empty RANGE: origin/main..HEAD,
+# or main..HEAD without an origin. The check starts after 8788b92 (scripts/commit-check.sh).
+RANGE ?=
+
+.PHONY: commit-check
+commit-check: install ## Conventional Commits of RANGE=BASE..HEAD (default origin/main..HEAD) with commitizen
+	scripts/commit-check.sh $(RANGE)
 
 .PHONY: check
 check: lint typecheck arch security lock-check audit ## Every quality gate (what CI runs besides the tests)
@@ -246,6 +263,10 @@ bench-enrich: install ## Per-call cost of hit enrichment (timeit; not a test)
 .PHONY: stack-test
 stack-test: ## Image build + Compose `testing` profile + operator checks (docker-offline engine)
 	DOCKER_OFFLINE=$(DOCKER_OFFLINE) scripts/stack-test.sh
+
+.PHONY: test-fresh-machine
+test-fresh-machine: ## make test in a bare python:3.11 container: no services, no Chromium (docker-offline engine)
+	DOCKER_OFFLINE=$(DOCKER_OFFLINE) scripts/fresh-machine-test.sh $(if $(PYTEST_ARGS),PYTEST_ARGS="$(PYTEST_ARGS)")
 
 # --- ingest benchmark (bench/README.md) ----------------------------------------------
 BENCH_ARGS ?=

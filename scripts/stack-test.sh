@@ -7,7 +7,8 @@
 #   3. operator checks on a fresh `up -d`: every service healthy, `/` counts through
 #      nginx, worker and beat run, nginx's request size limit and ingest rate limit,
 #      the counts survive `down` + `up` (named volumes), the image runs as non-root
-#      and carries no test or build tools;
+#      and carries no test or build tools; Flower (profile `ops`) answers through nginx
+#      with the credentials of FLOWER_HTPASSWD only and publishes no port;
 #   4. the PostgreSQL variant (compose.postgres.yaml) migrates and counts;
 #   5. deploy/compose.yaml runs the same image as a "released" one.
 #
@@ -21,13 +22,8 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-TOOL="${DOCKER_OFFLINE:-$ROOT/../shared/tools/docker-offline}"
-if [ ! -f "$TOOL/env.sh" ] && common=$(git rev-parse --path-format=absolute --git-common-dir 2>/dev/null); then
-  TOOL="$(dirname "$common")/../shared/tools/docker-offline" # a git worktree of the clone
-fi
-[ -f "$TOOL/env.sh" ] || { echo "stack-test: no docker-offline tool at $TOOL" >&2; exit 2; }
-# shellcheck source=/dev/null
-source "$TOOL/env.sh"
+# shellcheck source=scripts/lib/docker-offline.sh
+source scripts/lib/docker-offline.sh
 
 T0=$(date +%s)
 TS=$T0
@@ -51,10 +47,6 @@ if [ -z "${HTTP_PORT:-}" ]; then
     || HTTP_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 fi
 
-was_running=
-if [ -S "$DOCKER_OFFLINE_STATE/docker.sock" ] && docker info >/dev/null 2>&1; then
-  was_running=1
-fi
 "$TOOL/up.sh" debian python redis mariadb nginx postgres
 step "docker engine and base images ready"
 
@@ -64,6 +56,7 @@ IMAGE="page-tracker-stacktest"
 TAG="$PROJECT"
 rand() { python3 -c 'import secrets; print(secrets.token_hex(16))'; }
 DB_PASSWORD=$(rand)
+FLOWER_PASSWORD=$(rand)
 # Own env file: the run neither reads nor disturbs a developer's .env.
 cat >"$WORK/stack.env" <<EOF
 COMPOSE_PROJECT_NAME=$PROJECT
@@ -76,6 +69,7 @@ PAGE_TRACKER_TAG=$TAG
 VERSION=0.0.0-stacktest
 REVISION=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 WEB_WORKERS=2
+FLOWER_HTPASSWD='stack:$(openssl passwd -6 "$FLOWER_PASSWORD")'
 EOF
 dc() { docker-compose --env-file "$WORK/stack.env" -p "$PROJECT" "$@"; }
 dc_pg() { dc -f compose.yaml -f compose.postgres.yaml "$@"; }
@@ -93,12 +87,12 @@ cleanup() {
     dc --profile testing ps
     dc --profile testing logs --no-color --tail=40
   fi
-  dc --profile testing down -v --remove-orphans -t 5 >/dev/null 2>&1
+  dc --profile testing --profile ops down -v --remove-orphans -t 5 >/dev/null 2>&1
   dc_pg down -v --remove-orphans -t 5 >/dev/null 2>&1
   dc_deploy down -v --remove-orphans -t 5 >/dev/null 2>&1
   docker rmi "stacktest.invalid/page-tracker:$TAG" >/dev/null 2>&1
   rm -rf "$WORK"
-  if [ -z "$was_running" ]; then "$TOOL/down.sh" >/dev/null; fi
+  if [ -z "$DOCKER_WAS_RUNNING" ]; then "$TOOL/down.sh" >/dev/null; fi
   step "cleaned up"
 }
 trap cleanup EXIT
@@ -208,6 +202,20 @@ if grep -q '^HTTP/1.1 200' <<<"$js"; then
 else
   echo "  SKIP /pt.js checks: this build does not serve /pt.js ($(head -1 <<<"$js"))"
 fi
+
+# Flower (profile `ops`): reachable through nginx with the credentials only.
+dc --profile ops up -d flower
+if wait_healthy "$PROJECT" 120; then pass "Flower healthy"; else fail "Flower not healthy"; fi
+flower() { curl -sS -o /dev/null -w '%{http_code}' --max-time 10 "$@" "$URL/flower/"; }
+check "Flower without credentials refused ($(flower))" test "$(flower)" = 401
+check "Flower with a wrong password refused ($(flower -u stack:wrong))" \
+  test "$(flower -u stack:wrong)" = 401
+page=$(curl -fsS --max-time 10 -u "stack:$FLOWER_PASSWORD" "$URL/flower/") || true
+check "Flower with the credentials of FLOWER_HTPASSWD" grep -q '<title>.*Flower</title>' <<<"$page"
+ports=$(docker port "$(dc --profile ops ps -q flower)")
+check "Flower publishes no port${ports:+ ($ports)}" test -z "$ports"
+dc --profile ops rm -sf flower >/dev/null
+step "Flower"
 
 dc down -t 10
 dc up -d

@@ -2,7 +2,9 @@
 
 Real services are used, never mocks: each test session creates its own databases on
 MariaDB and PostgreSQL (``pt_test_<random>``) and its own Redis key prefix, so several
-sessions can share one machine's servers without seeing each other's data.
+sessions can share one machine's servers without seeing each other's data. Where the
+configured servers do not answer, the session starts private ones
+(:mod:`tests.private_servers`).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.databases import DATABASE_KINDS, empty_all_tables, provisioned_database
+from tests.private_servers import PRIVATE_SERVERS, server_url
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 DEFAULT_MYSQL_URL = "mysql+pymysql://root@127.0.0.1:3306"
@@ -30,17 +33,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--redis-url",
         default=os.environ.get("TEST_REDIS_URL", DEFAULT_REDIS_URL),
-        help="Redis server for integration and e2e tests.",
+        help="Redis server for integration and e2e tests (a private one starts when it "
+        "does not answer).",
     )
     group.addoption(
         "--mysql-url",
         default=os.environ.get("TEST_MYSQL_URL", DEFAULT_MYSQL_URL),
-        help="MariaDB/MySQL server URL (no database part) for integration tests.",
+        help="MariaDB/MySQL server URL (no database part) for integration tests (a private "
+        "one starts when it does not answer).",
     )
     group.addoption(
         "--postgres-url",
         default=os.environ.get("TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL),
-        help="PostgreSQL server URL (no database part) for integration tests.",
+        help="PostgreSQL server URL (no database part) for integration tests (a private "
+        "one starts when it does not answer).",
     )
     group.addoption(
         "--databases",
@@ -76,10 +82,36 @@ def session_token() -> str:
     return uuid.uuid4().hex[:10]
 
 
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    private = terminalreporter.config.stash.get(PRIVATE_SERVERS, [])
+    if private:
+        terminalreporter.write_sep("-", "private servers of this session (removed)")
+        for line in private:
+            terminalreporter.write_line(line)
+
+
+def _server(request: pytest.FixtureRequest, kind: str, option: str) -> Iterator[str]:
+    started = request.config.stash.setdefault(PRIVATE_SERVERS, [])
+    with server_url(request, kind, request.config.getoption(option), started) as url:
+        yield url
+
+
 @pytest.fixture(scope="session")
-def redis_url(request: pytest.FixtureRequest) -> str:
-    url: str = request.config.getoption("--redis-url")
-    return url
+def redis_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The Redis of ``--redis-url``, or a private one when that does not answer."""
+    yield from _server(request, "redis", "--redis-url")
+
+
+@pytest.fixture(scope="session")
+def mariadb_server_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The MariaDB of ``--mysql-url``, or a private one when that does not answer."""
+    yield from _server(request, "mariadb", "--mysql-url")
+
+
+@pytest.fixture(scope="session")
+def postgresql_server_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The PostgreSQL of ``--postgres-url``, or a private one when that does not answer."""
+    yield from _server(request, "postgresql", "--postgres-url")
 
 
 @pytest.fixture
@@ -121,12 +153,11 @@ def database_url(
     Tests that use it run once per kind; :func:`clean_database` empties it between tests.
     """
     kind: str = request.param
-    server_url = {
-        "mariadb": request.config.getoption("--mysql-url"),
-        "postgresql": request.config.getoption("--postgres-url"),
-    }.get(kind, "")
+    # Asked for here, not as parameters: a session without MariaDB tests never probes or
+    # starts MariaDB (likewise PostgreSQL).
+    server = "" if kind == "sqlite" else request.getfixturevalue(f"{kind}_server_url")
     name = f"pt_test_{session_token}_{kind}"
-    with provisioned_database(kind, server_url, name, tmp_path_factory.mktemp("db")) as url:
+    with provisioned_database(kind, server, name, tmp_path_factory.mktemp("db")) as url:
         yield url
 
 

@@ -21,7 +21,11 @@ from tests.e2e.server import free_port
 
 class RedisServer:
     """A private ``redis-server`` on a free port with an append-only file fsynced on every
-    write, in ``workdir``: :meth:`kill` and :meth:`start` restart it with its data."""
+    write, in ``workdir``: :meth:`kill` and :meth:`start` restart it with its data.
+
+    Not pytest-redis's ``RedisExecutor`` (which starts the session's private Redis, see
+    :mod:`tests.private_servers`): it has no ``appendfsync always``, which the durability
+    tests need, and its start does not wait for the append-only file to be loaded."""
 
     def __init__(self, workdir: Path) -> None:
         self.workdir = workdir

@@ -188,6 +188,24 @@ def test_should_have_the_same_stages_on_gitlab() -> None:
     assert gitlab["release:pypi"]["id_tokens"]["PYPI_ID_TOKEN"]["aud"] == "pypi"
 
 
+def test_should_check_the_conventional_commits_of_the_pushed_range_on_both() -> None:
+    lint = load(WORKFLOWS / "ci.yml")["jobs"]["lint"]
+    checkout = next(step for step in lint["steps"] if step.get("uses", "").startswith("actions/"))
+    step = next(step for step in lint["steps"] if "make commit-check" in step.get("run", ""))
+    assert checkout["with"]["fetch-depth"] == 0
+    assert "if" not in step  # pushes and pull requests alike
+    for part in ("pull_request.base.sha", "pull_request.head.sha", "event.before", "github.sha"):
+        assert part in step["env"]["RANGE"]
+
+    commits = load(GITLAB_CI)["commits"]
+    assert commits["stage"] == "lint"
+    assert commits["variables"]["GIT_DEPTH"] == "0"
+    script = " ".join(commits["script"])
+    assert "make commit-check" in script
+    for variable in ("CI_MERGE_REQUEST_DIFF_BASE_SHA", "CI_COMMIT_BEFORE_SHA", "CI_COMMIT_SHA"):
+        assert variable in script
+
+
 def _ci_scripts() -> str:
     texts = [path.read_text(encoding="utf-8") for path in [*WORKFLOW_FILES, GITLAB_CI]]
     return "\n".join(texts)
