@@ -1,9 +1,10 @@
 """The application factory: settings, logging, core extensions, then the features in order.
 
 The features are listed here and nowhere else, lower layers first (each may use what
-the ones before it set up): the sites, the statistics, the buffer that decides where
-accepted page views go, the hit path in front of it, the compatibility endpoints on top
-of the hit path, and the seed page and probes, which stand on their own.
+the ones before it set up): the sites, the accounts beside them, the statistics, the
+buffer that decides where accepted page views go, the hit path in front of it, the
+compatibility endpoints on top of the hit path, the REST API for site owners, and the
+seed page and probes, which stand on their own.
 """
 
 from __future__ import annotations
@@ -27,8 +28,9 @@ from page_tracker.seedpage.feature import FEATURE as SEED_PAGE
 from page_tracker.settings import SETTINGS, Settings, load_settings
 from page_tracker.sites.feature import FEATURE as SITES
 from page_tracker.stats.feature import FEATURE as STATS
+from page_tracker.users.feature import FEATURE as USERS
 
-FEATURES: tuple[Feature, ...] = (SITES, STATS, BUFFER, INGEST, COMPAT, SEED_PAGE, HEALTH)
+FEATURES: tuple[Feature, ...] = (SITES, USERS, STATS, BUFFER, INGEST, COMPAT, SEED_PAGE, HEALTH)
 
 
 def periodic_jobs() -> list[PeriodicJob]:

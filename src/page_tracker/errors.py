@@ -10,7 +10,9 @@ Exception tree::
         ├── Unauthorized       401
         ├── Forbidden          403
         ├── NotFound           404
-        └── Conflict           409
+        ├── Conflict           409
+        ├── Unprocessable      422  well-formed, but the current state refuses it
+        └── TooManyRequests    429
 
 Every error under ``/api`` (and 404/405 anywhere a JSON client asks) is answered as
 ``{"code": HTTP_STATUS, "error_code": INT, "message": "...", "details": ...}``; the
@@ -89,6 +91,18 @@ class Conflict(APIError):
     code = 409
     error_code = 40900
     message = "Conflict with the current state"
+
+
+class Unprocessable(APIError):
+    code = 422
+    error_code = 42200
+    message = "The request cannot be carried out"
+
+
+class TooManyRequests(APIError):
+    code = 429
+    error_code = 42900
+    message = "Too many requests"
 
 
 def error_body(code: int, error_code: int, message: str, details: Any = None) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from page_tracker.stats.models import (
     Path,
     Total,
 )
+from page_tracker.users.models import SiteMember, User
 
 __all__ = [
     "Counter",
@@ -30,5 +31,7 @@ __all__ = [
     "Salt",
     "Site",
     "SiteHost",
+    "SiteMember",
     "Total",
+    "User",
 ]
