@@ -52,12 +52,18 @@ class APIError(PageTrackerError):
     message: str = "Internal server error"
 
     def __init__(
-        self, message: str | None = None, *, details: Any = None, error_code: int | None = None
+        self,
+        message: str | None = None,
+        *,
+        details: Any = None,
+        error_code: int | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(message or self.message)
         self.message = message or self.message
         self.details = details
         self.instance_error_code = error_code or self.error_code
+        self.headers = headers or {}
 
     def to_dict(self) -> dict[str, Any]:
         return error_body(self.code, self.instance_error_code, self.message, self.details)
@@ -135,12 +141,16 @@ def _json_response(body: dict[str, Any], status: int) -> Response:
 
 
 def handle_api_error(error: APIError) -> Response:
-    return _json_response(error.to_dict(), error.code)
+    response = _json_response(error.to_dict(), error.code)
+    response.headers.update(error.headers)  # WWW-Authenticate, Retry-After
+    return response
 
 
 def handle_http_exception(error: HTTPException) -> Response | HTTPException:
     if not wants_json(request):
         return error
+    if isinstance(error.response, Response):  # made by its raiser (the sign-in limits)
+        return error.response
     code = error.code or 500
     response = _json_response(error_body(code, code * 100, error.description or error.name), code)
     if code == 405 and error.get_headers():  # keep the Allow header

@@ -1,5 +1,6 @@
 """Imports every feature's models so ``Base.metadata`` knows all tables (for Alembic)."""
 
+from page_tracker.auth.models import ApiToken, AuditEvent
 from page_tracker.buffer.models import FlushedBatch
 from page_tracker.ingest.models import Salt
 from page_tracker.seedpage.models import Counter
@@ -18,6 +19,8 @@ from page_tracker.stats.models import (
 from page_tracker.users.models import SiteMember, User
 
 __all__ = [
+    "ApiToken",
+    "AuditEvent",
     "Counter",
     "DailyCount",
     "DailyDimensionCount",
