@@ -26,6 +26,8 @@ from page_tracker.remote_address import address_key
 from page_tracker.settings import SETTINGS
 
 LIMITER: Extension[Limiter] = Extension("page_tracker.limiter", "the sign-in rate limits")
+# flask-limiter keeps its own registry of an app's limiters under this key.
+LIMITERS: Extension[set[Limiter]] = Extension("limiter", "flask-limiter's limiters of the app")
 
 
 def _account_key() -> str:
