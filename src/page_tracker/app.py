@@ -15,6 +15,7 @@ from typing import Any
 from flask import Flask
 
 from page_tracker import errors, logs
+from page_tracker.api.feature import FEATURE as API
 from page_tracker.auth.feature import FEATURE as AUTH
 from page_tracker.buffer.feature import FEATURE as BUFFER
 from page_tracker.celery_app import celery_init_app
@@ -39,6 +40,7 @@ FEATURES: tuple[Feature, ...] = (
     BUFFER,
     INGEST,
     COMPAT,
+    API,
     SEED_PAGE,
     HEALTH,
 )

@@ -24,12 +24,15 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from flask import Response, request
-from pydantic import AfterValidator, BaseModel, ValidationError
+from pydantic import AfterValidator, BaseModel, Field, ValidationError
 from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
 
 from page_tracker.errors import ValidationFailed
 
 MAX_BODY = 64 * 1024
+# Row ids in URLs: werkzeug's int converter takes any size, the databases' INTEGER not.
+MAX_ROW_ID = 2**31 - 1
+ROW_ID = f"int(max={MAX_ROW_ID})"
 # Who may call an operation: anybody, or a caller holding a token with this scope (or a
 # browser session). The views check it (``auth``); the document shows it.
 Access = Literal["public", "read", "write", "admin"]
@@ -42,6 +45,10 @@ def _utc(moment: datetime) -> datetime:
 
 # A timestamp in an answer: always with its zone (UTC when the database dropped it).
 UtcDatetime = Annotated[datetime, AfterValidator(_utc)]
+
+
+# Text that ends up in the database: no control characters (PostgreSQL refuses NUL).
+PlainText = Annotated[str, Field(pattern=r"^[^\x00-\x1f\x7f]*$")]
 
 
 @dataclass(frozen=True)

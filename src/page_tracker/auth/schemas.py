@@ -7,10 +7,10 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 from page_tracker.auth.tokens import Scope
-from page_tracker.json_api import UtcDatetime
+from page_tracker.json_api import PlainText, UtcDatetime
 from page_tracker.users.passwords import MAX_PASSWORD_LENGTH
 
-Email = Annotated[str, Field(min_length=3, max_length=254, examples=["ada@example.com"])]
+Email = Annotated[PlainText, Field(min_length=3, max_length=254, examples=["ada@example.com"])]
 Password = Annotated[str, Field(min_length=1, max_length=MAX_PASSWORD_LENGTH)]
 
 
@@ -24,7 +24,7 @@ class Credentials(BaseModel):
 class TokenRequest(Credentials):
     """Sign in and get a token: it is shown once, in this answer only."""
 
-    name: str = Field(default="", max_length=100, description="To recognise it in lists.")
+    name: PlainText = Field(default="", max_length=100, description="To recognise it in lists.")
     scopes: list[Scope] = Field(
         default=[Scope.READ, Scope.WRITE],
         min_length=1,

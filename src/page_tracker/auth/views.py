@@ -34,7 +34,7 @@ from page_tracker.auth.tokens import (
 )
 from page_tracker.db import get_session
 from page_tracker.errors import Unauthorized
-from page_tracker.json_api import operation
+from page_tracker.json_api import ROW_ID, operation
 from page_tracker.users.models import User
 from page_tracker.users.services import authenticate
 
@@ -100,7 +100,7 @@ def make_blueprint(app: Flask) -> Blueprint:
         principal = require(Scope.READ)
         return TokenList([_token_out(t) for t in list_tokens(get_session(), principal.user)])
 
-    @blueprint.delete("/tokens/<int:token_id>")
+    @blueprint.delete(f"/tokens/<{ROW_ID}:token_id>")
     @operation(
         "Revoke a token (yours; admins: anybody's)",
         tag="auth",

@@ -16,7 +16,8 @@ from page_tracker.users.passwords import hash_password, needs_rehash, verify_pas
 
 # Deliberately loose (one @, a dot in the domain, no blanks): the address is a login
 # name here, not something we send mail to.
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_EMAIL = re.compile(r"[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def normalise_email(email: str) -> str:
@@ -29,6 +30,8 @@ def normalise_email(email: str) -> str:
 
 def _check_name(name: str) -> str:
     value = name.strip()
+    if _CONTROL.search(value):
+        raise ValidationFailed("a name has no control characters")
     if len(value) > MAX_NAME_LENGTH:
         raise ValidationFailed(f"a name has at most {MAX_NAME_LENGTH} characters")
     return value
