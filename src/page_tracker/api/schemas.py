@@ -10,8 +10,27 @@ from page_tracker.json_api import PlainText, UtcDatetime
 from page_tracker.users.models import MAX_EMAIL_LENGTH, MAX_NAME_LENGTH, MemberRole, Role
 from page_tracker.users.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 
-Host = Annotated[PlainText, Field(min_length=1, max_length=253, examples=["example.com"])]
-Email = Annotated[PlainText, Field(min_length=3, max_length=MAX_EMAIL_LENGTH)]
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+Host = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=253,
+        pattern=rf"^{_LABEL}(?:\.{_LABEL})*$",
+        examples=["example.com"],
+    ),
+]
+# The accounts the API creates have printable ASCII addresses (the services take more).
+_ADDRESS = r"[!-?A-~]+"  # printable ASCII without "@"
+Email = Annotated[
+    str,
+    Field(
+        min_length=3,
+        max_length=MAX_EMAIL_LENGTH,
+        pattern=rf"^{_ADDRESS}@{_ADDRESS}\.{_ADDRESS}$",
+        examples=["ada@example.com"],
+    ),
+]
 Name = Annotated[PlainText, Field(max_length=MAX_NAME_LENGTH)]
 NewPassword = Annotated[str, Field(min_length=MIN_PASSWORD_LENGTH, max_length=MAX_PASSWORD_LENGTH)]
 RetentionDays = Annotated[int, Field(ge=0, le=36_500, description="0: keep no raw hits")]
