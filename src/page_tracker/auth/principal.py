@@ -24,7 +24,7 @@ from page_tracker.users.models import User
 CSRF_HEADER = "X-CSRF-Token"
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _SESSION_USER = "user_id"
-_SESSION_PASSWORD = "password_mark"  # noqa: S105 - a session key's name
+_SESSION_PASSWORD = "password_mark"  # noqa: S105  # nosec B105 - a session key's name
 _BEARER = {"WWW-Authenticate": 'Bearer realm="page-tracker"'}
 
 

@@ -21,7 +21,7 @@ from page_tracker.auth.models import ApiToken
 from page_tracker.errors import Forbidden, NotFound
 from page_tracker.users.models import User
 
-TOKEN_PREFIX = "pt_"  # noqa: S105 - the public prefix, not a token
+TOKEN_PREFIX = "pt_"  # noqa: S105  # nosec B105 - the public prefix, not a token
 SHOWN_PREFIX_LENGTH = len(TOKEN_PREFIX) + 6
 MAX_TOKEN_LENGTH = 100
 # How often one token's use is written down (last_used_at and an audit event): a token
