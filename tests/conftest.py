@@ -139,6 +139,8 @@ def _isolated_environment(
         "INGEST_BATCH_LINGER_MS",
         "TRUSTED_PROXIES",
         "BUSUANZI_AUTOCREATE_HOSTS",
+        "EMBEDDED_JOBS",
+        "MAINTENANCE_LOCK",
     ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))

@@ -13,7 +13,7 @@ from typing import Any
 
 from flask import Flask
 
-from page_tracker import errors, logs
+from page_tracker import errors, logs, maintenance
 from page_tracker.buffer.feature import FEATURE as BUFFER
 from page_tracker.celery_app import celery_init_app
 from page_tracker.compat.feature import FEATURE as COMPAT
@@ -74,8 +74,18 @@ def create_app(
     return app
 
 
+def create_serving_app(settings: Settings | None = None) -> Flask:
+    """The app a web server's worker serves: :func:`create_app` (logging is the
+    server's) plus, in embedded mode, the periodic jobs run in-process from the first
+    request on (:mod:`page_tracker.maintenance`)."""
+    app = create_app(settings=settings, configure_logging=False)
+    maintenance.install(app, periodic_jobs())
+    return app
+
+
 def close_app(app: Flask) -> None:
     """Release the app's threads and connections (features first, then engine and Redis)."""
+    maintenance.close(app)
     for feature in reversed(FEATURES):
         feature.close_app(app)
     DATABASE.get(app).engine.dispose()

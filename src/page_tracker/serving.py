@@ -72,10 +72,10 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]  # gunicorn is unty
             self.cfg.set(key, value)
 
     def load(self) -> Flask:
-        from page_tracker.app import create_app  # noqa: PLC0415 - built in the worker
+        from page_tracker.app import create_serving_app  # noqa: PLC0415 - built in the worker
 
         # gunicorn already applied the same logging config in the master.
-        return create_app(settings=self._settings, configure_logging=False)
+        return create_serving_app(self._settings)
 
 
 WORKERS_KILL_TIMEOUT = 15
@@ -84,9 +84,9 @@ WORKERS_KILL_TIMEOUT = 15
 def granian_app() -> Flask:
     """Granian's app factory (``factory=True``): one app per worker process; granian
     configured logging with the same dictionary before calling it."""
-    from page_tracker.app import create_app  # noqa: PLC0415 - built in the worker
+    from page_tracker.app import create_serving_app  # noqa: PLC0415 - built in the worker
 
-    return create_app(configure_logging=False)
+    return create_serving_app()
 
 
 def default_granian_workers(settings: Settings) -> int:

@@ -60,6 +60,10 @@ class Settings(BaseSettings):
     # Comma-separated host globs ("*.example.com,blog.example.org"): a Busuanzi hit from a
     # matching host with no site yet creates the site. Empty: sites are created by hand.
     busuanzi_autocreate_hosts: str = Field(default="", alias="BUSUANZI_AUTOCREATE_HOSTS")
+    # Embedded mode (no broker): the web process runs the periodic jobs itself, one
+    # process at a time under an flock on this file (page_tracker.maintenance).
+    embedded_jobs: bool = Field(default=True, alias="EMBEDDED_JOBS")
+    maintenance_lock: Path = Field(default=Path("var/maintenance.lock"), alias="MAINTENANCE_LOCK")
 
     @field_validator("database_url")
     @classmethod

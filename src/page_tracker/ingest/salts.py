@@ -131,7 +131,7 @@ class RedisSaltStore:
 
     def _from_redis(self, day: date) -> bytes:
         key = self._key(day)
-        found = self.client.get(key)
+        found = cast("bytes | None", self.client.get(key))  # the client does not decode
         if found is not None:
             return bytes(found)
         pipe = self.client.pipeline()
