@@ -140,6 +140,7 @@ def _isolated_environment(
         "TRUSTED_PROXIES",
         "BUSUANZI_AUTOCREATE_HOSTS",
         "EMBEDDED_JOBS",
+        "LOG_FULL_ACCESS",
         "MAINTENANCE_LOCK",
     ):
         monkeypatch.delenv(name, raising=False)

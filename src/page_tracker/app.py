@@ -51,7 +51,12 @@ def create_app(
     settings = settings or load_settings()
     if configure_logging:
         # Before the app exists, so its very first log line is formatted (Flask docs).
-        logs.configure_logging(settings.log_config, settings.log_dir, settings.log_level)
+        logs.configure_logging(
+            settings.log_config,
+            settings.log_dir,
+            settings.log_level,
+            full_access=settings.log_full_access,
+        )
 
     app = Flask(__name__)
     app.config.update(

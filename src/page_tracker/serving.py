@@ -50,7 +50,10 @@ def gunicorn_options(
         "accesslog": "-",  # the handler list in the logging config decides where it goes
         "access_log_format": ACCESS_LOG_FORMAT,
         "logconfig_dict": load_logging_config(
-            settings.log_config, settings.log_dir, settings.log_level
+            settings.log_config,
+            settings.log_dir,
+            settings.log_level,
+            full_access=settings.log_full_access,
         ),
         # The proxy in front (nginx) sets X-Forwarded-*; trust it only from loopback
         # and the private compose network, override with FORWARDED_ALLOW_IPS.
@@ -120,7 +123,12 @@ def granian_server(
     from granian.server import Server  # noqa: PLC0415
 
     settings.log_dir.mkdir(parents=True, exist_ok=True)
-    config = load_logging_config(settings.log_config, settings.log_dir, settings.log_level)
+    config = load_logging_config(
+        settings.log_config,
+        settings.log_dir,
+        settings.log_level,
+        full_access=settings.log_full_access,
+    )
     loggers = config.setdefault("loggers", {})
     loggers.setdefault("_granian", {"level": "INFO", "handlers": ["console", "file", "error_file"]})
     loggers["_granian"]["propagate"] = False

@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     log_config: Path | None = Field(default=None, alias="LOG_CONFIG")
     log_dir: Path = Field(default=Path("var/log"), alias="LOG_DIR")
     log_level: str = Field(default="INFO", alias="LOG_LEVEL")
+    # Access lines hold whole addresses, query strings and User-Agents only when on
+    # (README "Privacy"); off, they are cut down (page_tracker.logs.PrivateAccessFilter).
+    log_full_access: bool = Field(default=False, alias="LOG_FULL_ACCESS")
     redis_key_prefix: str = Field(default="pt:", alias="REDIS_KEY_PREFIX")
     # Group commit of hits (README "Redis mode and scaling"): the most hits one write
     # carries, and how long the writer waits for more before writing (0: never waits).

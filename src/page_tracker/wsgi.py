@@ -8,5 +8,10 @@ from page_tracker.app import create_serving_app
 from page_tracker.settings import load_settings
 
 _settings = load_settings()
-logs.configure_logging(_settings.log_config, _settings.log_dir, _settings.log_level)
+logs.configure_logging(
+    _settings.log_config,
+    _settings.log_dir,
+    _settings.log_level,
+    full_access=_settings.log_full_access,
+)
 app = create_serving_app(_settings)
