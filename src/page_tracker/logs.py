@@ -69,8 +69,8 @@ def private_address(text: str) -> str:
         address = ipaddress.ip_address(text)
     except ValueError:
         return "-"
-    if address.version == 6 and address.ipv4_mapped is not None:  # type: ignore[union-attr]
-        address = address.ipv4_mapped  # type: ignore[union-attr]
+    if address.version == 6 and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
     prefix = 24 if address.version == 4 else 48
     network = ipaddress.ip_network(f"{address}/{prefix}", strict=False)
     return f"{network.network_address}/{prefix}"
