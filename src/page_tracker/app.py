@@ -13,7 +13,7 @@ from typing import Any
 
 from flask import Flask
 
-from page_tracker import errors, logs, maintenance
+from page_tracker import errors, headers, logs, maintenance
 from page_tracker.buffer.feature import FEATURE as BUFFER
 from page_tracker.celery_app import celery_init_app
 from page_tracker.compat.feature import FEATURE as COMPAT
@@ -73,6 +73,7 @@ def create_app(
     METRICS.put(app, HitMetrics())
     celery_init_app(app, settings, periodic_jobs())
     logs.init_request_ids(app)
+    headers.init_app(app)
     errors.register_error_handlers(app)
     for feature in FEATURES:
         feature.init_app(app)
