@@ -141,6 +141,7 @@ def _isolated_environment(
         "BUSUANZI_AUTOCREATE_HOSTS",
         "EMBEDDED_JOBS",
         "LOG_FULL_ACCESS",
+        "INGEST_RATE_LIMIT",
         "MAINTENANCE_LOCK",
     ):
         monkeypatch.delenv(name, raising=False)
