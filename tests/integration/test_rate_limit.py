@@ -121,3 +121,23 @@ def test_should_hold_the_limit_across_processes_in_redis_mode(
         if stale:
             client.delete(*stale)
         client.close()
+
+
+def test_should_fall_back_to_the_process_count_when_redis_is_down() -> None:
+    from page_tracker.ingest.rate_limit import (  # noqa: PLC0415
+        REDIS_PAUSE,
+        IngestLimiter,
+        RedisWindowCounter,
+    )
+    from page_tracker.redis_client import make_redis_client  # noqa: PLC0415
+    from page_tracker.settings import RateLimit  # noqa: PLC0415
+    from tests.e2e.server import free_port  # noqa: PLC0415
+
+    # A Redis address where nothing listens
+    down = make_redis_client(f"redis://127.0.0.1:{free_port()}/0")
+    limiter = IngestLimiter(RateLimit(20, 3600), RedisWindowCounter(down, "pt:", bytes(32)))
+    allowed = [limiter.allow("198.51.100.7", 100.0) for _ in range(25)]
+    assert allowed == [True] * 20 + [False] * 5
+    # And it is asked again only after a pause
+    assert limiter._shared_paused_until == 100.0 + REDIS_PAUSE
+    down.close()

@@ -13,7 +13,8 @@ the limit in the window; only hot addresses are counted in Redis (``INCRBY`` +
 ``EXPIRE`` in one round trip, the local hits so far added at once), so a real reader
 never costs a Redis round trip, and the limit holds across processes to within a tenth
 of it per process. Redis keys hold a keyed hash of the address, never the address.
-Redis down: the process's own count decides.
+Redis down: the process's own count decides, and Redis is not asked again for
+:data:`REDIS_PAUSE` seconds (a hot address must not pay a failing connect per hit).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ RATE_LIMITED: Final = "rate-limited"
 # Past this many addresses in one window a process forgets its counts (fail open): the
 # memory of a flood of spoofed addresses stays bounded.
 MAX_TRACKED = 200_000
+REDIS_PAUSE = 10.0
 
 
 class SharedCounter(Protocol):
@@ -77,6 +79,7 @@ class IngestLimiter:
         self.local_share = max(1, limit.hits // 10)
         # (window, counts, hits already added to the shared counter): replaced whole.
         self._state: tuple[int, dict[str, int], dict[str, int]] = (-1, {}, {})
+        self._shared_paused_until = 0.0
 
     def allow(self, address: str, now: float) -> bool:
         window = int(now // self.limit.seconds)
@@ -87,13 +90,14 @@ class IngestLimiter:
         key = address_key(address)
         count = counts.get(key, 0) + 1
         counts[key] = count
-        if self.shared is None or count <= self.local_share:
+        if self.shared is None or count <= self.local_share or now < self._shared_paused_until:
             return count <= self.limit.hits
         unreported = count - reported.get(key, 0)
         reported[key] = count
         try:
             total = self.shared.add(key, window, unreported, self.limit.seconds + 1)
         except redis.RedisError:
+            self._shared_paused_until = now + REDIS_PAUSE
             return count <= self.limit.hits
         return total <= self.limit.hits
 
