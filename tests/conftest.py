@@ -139,6 +139,10 @@ def _isolated_environment(
         "INGEST_BATCH_LINGER_MS",
         "TRUSTED_PROXIES",
         "BUSUANZI_AUTOCREATE_HOSTS",
+        "EMBEDDED_JOBS",
+        "LOG_FULL_ACCESS",
+        "INGEST_RATE_LIMIT",
+        "MAINTENANCE_LOCK",
     ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))

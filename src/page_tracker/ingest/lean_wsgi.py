@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from flask import Flask
 from werkzeug.http import HTTP_STATUS_CODES
 
+from page_tracker.headers import NOSNIFF
 from page_tracker.ingest.parsing import MAX_BODY
 from page_tracker.ingest.routes import (
     HITS_PATH,
@@ -72,6 +73,7 @@ class LeanIngest:
                 *response.headers,
                 ("Content-Length", str(len(response.body))),
                 (REQUEST_ID_HEADER, request_id),
+                NOSNIFF,  # as Flask's answers carry it (page_tracker.headers)
             ],
         )
         return [response.body]

@@ -7,6 +7,7 @@ a store failure is logged and counted (``store-unavailable``), never raised.
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime
 
 from flask import Flask, current_app
@@ -18,6 +19,7 @@ from page_tracker.buffer.sinks import SINK
 from page_tracker.db import get_session
 from page_tracker.errors import StoreError
 from page_tracker.ingest.hits import RawHit
+from page_tracker.ingest.rate_limit import LIMITER, RATE_LIMITED
 from page_tracker.ingest.salts import SALTS
 from page_tracker.ingest.verdict import STORE_UNAVAILABLE, Verdict, process
 from page_tracker.metrics import METRICS
@@ -57,6 +59,10 @@ def record_in(
         if release_session:
             session.close()
         if verdict.view is not None:
+            limiter = LIMITER.find(app)
+            if limiter is not None and not limiter.allow(raw.ip, time.time()):
+                metrics.count(RATE_LIMITED)
+                return Verdict.reject(RATE_LIMITED, verdict.site)
             SINK.get(app).submit([verdict.view])
     except (SQLAlchemyError, RedisError, StoreError, OSError) as error:
         metrics.count(STORE_UNAVAILABLE)
