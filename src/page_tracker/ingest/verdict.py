@@ -36,6 +36,7 @@ DNT: Final = "dnt"
 MALFORMED: Final = "malformed"
 STORE_UNAVAILABLE: Final = "store-unavailable"
 REJECTED: Final = "rejected"
+HEAD_REQUEST: Final = "head"  # a HEAD request: answered as a GET, never counted
 REASON_HEADER: Final = "X-Page-Tracker-Reason"
 
 MAX_URL_LENGTH = 2048
