@@ -4,6 +4,7 @@ only after their batch was written, the writer's error handed to each of them.""
 from __future__ import annotations
 
 import multiprocessing
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -95,6 +96,17 @@ def test_should_write_a_single_item_at_once_and_return_after_the_write(
     assert (committer.batches_written, committer.items_written) == (1, 1)
 
 
+@pytest.fixture
+def frequent_thread_switches() -> Iterator[None]:
+    """Threads switch every microsecond instead of every 5 ms: interleavings that a
+    loaded machine produces now and then happen in every run."""
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    yield
+    sys.setswitchinterval(before)
+
+
+@pytest.mark.usefixtures("frequent_thread_switches")
 def test_should_write_what_queued_during_a_write_as_one_batch(
     closing: list[GroupCommitter[int]],
 ) -> None:
@@ -111,9 +123,13 @@ def test_should_write_what_queued_during_a_write_as_one_batch(
     writer.gate.set()
     for thread in [*first, *threads]:
         thread.join(10)
-    # Then they were written together, each exactly once, and every caller was answered
-    assert writer.batches == [[0], sorted(writer.batches[1])]
-    assert sorted(writer.items) == list(range(51))
+    # Then they were written together, each exactly once, and every caller was answered.
+    # In which order the 50 threads queued is the scheduler's choice: the committer keeps
+    # the order of its submit() calls, it never promised the order in which threads
+    # start (once the batch came back ...13, 15, 14...).
+    assert len(writer.batches) == 2
+    assert writer.batches[0] == [0]
+    assert sorted(writer.batches[1]) == list(range(1, 51))
     assert first_outcome == {0: None}
     assert outcome == dict.fromkeys(range(1, 51))
 
