@@ -36,6 +36,9 @@ def periodic_jobs() -> list[PeriodicJob]:
     return [job for feature in FEATURES for job in feature.periodic_jobs]
 
 
+MAX_REQUEST_BODY = 1024 * 1024
+
+
 def create_app(
     test_config: Mapping[str, Any] | None = None,
     *,
@@ -63,6 +66,9 @@ def create_app(
         SECRET_KEY=settings.secret_key.get_secret_value(),
         TESTING=settings.env == "test",
         JSON_SORT_KEYS=False,
+        # A bound for what Flask itself reads (forms, JSON); the ingest routes read their
+        # bodies within their own, smaller limits (ingest.parsing.read_body).
+        MAX_CONTENT_LENGTH=MAX_REQUEST_BODY,
     )
     if test_config:
         app.config.update(test_config)

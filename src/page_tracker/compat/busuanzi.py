@@ -16,6 +16,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from page_tracker.ingest.normalise import clean_text
+
 VERSION = 2.4
 COOKIE_NAME = "busuanziId"
 # Browsers cap cookie lifetimes at 400 days; a reader stays one visitor that long.
@@ -73,9 +75,14 @@ def parse_referer(referer: str | None) -> Page | None:
     and loses query and fragment. An over-long path (> 2048 characters) is refused; an
     over-long query is dropped from the page's ``url`` (the page still counts, without
     its campaign parameters).
+    Control characters are removed, unstorable code points replaced (see
+    :func:`page_tracker.ingest.normalise.clean_text`).
     """
     if not referer:
         return None
+    # Cleaned as every hit is (page_tracker.ingest.normalise): the path is looked up
+    # in the database for the answer's counters too.
+    referer = clean_text(referer)
     try:
         parts = urlsplit(referer.strip())
         host = parts.hostname  # lower-cased, without port or user info

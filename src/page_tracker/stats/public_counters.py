@@ -19,6 +19,7 @@ from page_tracker.stats.counters import COUNTERS, Counters
 bp = Blueprint("public_counters", __name__)
 
 MAX_LABEL = 40
+MAX_COUNTER_PATH = 2048
 _CHAR_WIDTH = 6.5  # Verdana 11px, average advance: good enough for a badge
 
 
@@ -32,8 +33,12 @@ def _public_site(site_id: str) -> SiteInfo:
 
 def _path() -> str:
     path = request.args.get("path", "/") or "/"
-    if not path.startswith("/") or len(path) > 2048:
+    if not path.startswith("/"):
         raise ValidationFailed("path must start with /", details={"field": "path"})
+    if len(path) > MAX_COUNTER_PATH:
+        raise ValidationFailed(
+            f"path must be at most {MAX_COUNTER_PATH} characters", details={"field": "path"}
+        )
     return path
 
 
