@@ -11,6 +11,8 @@ Exception tree::
         ├── Forbidden          403
         ├── NotFound           404
         ├── Conflict           409
+        ├── PayloadTooLarge    413
+        ├── UnsupportedMediaType 415
         ├── Unprocessable      422  well-formed, but the current state refuses it
         └── TooManyRequests    429
 
@@ -97,6 +99,18 @@ class Conflict(APIError):
     code = 409
     error_code = 40900
     message = "Conflict with the current state"
+
+
+class PayloadTooLarge(APIError):
+    code = 413
+    error_code = 41300
+    message = "The body is too large"
+
+
+class UnsupportedMediaType(APIError):
+    code = 415
+    error_code = 41500
+    message = "Unsupported content type"
 
 
 class Unprocessable(APIError):

@@ -9,6 +9,9 @@ from __future__ import annotations
 import threading
 import weakref
 from collections import Counter
+from collections.abc import Callable
+
+from flask import Flask
 
 from page_tracker.extensions import Extension
 
@@ -67,3 +70,17 @@ class HitMetrics:
 METRICS: Extension[HitMetrics] = Extension(
     "page_tracker.tracking_metrics", "counts of hit verdicts and of hits stored by a fallback"
 )
+
+
+GAUGES: Extension[dict[str, Callable[[], int]]] = Extension(
+    "page_tracker.gauges",
+    "levels features report (read when asked, e.g. by /readyz): name -> reader",
+)
+
+
+def add_gauge(app: Flask, name: str, read: Callable[[], int]) -> None:
+    """Report ``read()`` as ``name`` wherever the app shows its gauges (``/readyz``)."""
+    gauges = GAUGES.find(app)
+    if gauges is None:
+        gauges = GAUGES.put(app, {})
+    gauges[name] = read
