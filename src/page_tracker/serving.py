@@ -38,6 +38,7 @@ def gunicorn_options(
     reload: bool = False,
 ) -> dict[str, Any]:
     settings.log_dir.mkdir(parents=True, exist_ok=True)
+    announce_threads(threads)
     return {
         "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
         "workers": workers or default_workers(),
@@ -59,6 +60,15 @@ def gunicorn_options(
     }
 
 
+def announce_threads(threads: int) -> None:
+    """Tell the workers' apps how many request threads they serve (the database pool
+    is sized from it, :attr:`Settings.pool_size`): workers inherit the environment."""
+    os.environ[THREADS_VARIABLE] = str(threads)
+
+
+THREADS_VARIABLE = "PAGE_TRACKER_THREADS"
+
+
 class GunicornServer(BaseApplication):  # type: ignore[misc]  # gunicorn is untyped
     """An embedded gunicorn serving a freshly created app in each worker."""
 
@@ -75,7 +85,8 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]  # gunicorn is unty
         from page_tracker.app import create_app  # noqa: PLC0415 - built in the worker
 
         # gunicorn already applied the same logging config in the master.
-        return create_app(settings=self._settings, configure_logging=False)
+        settings = self._settings.model_copy(update={"threads": self._options["threads"]})
+        return create_app(settings=settings, configure_logging=False)
 
 
 WORKERS_KILL_TIMEOUT = 15
@@ -120,6 +131,7 @@ def granian_server(
     from granian.server import Server  # noqa: PLC0415
 
     settings.log_dir.mkdir(parents=True, exist_ok=True)
+    announce_threads(threads)
     config = load_logging_config(settings.log_config, settings.log_dir, settings.log_level)
     loggers = config.setdefault("loggers", {})
     loggers.setdefault("_granian", {"level": "INFO", "handlers": ["console", "file", "error_file"]})

@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from page_tracker.db import pool_size_for
 from page_tracker.errors import ConfigError
 from page_tracker.extensions import Extension
 
@@ -60,6 +61,11 @@ class Settings(BaseSettings):
     # Comma-separated host globs ("*.example.com,blog.example.org"): a Busuanzi hit from a
     # matching host with no site yet creates the site. Empty: sites are created by hand.
     busuanzi_autocreate_hosts: str = Field(default="", alias="BUSUANZI_AUTOCREATE_HOSTS")
+    # Request threads per web process: `page-tracker serve` and deploy/gunicorn.conf.py set
+    # it for their workers; the database pool is sized from it (README "Configuration").
+    threads: int | None = Field(default=None, ge=1, le=1024, alias="PAGE_TRACKER_THREADS")
+    db_pool_size: int | None = Field(default=None, ge=1, le=1024, alias="DB_POOL_SIZE")
+    db_pool_timeout: float = Field(default=0.5, gt=0, le=60, alias="DB_POOL_TIMEOUT")
 
     @field_validator("database_url")
     @classmethod
@@ -122,6 +128,11 @@ class Settings(BaseSettings):
         """``BUSUANZI_AUTOCREATE_HOSTS`` as a tuple of glob patterns."""
         patterns = (part.strip() for part in self.busuanzi_autocreate_hosts.split(","))
         return tuple(pattern for pattern in patterns if pattern)
+
+    @property
+    def pool_size(self) -> int:
+        """``DB_POOL_SIZE``, else one connection per request thread plus two."""
+        return self.db_pool_size or pool_size_for(self.threads)
 
     @property
     def uses_redis(self) -> bool:
