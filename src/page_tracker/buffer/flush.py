@@ -3,7 +3,8 @@
 Idempotent at every step. Each batch carries a random id; the rollups of a batch and
 the row ``tracking_flushed_batches(batch_id)`` are written in **one** database
 transaction, and only after that commit is the stream entry acknowledged and deleted
-(with its pending counts, atomically). So wherever a flush stops:
+(with its pending counts, atomically, while the totals cache takes the database totals
+read in the flush's transaction). So wherever a flush stops:
 
 - before the commit (worker killed, database down): nothing was written; the entry is
   still pending in the consumer group and the next flush takes it again (its own
@@ -37,9 +38,16 @@ from sqlalchemy.orm import Session, sessionmaker
 from page_tracker.buffer.batch_format import decode_views
 from page_tracker.buffer.counted_batches import write_batches
 from page_tracker.buffer.models import FlushedBatch
-from page_tracker.buffer.redis_keys import GROUP, RedisKeys, pending_counts
+from page_tracker.buffer.redis_keys import (
+    GROUP,
+    RedisKeys,
+    page_field,
+    pending_counts,
+    site_field,
+)
 from page_tracker.buffer.redis_scripts import Scripts
 from page_tracker.stats import rollup
+from page_tracker.stats.counters import TotalKey
 from page_tracker.stats.pageview import PageView
 
 log = logging.getLogger(__name__)
@@ -133,14 +141,16 @@ class Flusher:
         new: Any = self.client.xreadgroup(GROUP, self.consumer, {stream: ">"}, count=self.count)
         return _entries(new[0][1]) if new else []
 
-    def _ack(self, entries: Sequence[Entry]) -> None:
-        argv: list[Any] = [GROUP]
+    def _ack(self, entries: Sequence[Entry], totals: dict[TotalKey, int]) -> None:
+        argv: list[Any] = [GROUP, len(totals)]
+        for (site, path), pageviews in totals.items():
+            argv += [site_field(site) if path is None else page_field(site, path), pageviews]
         for entry in entries:
             counts = pending_counts(entry.views)
             argv += [entry.entry_id, len(counts)]
             for field, count in counts.items():
                 argv += [field, count]
-        self.scripts.ack(keys=[self.keys.stream, self.keys.pending], args=argv)
+        self.scripts.ack(keys=[self.keys.stream, self.keys.pending, self.keys.totals], args=argv)
 
     def flush_once(self, checkpoint: Checkpoint | None = None) -> FlushResult:
         """Take up to ``count`` entries, count them, acknowledge them."""
@@ -150,9 +160,10 @@ class Flusher:
             return FlushResult()
         point("claimed")
         batches = [(e.batch_id, e.views) for e in entries if e.batch_id]
-        new = write_batches(self.session_factory, batches, self.ids)
+        totals: dict[TotalKey, int] = {}
+        new = write_batches(self.session_factory, batches, self.ids, totals=totals)
         point("committed")
-        self._ack(entries)
+        self._ack(entries, totals)
         point("acked")
         counted = {e.batch_id: len(e.views) for e in entries if e.batch_id in new}
         return FlushResult(

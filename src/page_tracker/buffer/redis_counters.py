@@ -1,12 +1,18 @@
 """Redis mode's counter reader.
 
-:class:`RedisCounterReader` answers all-time counters including hits not flushed yet:
-page views are the database totals plus the pending counts; unique visitors come from
-the Redis visitor sets (exact below 1 000, HyperLogLog above), seeded from the
-database's visitor rows the first time a key is read.
+:class:`RedisCounterReader` answers all-time counters including hits not flushed yet,
+with one script call and no database query: page views are the database totals cached
+in Redis (``P totals``, kept by the flush) plus the pending counts; unique visitors come
+from the Redis visitor sets (exact below 1 000, HyperLogLog above). Only what Redis does
+not hold yet is read from the database, once per key and process at a time: the totals
+of a page never read or flushed since Redis started, and the visitors of a key the
+first time it is read.
 """
 
 from __future__ import annotations
+
+import threading
+from collections.abc import Callable
 
 import redis
 from sqlalchemy import select
@@ -22,7 +28,7 @@ from page_tracker.buffer.redis_keys import (
 )
 from page_tracker.buffer.redis_scripts import Scripts
 from page_tracker.errors import StoreError
-from page_tracker.stats.counters import Counters, DatabaseCounterReader
+from page_tracker.stats.counters import Counters, read_totals
 from page_tracker.stats.models import SITE, LifetimeVisitor, Path
 
 SEED_CHUNK = 5000
@@ -38,7 +44,19 @@ class RedisCounterReader:
         self.keys = RedisKeys(prefix)
         self.scripts = Scripts(client)
         self.session_factory = session_factory
-        self.database = DatabaseCounterReader(session_factory)
+        self._loading: dict[str, threading.Lock] = {}
+        self._lock = threading.Lock()
+
+    def _once(self, key: str, missing: Callable[[], bool], load: Callable[[], None]) -> None:
+        """Run ``load`` unless another thread of this process is running it for ``key``
+        (then wait for it); ``missing`` re-checks after the wait."""
+        with self._lock:
+            if len(self._loading) > 10_000:
+                self._loading.clear()
+            lock = self._loading.setdefault(key, threading.Lock())
+        with lock:
+            if missing():
+                load()
 
     def _count(self, site_id: str, path: str) -> list[int]:
         keys = self.keys
@@ -49,6 +67,7 @@ class RedisCounterReader:
                 keys.visitors(site_id, path),
                 keys.seeded(site_id),
                 keys.seeded(site_id, path),
+                keys.totals,
             ],
             args=[site_field(site_id), page_field(site_id, path)],
         )
@@ -71,23 +90,48 @@ class RedisCounterReader:
         # the mark last: a reader that sees it sees every database visitor in the key
         self.scripts.seed(keys=keys, args=[EXACT_UNIQUES_BELOW, VISITOR_TTL, SEED_TTL])
 
+    def _cache_totals(self, site_id: str, path: str) -> None:
+        """Put the database's totals of the site and the page into ``P totals``."""
+        with self.session_factory() as session:
+            found = read_totals(session, [(site_id, path)])
+        self.scripts.cache_totals(
+            keys=[self.keys.totals],
+            args=[
+                site_field(site_id),
+                found[(site_id, None)],
+                page_field(site_id, path),
+                found[(site_id, path)],
+            ],
+        )
+
     def read(self, site_id: str, path: str) -> Counters:
         try:
-            counted = self.database.read(site_id, path)
-            site_pending, page_pending, site_uv, page_uv, site_seeded, page_seeded = self._count(
-                site_id, path
-            )
-            if not (site_seeded and page_seeded):
-                if not site_seeded:
-                    self._seed(site_id, None)
-                if not page_seeded:
-                    self._seed(site_id, path)
-                _, _, site_uv, page_uv, _, _ = self._count(site_id, path)
+            counted = self._count(site_id, path)
+            site_seeded, page_seeded, site_total, page_total = counted[4:8]
+            if not (site_seeded and page_seeded) or site_total < 0 or page_total < 0:
+                key = f"{site_id}:{path}"
+                self._once(
+                    f"totals:{key}",
+                    lambda: min(self._count(site_id, path)[6:8]) < 0,
+                    lambda: self._cache_totals(site_id, path),
+                )
+                self._once(
+                    f"uv:{site_id}",
+                    lambda: not self._count(site_id, path)[4],
+                    lambda: self._seed(site_id, None),
+                )
+                self._once(
+                    f"uv:{key}",
+                    lambda: not self._count(site_id, path)[5],
+                    lambda: self._seed(site_id, path),
+                )
+                counted = self._count(site_id, path)
         except redis.RedisError as error:
             raise StoreError(f"Redis failed to read counters: {error}") from error
+        site_pending, page_pending, site_uv, page_uv = counted[:4]
         return Counters(
-            site_pv=counted.site_pv + site_pending,
+            site_pv=max(counted[6], 0) + site_pending,
             site_uv=site_uv,
-            page_pv=counted.page_pv + page_pending,
+            page_pv=max(counted[7], 0) + page_pending,
             page_uv=page_uv,
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -29,6 +30,33 @@ class CounterReader(Protocol):
 COUNTERS: Extension[CounterReader] = Extension(
     "page_tracker.counters", "the all-time counter reader (database, or database + Redis)"
 )
+
+
+TotalKey = tuple[str, str | None]  # (site id, path); ``None``: the whole site
+
+
+def read_totals(session: Session, pages: Iterable[tuple[str, str]]) -> dict[TotalKey, int]:
+    """All-time page views of the given ``(site id, path)`` pages and of their sites,
+    as committed (or as this session's transaction sees them). Rows that do not exist
+    yet read 0. One query per 500 sites."""
+    wanted = set(pages)
+    sites = sorted({site for site, _ in wanted})
+    found: dict[TotalKey, int] = {(site, None): 0 for site in sites}
+    found.update(dict.fromkeys(wanted, 0))
+    paths = sorted({path for _, path in wanted})
+    for start in range(0, len(sites), 500):
+        chunk = sites[start : start + 500]
+        query = (
+            select(Total.site_id, Path.path, Total.pageviews)
+            .outerjoin(Path, Path.id == Total.path_id)
+            .where(Total.site_id.in_(chunk))
+            .where(or_(Total.path_id == SITE, Path.path.in_(paths)))
+        )
+        for site, path, pageviews in session.execute(query):
+            key = (site, None) if path is None else (site, path)
+            if key in found:
+                found[key] = int(pageviews)
+    return found
 
 
 class DatabaseCounterReader:
