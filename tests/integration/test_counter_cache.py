@@ -22,7 +22,9 @@ from page_tracker.redis_client import REDIS
 from page_tracker.settings import load_settings
 from page_tracker.sites.services import create_site
 from page_tracker.stats.counters import COUNTERS, Counters, DatabaseCounterReader
-from tests.integration.test_redis_mode import post_hits
+from tests.integration.test_redis_mode import BROWSERS, post_hits
+
+BROWSER = BROWSERS[0]
 
 
 @pytest.fixture
@@ -149,3 +151,53 @@ def test_should_take_up_hits_counted_while_the_cache_was_empty(
         25,
         5,
     )
+
+
+@pytest.fixture
+def embedded_app(tmp_path: Path, clean_database: str) -> Iterator[Flask]:
+    settings = load_settings(
+        LOG_DIR=str(tmp_path / "log"), PAGE_TRACKER_ENV="test", DATABASE_URL=clean_database
+    )
+    app = create_app(settings=settings, configure_logging=False)
+    yield app
+    close_app(app)
+
+
+def test_should_keep_embedded_counters_exact_from_the_group_commit(embedded_app: Flask) -> None:
+    # Given a site whose counters were read once (cached in-process)
+    site = site_of(embedded_app)
+    assert read(embedded_app, site, "/p3").page_pv == 0
+
+    # When hits are written by the group commit from parallel clients
+    post_hits(embedded_app, site, 45)
+    queries = count_queries(embedded_app)
+
+    # Then reads, answered from the cache, equal the database, without a query
+    cached = [read(embedded_app, site, "/p3") for _ in range(10)]
+    assert queries() == 0
+    stored = database(embedded_app, site, "/p3")
+    assert set(cached) == {stored}
+    assert (stored.site_pv, stored.page_pv) == (45, 9)
+    assert (stored.site_uv, stored.page_uv) == (45, 9)
+
+
+def test_should_answer_busuanzi_with_its_own_hit_in_embedded_mode(embedded_app: Flask) -> None:
+    site = site_of(embedded_app)
+    client = embedded_app.test_client()
+    answers = [
+        client.get(
+            "/busuanzi?jsonpCallback=cb",
+            headers={"Referer": "https://example.com/post", "User-Agent": BROWSER},
+            environ_base={"REMOTE_ADDR": f"198.51.100.{n}"},
+        ).get_data(as_text=True)
+        for n in range(5)
+    ]
+
+    assert [answer.split('"site_pv":')[1].split("}")[0] for answer in answers] == [
+        "1",
+        "2",
+        "3",
+        "4",
+        "5",
+    ]
+    assert database(embedded_app, site, "/post").page_pv == 5

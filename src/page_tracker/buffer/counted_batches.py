@@ -27,7 +27,7 @@ def write_batches(
     batches: Sequence[tuple[str, Sequence[PageView]]],
     ids: rollup.IdCache | None = None,
     attempts: int = 5,
-    totals: dict[TotalKey, int] | None = None,
+    totals: dict[TotalKey, tuple[int, int]] | None = None,
 ) -> set[str]:
     """Count the batches not counted yet, in one transaction; return their ids.
 

@@ -141,9 +141,9 @@ class Flusher:
         new: Any = self.client.xreadgroup(GROUP, self.consumer, {stream: ">"}, count=self.count)
         return _entries(new[0][1]) if new else []
 
-    def _ack(self, entries: Sequence[Entry], totals: dict[TotalKey, int]) -> None:
+    def _ack(self, entries: Sequence[Entry], totals: dict[TotalKey, tuple[int, int]]) -> None:
         argv: list[Any] = [GROUP, len(totals)]
-        for (site, path), pageviews in totals.items():
+        for (site, path), (pageviews, _visitors) in totals.items():
             argv += [site_field(site) if path is None else page_field(site, path), pageviews]
         for entry in entries:
             counts = pending_counts(entry.views)
@@ -160,7 +160,7 @@ class Flusher:
             return FlushResult()
         point("claimed")
         batches = [(e.batch_id, e.views) for e in entries if e.batch_id]
-        totals: dict[TotalKey, int] = {}
+        totals: dict[TotalKey, tuple[int, int]] = {}
         new = write_batches(self.session_factory, batches, self.ids, totals=totals)
         point("committed")
         self._ack(entries, totals)

@@ -98,9 +98,9 @@ class RedisCounterReader:
             keys=[self.keys.totals],
             args=[
                 site_field(site_id),
-                found[(site_id, None)],
+                found[(site_id, None)][0],
                 page_field(site_id, path),
-                found[(site_id, path)],
+                found[(site_id, path)][0],
             ],
         )
 

@@ -60,17 +60,17 @@ class RedisSink:
             log.warning(
                 "Redis write failed (%s); %d hits written to the database", error, len(views)
             )
-            totals: dict[TotalKey, int] = {}
+            totals: dict[TotalKey, tuple[int, int]] = {}
             write_batches(self.session_factory, [(batch_id, views)], totals=totals)
             if self.metrics is not None:
                 self.metrics.count(REDIS_FALLBACK, len(views))
             self._raise_totals(totals)
 
-    def _raise_totals(self, totals: dict[TotalKey, int]) -> None:
+    def _raise_totals(self, totals: dict[TotalKey, tuple[int, int]]) -> None:
         """Best effort: the totals cache learns of hits that bypassed ``pending``. If
         Redis is still down, the next flush of these pages raises them instead."""
         argv: list[str | int] = []
-        for (site, path), pageviews in totals.items():
+        for (site, path), (pageviews, _visitors) in totals.items():
             argv += [site_field(site) if path is None else page_field(site, path), pageviews]
         try:
             self.scripts.cache_totals(keys=[self.keys.totals], args=argv)
