@@ -12,7 +12,6 @@ first time it is read.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 
 import redis
 from sqlalchemy import select
@@ -47,16 +46,13 @@ class RedisCounterReader:
         self._loading: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
 
-    def _once(self, key: str, missing: Callable[[], bool], load: Callable[[], None]) -> None:
-        """Run ``load`` unless another thread of this process is running it for ``key``
-        (then wait for it); ``missing`` re-checks after the wait."""
+    def _loader(self, key: str) -> threading.Lock:
+        """The lock of one key's database load: one loader per key and process, the
+        other readers of that key wait for it and then find the key in Redis."""
         with self._lock:
-            if len(self._loading) > 10_000:
+            if len(self._loading) > 10_000:  # bound memory against random paths
                 self._loading.clear()
-            lock = self._loading.setdefault(key, threading.Lock())
-        with lock:
-            if missing():
-                load()
+            return self._loading.setdefault(key, threading.Lock())
 
     def _count(self, site_id: str, path: str) -> list[int]:
         keys = self.keys
@@ -104,28 +100,27 @@ class RedisCounterReader:
             ],
         )
 
+    def _load_missing(self, site_id: str, path: str, counted: list[int]) -> list[int]:
+        """Read from the database what Redis lacks for the site and page; recount."""
+        with self._loader(f"{site_id}:{path}"):
+            counted = self._count(site_id, path)  # a loader may have just finished
+            if not _missing(counted):
+                return counted
+            if min(counted[6:8]) < 0:
+                self._cache_totals(site_id, path)
+            if not counted[4]:
+                with self._loader(site_id):  # the site's key, shared by its pages
+                    if not self._count(site_id, path)[4]:
+                        self._seed(site_id, None)
+            if not counted[5]:
+                self._seed(site_id, path)
+            return self._count(site_id, path)
+
     def read(self, site_id: str, path: str) -> Counters:
         try:
             counted = self._count(site_id, path)
-            site_seeded, page_seeded, site_total, page_total = counted[4:8]
-            if not (site_seeded and page_seeded) or site_total < 0 or page_total < 0:
-                key = f"{site_id}:{path}"
-                self._once(
-                    f"totals:{key}",
-                    lambda: min(self._count(site_id, path)[6:8]) < 0,
-                    lambda: self._cache_totals(site_id, path),
-                )
-                self._once(
-                    f"uv:{site_id}",
-                    lambda: not self._count(site_id, path)[4],
-                    lambda: self._seed(site_id, None),
-                )
-                self._once(
-                    f"uv:{key}",
-                    lambda: not self._count(site_id, path)[5],
-                    lambda: self._seed(site_id, path),
-                )
-                counted = self._count(site_id, path)
+            if _missing(counted):
+                counted = self._load_missing(site_id, path, counted)
         except redis.RedisError as error:
             raise StoreError(f"Redis failed to read counters: {error}") from error
         site_pending, page_pending, site_uv, page_uv = counted[:4]
@@ -135,3 +130,8 @@ class RedisCounterReader:
             page_pv=max(counted[7], 0) + page_pending,
             page_uv=page_uv,
         )
+
+
+def _missing(counted: list[int]) -> bool:
+    """True when the ``COUNT`` result lacks a seeded visitor key or a cached total."""
+    return not (counted[4] and counted[5]) or min(counted[6:8]) < 0
