@@ -88,7 +88,12 @@ def create_app(
     if test_config:
         app.config.update(test_config)
     SETTINGS.put(app, settings)
-    init_db(app, settings.database_url)
+    init_db(
+        app,
+        settings.database_url,
+        pool_size=settings.pool_size,
+        pool_timeout=settings.db_pool_timeout,
+    )
     if settings.redis_url:
         REDIS.put(app, make_redis_client(settings.redis_url))
     METRICS.put(app, HitMetrics())

@@ -1,7 +1,9 @@
 """In-process counters of the hit path: one per verdict reason (``accepted``, ``bot``,
-``store-unavailable`` ...) and ``redis-fallback`` for hits the Redis sink wrote to the
-database instead. :meth:`HitMetrics.snapshot` sums them; the failures behind
-``store-unavailable`` are logged too, never silent.
+``store-unavailable`` ...), ``redis-fallback`` for hits the Redis sink wrote to the
+database instead, and ``db-pool-exhausted`` for requests refused because every pooled
+database connection was in use (overload: answered at once, see
+:func:`page_tracker.db.is_pool_timeout`). :meth:`HitMetrics.snapshot` sums them; the
+failures behind ``store-unavailable`` are logged too, never silent.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from collections.abc import Callable
 from flask import Flask
 
 from page_tracker.extensions import Extension
+
+POOL_EXHAUSTED = "db-pool-exhausted"
 
 
 class _ThreadCounts:

@@ -38,6 +38,7 @@ def gunicorn_options(
     reload: bool = False,
 ) -> dict[str, Any]:
     settings.log_dir.mkdir(parents=True, exist_ok=True)
+    announce_threads(threads)
     return {
         "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
         "workers": workers or default_workers(),
@@ -62,6 +63,15 @@ def gunicorn_options(
     }
 
 
+def announce_threads(threads: int) -> None:
+    """Tell the workers' apps how many request threads they serve (the database pool
+    is sized from it, :attr:`Settings.pool_size`): workers inherit the environment."""
+    os.environ[THREADS_VARIABLE] = str(threads)
+
+
+THREADS_VARIABLE = "PAGE_TRACKER_THREADS"
+
+
 class GunicornServer(BaseApplication):  # type: ignore[misc]  # gunicorn is untyped
     """An embedded gunicorn serving a freshly created app in each worker."""
 
@@ -78,7 +88,8 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]  # gunicorn is unty
         from page_tracker.app import create_serving_app  # noqa: PLC0415 - built in the worker
 
         # gunicorn already applied the same logging config in the master.
-        return create_serving_app(self._settings)
+        settings = self._settings.model_copy(update={"threads": self._options["threads"]})
+        return create_serving_app(settings)
 
 
 WORKERS_KILL_TIMEOUT = 15
@@ -123,6 +134,7 @@ def granian_server(
     from granian.server import Server  # noqa: PLC0415
 
     settings.log_dir.mkdir(parents=True, exist_ok=True)
+    announce_threads(threads)
     config = load_logging_config(
         settings.log_config,
         settings.log_dir,

@@ -18,6 +18,7 @@ from limits import parse_many
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from page_tracker.db import pool_size_for
 from page_tracker.errors import ConfigError
 from page_tracker.extensions import Extension
 
@@ -104,6 +105,11 @@ class Settings(BaseSettings):
     # process at a time under an flock on this file (page_tracker.maintenance).
     embedded_jobs: bool = Field(default=True, alias="EMBEDDED_JOBS")
     maintenance_lock: Path = Field(default=Path("var/maintenance.lock"), alias="MAINTENANCE_LOCK")
+    # Request threads per web process: `page-tracker serve` and deploy/gunicorn.conf.py set
+    # it for their workers; the database pool is sized from it (README "Configuration").
+    threads: int | None = Field(default=None, ge=1, le=1024, alias="PAGE_TRACKER_THREADS")
+    db_pool_size: int | None = Field(default=None, ge=1, le=1024, alias="DB_POOL_SIZE")
+    db_pool_timeout: float = Field(default=0.5, gt=0, le=60, alias="DB_POOL_TIMEOUT")
 
     @field_validator("database_url")
     @classmethod
@@ -186,6 +192,11 @@ class Settings(BaseSettings):
     def rate_limit(self) -> RateLimit | None:
         """``INGEST_RATE_LIMIT`` parsed; ``None`` when off."""
         return RateLimit.parse(self.ingest_rate_limit)
+
+    @property
+    def pool_size(self) -> int:
+        """``DB_POOL_SIZE``, else one connection per request thread plus two."""
+        return self.db_pool_size or pool_size_for(self.threads)
 
     @property
     def uses_redis(self) -> bool:

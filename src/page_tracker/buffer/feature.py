@@ -3,7 +3,7 @@ from the configuration:
 
 - embedded mode (no ``REDIS_URL``): :class:`~page_tracker.buffer.sinks.DatabaseSink`
   writes through to the database, :class:`~page_tracker.stats.counters.
-  DatabaseCounterReader` reads the totals;
+  CachedCounterReader` reads the totals (kept by the sink's transactions);
 - Redis mode: :class:`~page_tracker.buffer.redis_sink.RedisSink` writes to Redis (the
   database is its fallback), :class:`~page_tracker.buffer.redis_counters.
   RedisCounterReader` adds what Redis holds to the totals, and beat flushes Redis into
@@ -27,7 +27,12 @@ from page_tracker.features import Feature
 from page_tracker.metrics import METRICS, add_gauge
 from page_tracker.redis_client import REDIS
 from page_tracker.settings import SETTINGS
-from page_tracker.stats.counters import COUNTERS, CounterReader, DatabaseCounterReader
+from page_tracker.stats.counters import (
+    COUNTERS,
+    CachedCounterReader,
+    CounterReader,
+    DatabaseCounterReader,
+)
 
 
 def init_app(app: Flask) -> None:
@@ -37,8 +42,9 @@ def init_app(app: Flask) -> None:
     sink: HitSink
     reader: CounterReader
     if client is None:
-        sink = DatabaseSink(sessions)
-        reader = DatabaseCounterReader(sessions)
+        cache = CachedCounterReader(DatabaseCounterReader(sessions))
+        sink = DatabaseSink(sessions, cache)
+        reader = cache
     else:
         prefix = settings.redis_key_prefix
         sink = RedisSink(client, prefix, sessions, METRICS.get(app))

@@ -3,7 +3,8 @@
 Idempotent at every step. Each batch carries a random id; the rollups of a batch and
 the row ``tracking_flushed_batches(batch_id)`` are written in **one** database
 transaction, and only after that commit is the stream entry acknowledged and deleted
-(with its pending counts, atomically). So wherever a flush stops:
+(with its pending counts, atomically, while the totals cache takes the database totals
+read in the flush's transaction). So wherever a flush stops:
 
 - before the commit (worker killed, database down): nothing was written; the entry is
   still pending in the consumer group and the next flush takes it again (its own
@@ -45,10 +46,17 @@ from page_tracker.buffer.batch_format import decode_views
 from page_tracker.buffer.counted_batches import write_batches
 from page_tracker.buffer.dead_letters import MAX_FLUSH_ATTEMPTS, DeadLetters
 from page_tracker.buffer.models import FlushedBatch
-from page_tracker.buffer.redis_keys import GROUP, RedisKeys, pending_counts
+from page_tracker.buffer.redis_keys import (
+    GROUP,
+    RedisKeys,
+    page_field,
+    pending_counts,
+    site_field,
+)
 from page_tracker.buffer.redis_scripts import Scripts
 from page_tracker.db import is_poison
 from page_tracker.stats import rollup
+from page_tracker.stats.counters import TotalKey
 from page_tracker.stats.pageview import PageView
 
 log = logging.getLogger(__name__)
@@ -148,22 +156,32 @@ class Flusher:
         new: Any = self.client.xreadgroup(GROUP, self.consumer, {stream: ">"}, count=self.count)
         return _entries(new[0][1]) if new else []
 
-    def _ack(self, entries: Sequence[Entry]) -> None:
-        argv: list[Any] = [GROUP]
+    def _ack(self, entries: Sequence[Entry], totals: dict[TotalKey, tuple[int, int]]) -> None:
+        argv: list[Any] = [GROUP, len(totals)]
+        for (site, path), (pageviews, _visitors) in totals.items():
+            argv += [site_field(site) if path is None else page_field(site, path), pageviews]
         for entry in entries:
             counts = pending_counts(entry.views)
             argv += [entry.entry_id, len(counts)]
             for field, count in counts.items():
                 argv += [field, count]
-        self.scripts.ack(keys=[self.keys.stream, self.keys.pending], args=argv)
+        self.scripts.ack(keys=[self.keys.stream, self.keys.pending, self.keys.totals], args=argv)
 
-    def _write(self, entries: Sequence[Entry]) -> set[str]:
+    def _write(self, entries: Sequence[Entry], totals: dict[TotalKey, tuple[int, int]]) -> set[str]:
+        # ``totals`` collects the pages' all-time counts read in the write's transaction
+        # (a later write's reading is the fresher one).
         return write_batches(
-            self.session_factory, [(e.batch_id, e.views) for e in entries if e.batch_id], self.ids
+            self.session_factory,
+            [(e.batch_id, e.views) for e in entries if e.batch_id],
+            self.ids,
+            totals=totals,
         )
 
     def _write_apart(
-        self, entries: Sequence[Entry], error: BaseException
+        self,
+        entries: Sequence[Entry],
+        error: BaseException,
+        totals: dict[TotalKey, tuple[int, int]],
     ) -> tuple[set[str], dict[str, BaseException]]:
         """``entries`` failed together for their data: write each half apart, recursing
         into a half that fails alike. Returns the batch ids counted and the error of
@@ -175,11 +193,11 @@ class Flusher:
         middle = len(entries) // 2
         for half in (entries[:middle], entries[middle:]):
             try:
-                counted |= self._write(half)
+                counted |= self._write(half, totals)
             except Exception as half_error:
                 if not is_poison(half_error):
                     raise
-                half_counted, half_failed = self._write_apart(half, half_error)
+                half_counted, half_failed = self._write_apart(half, half_error, totals)
                 counted |= half_counted
                 failed |= half_failed
         return counted, failed
@@ -219,16 +237,17 @@ class Flusher:
             return FlushResult()
         point("claimed")
         failed: dict[str, BaseException] = {}
+        totals: dict[TotalKey, tuple[int, int]] = {}
         try:
-            new = self._write(entries)
+            new = self._write(entries, totals)
         except Exception as error:
             if not is_poison(error):
                 raise
-            new, failed = self._write_apart(entries, error)
+            new, failed = self._write_apart(entries, error, totals)
         point("committed")
         done = [e for e in entries if e.entry_id not in failed]
         if done:
-            self._ack(done)
+            self._ack(done, totals)
         point("acked")
         buried = self._note_failures(entries, failed) if failed else 0
         counted = {e.batch_id: len(e.views) for e in done if e.batch_id in new}

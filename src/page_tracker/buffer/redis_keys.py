@@ -13,6 +13,11 @@ Everything lives under ``REDIS_KEY_PREFIX`` (``P``):
 ``P hits:failures``           hash: stream entry id -> failed flush attempts so far.
 ``P pending``                 hash of page views written but not yet flushed:
                               ``s:SITE`` and ``p:SITE:PATH``.
+``P totals``                  hash of the database's all-time page views, the same fields
+                              as ``pending``: a cache, so that a counter read costs no
+                              query; the flush raises it with the totals it read after
+                              its commit, in the script that takes the flushed counts out
+                              of ``pending`` (never lowered: totals only grow).
 ``P uv:SITE[:PATHHASH]``      all-time visitors of a site or page: an exact set while it
                               has fewer than 1 000 members, then a HyperLogLog.
 ``P uvseed:SITE[:PATHHASH]``  set once the database's visitors were added to that key.
@@ -66,6 +71,10 @@ class RedisKeys:
     @property
     def pending(self) -> str:
         return f"{self.prefix}pending"
+
+    @property
+    def totals(self) -> str:
+        return f"{self.prefix}totals"
 
     def visitors(self, site_id: str, path: str | None = None) -> str:
         suffix = "" if path is None else f":{path_hash(path)}"

@@ -26,7 +26,7 @@ from typing import Any, cast
 from flask import Flask
 from sqlalchemy.orm import Session, sessionmaker
 
-from page_tracker.db import DATABASE
+from page_tracker.db import DATABASE, LazySession
 from page_tracker.errors import APIError, error_json
 from page_tracker.extensions import Extension
 from page_tracker.ingest.hits import RawHit
@@ -51,7 +51,10 @@ CORS_HEADERS = (
     ("Access-Control-Allow-Origin", "*"),
     ("Access-Control-Allow-Headers", "Content-Type"),
 )
-SESSIONS_AT_ONCE = 4  # well below the pool size (5 + 10 overflow)
+# Site-cache misses in flight at once: when a cached site expires, every request in
+# flight misses together; the site cache loads each site once, and this bounds the
+# sessions that different unknown sites can open.
+SESSIONS_AT_ONCE = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,38 +74,6 @@ class IngestResponse:
     body: bytes
 
 
-class _LazySession:
-    """A session made on first use (a site-cache miss), closed by :meth:`close`.
-
-    ``gate`` bounds the sessions open at once: when a cached site expires, every request
-    in flight misses together, and without a bound they would take every pooled
-    connection, including the one the group-commit writer needs.
-    """
-
-    __slots__ = ("_factory", "_gate", "_session")
-
-    def __init__(self, factory: sessionmaker[Session], gate: threading.BoundedSemaphore) -> None:
-        self._factory = factory
-        self._gate = gate
-        self._session: Session | None = None
-
-    def __getattr__(self, name: str) -> Any:
-        if self._session is None:
-            self._gate.acquire()
-            try:
-                self._session = self._factory()
-            except BaseException:
-                self._gate.release()
-                raise
-        return getattr(self._session, name)
-
-    def close(self) -> None:
-        if self._session is not None:
-            self._session.close()
-            self._session = None
-            self._gate.release()
-
-
 class IngestRoutes:
     """The ingest routes of one app (made once per app, used by many threads)."""
 
@@ -113,7 +84,7 @@ class IngestRoutes:
         self.session_gate = threading.BoundedSemaphore(SESSIONS_AT_ONCE)
 
     def _record(self, raw: RawHit) -> Verdict:
-        session = _LazySession(self.sessions, self.session_gate)
+        session = LazySession(self.sessions, self.session_gate)
         try:
             return record_in(self.app, raw, cast(Session, session), release_session=True)
         finally:

@@ -11,7 +11,7 @@ from html import escape
 
 from flask import Blueprint, Response, request
 
-from page_tracker.db import get_session
+from page_tracker.db import lazy_session
 from page_tracker.errors import NotFound, ValidationFailed
 from page_tracker.sites.services import SITES, SiteInfo
 from page_tracker.stats.counters import COUNTERS, Counters
@@ -24,7 +24,8 @@ _CHAR_WIDTH = 6.5  # Verdana 11px, average advance: good enough for a badge
 
 
 def _public_site(site_id: str) -> SiteInfo:
-    site: SiteInfo | None = SITES.get().by_id(get_session(), site_id)
+    with lazy_session() as session:  # closed before the counters are read
+        site: SiteInfo | None = SITES.get().by_id(session, site_id)
     if site is None or not site.public_counters:
         # The same answer for "no such site" and "not public": ids are not enumerable.
         raise NotFound("no public counters for this site")
