@@ -25,9 +25,8 @@ from typing import Annotated, Any, Literal
 
 from flask import Response, request
 from pydantic import AfterValidator, BaseModel, Field, ValidationError
-from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
 
-from page_tracker.errors import ValidationFailed
+from page_tracker.errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 
 MAX_BODY = 64 * 1024
 # Row ids in URLs: werkzeug's int converter takes any size, the databases' INTEGER not.
@@ -103,12 +102,12 @@ def operation_of(view: Callable[..., Any]) -> Operation | None:
 
 def _json_body() -> Any:
     if request.content_length is not None and request.content_length > MAX_BODY:
-        raise RequestEntityTooLarge(f"a request body has at most {MAX_BODY} bytes")
+        raise PayloadTooLarge(f"a request body has at most {MAX_BODY} bytes")
     if request.mimetype != "application/json":
         raise UnsupportedMediaType("send the body as application/json")
     data = request.get_data(cache=True)
     if len(data) > MAX_BODY:  # chunked bodies carry no Content-Length
-        raise RequestEntityTooLarge(f"a request body has at most {MAX_BODY} bytes")
+        raise PayloadTooLarge(f"a request body has at most {MAX_BODY} bytes")
     parsed = request.get_json(silent=True)
     if parsed is None:
         raise ValidationFailed("the body is not valid JSON")
