@@ -142,3 +142,12 @@ class BreakdownOut(BaseModel):
     offset: int
     items: list[Item]
     freshness: Freshness
+
+
+class RealtimeOut(BaseModel):
+    site: str
+    visitors: int | None = Field(
+        description="Distinct visitors in the last `window_seconds` (null in embedded "
+        "mode, which cannot tell)."
+    )
+    window_seconds: int

@@ -18,9 +18,10 @@ from page_tracker.auth.permissions import site_for
 from page_tracker.auth.principal import require
 from page_tracker.auth.tokens import Scope
 from page_tracker.db import get_session
-from page_tracker.json_api import operation
-from page_tracker.stats import report
+from page_tracker.json_api import operation, to_response
+from page_tracker.stats import live, report
 from page_tracker.stats.counters import COUNTERS
+from page_tracker.stats.live import LIVE
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -133,6 +134,25 @@ def site_stats(site_id: str, query: schemas.StatsQuery) -> Response:
     return _answer(
         out, fresh, _wants_csv(query.format), (("period", "start", "pageviews", "visitors"), rows)
     )
+
+
+@blueprint.get("/sites/<site_id>/stats/realtime")
+@operation(
+    "Visitors on the site in the last five minutes (Redis mode)",
+    tag="stats",
+    access="read",
+    responses={200: schemas.RealtimeOut},
+    errors=(401, 403, 404),
+)
+def site_realtime(site_id: str) -> Response:
+    principal = require(Scope.READ)
+    site_for(get_session(), principal, site_id, manage=False)
+    out = schemas.RealtimeOut(
+        site=site_id, visitors=LIVE.get().count(site_id), window_seconds=live.WINDOW_SECONDS
+    )
+    response = to_response(out)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @blueprint.get(BREAKDOWN_RULE)

@@ -124,6 +124,13 @@ MATRIX: list[tuple[str, str, str, dict[str, Any] | None, str]] = [
         None,
         "401 404 200 200 200 200 200",
     ),
+    (
+        "GET",
+        "/api/v1/sites/<site_id>/stats/realtime",
+        f"/api/v1/sites/{SITE}/stats/realtime",
+        None,
+        "401 404 200 200 200 200 200",
+    ),
     # --- users: admins with the admin scope; anybody for themselves
     ("GET", "/api/v1/users", "/api/v1/users", None, "401 403 403 403 403 200 403"),
     (

@@ -300,3 +300,27 @@ def test_should_say_how_many_hits_wait_for_the_flush_in_redis_mode(
     flushed = redis_tracker.get("/stats").get_json()
     assert flushed["totals"] == {"pageviews": 2, "visitors": 2}
     assert flushed["freshness"]["unflushed_pageviews"] == 0
+
+
+def test_should_count_live_visitors_of_the_last_five_minutes_in_redis_mode(
+    redis_tracker: Tracker,
+) -> None:
+    now = datetime.now(UTC).replace(microsecond=0)
+    recent = (now - timedelta(minutes=1)).isoformat()[:19]
+    redis_tracker.hit(recent, "/a", "8.8.8.8", FIREFOX, None)
+    redis_tracker.hit(recent, "/b", "8.8.8.8", FIREFOX, None)  # the same visitor
+    redis_tracker.hit(now.isoformat()[:19], "/a", "193.99.144.80", CHROME, None)
+    stale = (now - timedelta(minutes=6)).isoformat()[:19]
+    redis_tracker.hit(stale, "/a", "81.2.69.142", FIREFOX, None)  # gone for five minutes
+    answer = redis_tracker.get("/stats/realtime")
+    assert answer.status_code == 200
+    assert answer.get_json() == {"site": redis_tracker.site, "visitors": 2, "window_seconds": 300}
+    assert answer.headers["Cache-Control"] == "no-store"
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_should_say_embedded_mode_cannot_tell_live_visitors(
+    clean_database: str, make_app: Callable[..., Flask]
+) -> None:
+    tracker = _tracker(make_app(DATABASE_URL=clean_database))
+    assert tracker.get("/stats/realtime").get_json()["visitors"] is None
