@@ -100,9 +100,9 @@ class Point(BaseModel):
 class Freshness(BaseModel):
     """How current the numbers are."""
 
-    unflushed_pageviews: int = Field(
+    unflushed_pageviews: int | None = Field(
         description="Page views received but not in these numbers yet (Redis mode: at "
-        "most a few seconds' worth while the worker runs)."
+        "most a few seconds' worth while the worker runs; null: Redis did not answer)."
     )
     last_counted_hour: datetime | None = Field(description="UTC start of the latest hour.")
 

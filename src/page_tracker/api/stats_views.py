@@ -20,7 +20,6 @@ from page_tracker.auth.tokens import Scope
 from page_tracker.db import get_session
 from page_tracker.json_api import operation, to_response
 from page_tracker.stats import live, report
-from page_tracker.stats.counters import COUNTERS
 from page_tracker.stats.live import LIVE
 
 M = TypeVar("M", bound=BaseModel)
@@ -58,7 +57,7 @@ def _last_modified(fresh: report.Freshness) -> datetime | None:
     """When the numbers last changed: within the latest counted hour (or now, while hits
     wait for their flush)."""
     now = datetime.now(UTC).replace(microsecond=0)
-    if fresh.unflushed_pageviews:
+    if fresh.unflushed_pageviews != 0:  # waiting, or unknown
         return now
     if fresh.last_counted_hour is None:
         return None
@@ -70,6 +69,7 @@ def _answer(
     fresh: report.Freshness,
     as_csv: bool,
     table: tuple[Sequence[str], Iterable[Sequence[object]]],
+    filename: str,
 ) -> Response:
     """The model as JSON, or ``table`` (header, rows) as CSV; conditional on ETag and
     Last-Modified (a match is answered 304 without a body)."""
@@ -78,6 +78,8 @@ def _answer(
     else:
         body, media = model.model_dump_json() + "\n", "application/json"
     response = Response(body, 200, content_type=media)
+    if as_csv:
+        response.headers["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
     response.set_etag(hashlib.sha256(body.encode()).hexdigest()[:32])
     response.last_modified = _last_modified(fresh)
     # Every caller revalidates; no shared cache keeps one member's answer for another.
@@ -93,7 +95,7 @@ def _from(model: type[M], found: object) -> M:
 
 
 def _freshness(site_id: str) -> report.Freshness:
-    return report.freshness(get_session(), site_id, COUNTERS.get())
+    return report.freshness(get_session(), site_id, LIVE.get())
 
 
 @blueprint.get("/sites/<site_id>/stats")
@@ -131,9 +133,9 @@ def site_stats(site_id: str, query: schemas.StatsQuery) -> Response:
         freshness=_from(schemas.Freshness, fresh),
     )
     rows = ((p.period, p.start.isoformat(), p.pageviews, p.visitors) for p in found.series)
-    return _answer(
-        out, fresh, _wants_csv(query.format), (("period", "start", "pageviews", "visitors"), rows)
-    )
+    header = ("period", "start", "pageviews", "visitors")
+    name = f"{site_id}-stats-{rng.start}-{rng.end}"
+    return _answer(out, fresh, _wants_csv(query.format), (header, rows), name)
 
 
 @blueprint.get("/sites/<site_id>/stats/realtime")
@@ -194,6 +196,6 @@ def site_breakdown(site_id: str, kind: str, query: schemas.BreakdownQuery) -> Re
         freshness=_from(schemas.Freshness, fresh),
     )
     rows = ((i.value, i.title, i.pageviews, i.visitors) for i in found.items)
-    return _answer(
-        out, fresh, _wants_csv(query.format), (("value", "title", "pageviews", "visitors"), rows)
-    )
+    header = ("value", "title", "pageviews", "visitors")
+    name = f"{site_id}-{kind}-{rng.start}-{rng.end}"
+    return _answer(out, fresh, _wants_csv(query.format), (header, rows), name)

@@ -34,7 +34,7 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from page_tracker.errors import Unprocessable
-from page_tracker.stats.counters import CounterReader
+from page_tracker.stats.live import LiveVisitors
 from page_tracker.stats.models import (
     SITE,
     DailyCount,
@@ -42,7 +42,6 @@ from page_tracker.stats.models import (
     Dimension,
     HourlyCount,
     Path,
-    Total,
 )
 
 EARLIEST: Final = date(2000, 1, 1)
@@ -396,22 +395,16 @@ def _pages(session: Session, site_id: str, rng: Range, limit: int, offset: int) 
 
 @dataclass(frozen=True, slots=True)
 class Freshness:
-    unflushed_pageviews: int  # received, not in the rollups yet (Redis mode)
+    unflushed_pageviews: int | None  # received, not in the rollups yet (None: unknown)
     last_counted_hour: datetime | None  # UTC start of the latest hour with a view
 
 
-def freshness(session: Session, site_id: str, counters: CounterReader) -> Freshness:
-    """How current the rollups are: the all-time counters (which include hits still in
-    Redis) minus the database's total, and the latest hour counted."""
-    stored = session.scalar(
-        select(Total.pageviews).where(Total.site_id == site_id, Total.path_id == SITE)
-    )
-    received = counters.read(site_id, "/").site_pv
+def freshness(session: Session, site_id: str, live: LiveVisitors) -> Freshness:
+    """How current the rollups are: the page views still waiting for the flush (Redis
+    mode) and the latest hour counted."""
     last = session.scalar(
         select(func.max(HourlyCount.hour)).where(
             HourlyCount.site_id == site_id, HourlyCount.path_id == SITE
         )
     )
-    return Freshness(
-        max(0, received - int(stored or 0)), last.replace(tzinfo=UTC) if last else None
-    )
+    return Freshness(live.unflushed_pageviews(site_id), last.replace(tzinfo=UTC) if last else None)

@@ -19,6 +19,7 @@ from flask.testing import FlaskClient
 
 from page_tracker import migrate
 from page_tracker.auth.tokens import Scope, issue_token
+from page_tracker.buffer.live import RedisLiveVisitors
 from page_tracker.buffer.tasks import get_flusher
 from page_tracker.db import DATABASE, get_session
 from page_tracker.ingest.hits import RawHit
@@ -195,6 +196,9 @@ def test_should_answer_csv_by_accept_header_or_format(tracker: Tracker) -> None:
     by_header = tracker.get("/stats?from=2026-03-28&to=2026-03-29", Accept="text/csv")
     assert by_header.status_code == 200
     assert by_header.mimetype == "text/csv"
+    assert by_header.headers["Content-Disposition"] == (
+        f'attachment; filename="{tracker.site}-stats-2026-03-28-2026-03-29.csv"'
+    )
     rows = list(csv.reader(io.StringIO(by_header.get_data(as_text=True))))
     assert rows[0] == ["period", "start", "pageviews", "visitors"]
     assert rows[1:] == [
@@ -324,3 +328,11 @@ def test_should_say_embedded_mode_cannot_tell_live_visitors(
 ) -> None:
     tracker = _tracker(make_app(DATABASE_URL=clean_database))
     assert tracker.get("/stats/realtime").get_json()["visitors"] is None
+
+
+def test_should_say_unknown_rather_than_fail_when_redis_does_not_answer() -> None:
+    nobody = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.5)
+    live = RedisLiveVisitors(nobody, "pt-test:")
+    assert live.count("site00000001") is None
+    assert live.unflushed_pageviews("site00000001") is None
+    nobody.close()
