@@ -22,7 +22,7 @@ whole UTC days from ``start`` to ``end`` whatever the zone (``basis`` says so).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
@@ -350,18 +350,36 @@ def breakdown(
         return _pages(session, site_id, rng, limit, offset)
     views = func.sum(DailyDimensionCount.pageviews)
     grouped = (
-        select(Dimension.value, views.label("pv"), func.sum(DailyDimensionCount.visitors))
+        select(
+            Dimension.value,
+            views.label("pv"),
+            func.sum(DailyDimensionCount.visitors),
+            _TOTAL,
+        )
         .join(Dimension, Dimension.id == DailyDimensionCount.dimension_id)
         .where(DailyDimensionCount.site_id == site_id, Dimension.kind == kind)
         .where(DailyDimensionCount.day >= rng.start, DailyDimensionCount.day <= rng.end)
         .group_by(Dimension.value)
     )
-    total = session.scalar(select(func.count()).select_from(grouped.subquery())) or 0
     rows = session.execute(
         grouped.order_by(views.desc(), Dimension.value).limit(limit).offset(offset)
-    )
-    items = [Item(value, int(pv), int(uv)) for value, pv, uv in rows]
-    return Breakdown(name, "utc-days", int(total), items)
+    ).all()
+    items = [Item(value, int(pv), int(uv)) for value, pv, uv, _ in rows]
+    return Breakdown(name, "utc-days", _total(session, grouped, rows, offset), items)
+
+
+# The number of groups, on every row of a grouped query (one scan gives page and total).
+_TOTAL = func.count().over().label("total")
+
+
+def _total(session: Session, grouped: Any, rows: Sequence[Any], offset: int) -> int:
+    """How many values there are: from the window column, or, when the page is past the
+    end (no row to carry it), from a count."""
+    if rows:
+        return int(rows[0][-1])
+    if offset == 0:
+        return 0
+    return int(session.scalar(select(func.count()).select_from(grouped.subquery())) or 0)
 
 
 def _pages(session: Session, site_id: str, rng: Range, limit: int, offset: int) -> Breakdown:
@@ -376,21 +394,20 @@ def _pages(session: Session, site_id: str, rng: Range, limit: int, offset: int) 
         in_range = (table.hour >= low) & (table.hour < high)
     views = func.sum(table.pageviews)
     grouped = (
-        select(table.path_id, views.label("pv"), func.sum(table.visitors).label("uv"))
+        select(table.path_id, views.label("pv"), func.sum(table.visitors).label("uv"), _TOTAL)
         .where(table.site_id == site_id, table.path_id != SITE, in_range)
         .group_by(table.path_id)
     )
-    total = session.scalar(select(func.count()).select_from(grouped.subquery())) or 0
     page = grouped.subquery()
     rows = session.execute(
-        select(Path.path, Path.title, page.c.pv, page.c.uv)
+        select(Path.path, Path.title, page.c.pv, page.c.uv, page.c.total)
         .join(Path, Path.id == page.c.path_id)
         .order_by(page.c.pv.desc(), Path.path)
         .limit(limit)
         .offset(offset)
-    )
-    items = [Item(path, int(pv), int(uv), title) for path, title, pv, uv in rows]
-    return Breakdown("pages", basis, int(total), items)
+    ).all()
+    items = [Item(path, int(pv), int(uv), title) for path, title, pv, uv, _ in rows]
+    return Breakdown("pages", basis, _total(session, grouped, rows, offset), items)
 
 
 @dataclass(frozen=True, slots=True)
