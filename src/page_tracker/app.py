@@ -1,9 +1,10 @@
 """The application factory: settings, logging, core extensions, then the features in order.
 
 The features are listed here and nowhere else, lower layers first (each may use what
-the ones before it set up): the sites, the statistics, the buffer that decides where
-accepted page views go, the hit path in front of it, the compatibility endpoints on top
-of the hit path, and the seed page and probes, which stand on their own.
+the ones before it set up): the sites, the accounts and sign-ins beside them, the statistics, the
+buffer that decides where accepted page views go, the hit path in front of it, the
+compatibility endpoints on top of the hit path, the REST API for site owners, and the
+seed page and probes, which stand on their own.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from typing import Any
 from flask import Flask
 
 from page_tracker import errors, headers, logs, maintenance
+from page_tracker.api.feature import FEATURE as API
+from page_tracker.auth.feature import FEATURE as AUTH
 from page_tracker.buffer.feature import FEATURE as BUFFER
 from page_tracker.celery_app import celery_init_app
 from page_tracker.compat.feature import FEATURE as COMPAT
@@ -27,8 +30,20 @@ from page_tracker.seedpage.feature import FEATURE as SEED_PAGE
 from page_tracker.settings import SETTINGS, Settings, load_settings
 from page_tracker.sites.feature import FEATURE as SITES
 from page_tracker.stats.feature import FEATURE as STATS
+from page_tracker.users.feature import FEATURE as USERS
 
-FEATURES: tuple[Feature, ...] = (SITES, STATS, BUFFER, INGEST, COMPAT, SEED_PAGE, HEALTH)
+FEATURES: tuple[Feature, ...] = (
+    SITES,
+    USERS,
+    AUTH,
+    STATS,
+    BUFFER,
+    INGEST,
+    COMPAT,
+    API,
+    SEED_PAGE,
+    HEALTH,
+)
 
 
 def periodic_jobs() -> list[PeriodicJob]:

@@ -30,7 +30,9 @@ def make_app(tmp_path: Path) -> Iterator[Callable[..., Flask]]:
     apps: list[Flask] = []
 
     def build(**env: str) -> Flask:
-        settings = load_settings(LOG_DIR=str(tmp_path / "log"), PAGE_TRACKER_ENV="test", **env)
+        settings = load_settings(
+            **{"LOG_DIR": str(tmp_path / "log"), "PAGE_TRACKER_ENV": "test", **env}
+        )
         apps.append(create_app(settings=settings))
         return apps[-1]
 
