@@ -12,6 +12,7 @@ import socket
 import subprocess
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import redis
@@ -27,8 +28,9 @@ class RedisServer:
     :mod:`tests.private_servers`): it has no ``appendfsync always``, which the durability
     tests need, and its start does not wait for the append-only file to be loaded."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, config: Sequence[str] = ()) -> None:
         self.workdir = workdir
+        self.config = tuple(config)  # more redis-server options ("--maxmemory", "2mb")
         self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.process: subprocess.Popen[bytes] | None = None
@@ -53,6 +55,7 @@ class RedisServer:
                 "",
                 "--logfile",
                 str(self.workdir / "redis.log"),
+                *self.config,
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

@@ -6,6 +6,10 @@
 - ``ACK`` removes flushed entries and subtracts their counts (exactly once);
 - ``COUNT`` reads the pending counts and the uniques of a site and a page;
 - ``SEED`` adds the database's visitors to a visitor key Redis does not hold.
+
+``ACK`` only frees memory, so it declares ``allow-oom`` (Redis 7 script flags): a full
+Redis (``maxmemory`` reached, ``noeviction``) refuses every script that may grow memory,
+and without the flag the flush could never drain the backlog that would free it.
 """
 
 from __future__ import annotations
@@ -67,7 +71,8 @@ return 1
 
 # KEYS: stream, pending.  ARGV: group, then per entry: id, n, (field, count)...
 # An entry's counts are subtracted only when this call deleted it (exactly once).
-ACK = """
+# allow-oom: acknowledging, deleting and decrementing existing fields never grows memory.
+ACK = """#!lua flags=allow-oom
 local i, acked = 2, 0
 while i <= #ARGV do
   local id, n = ARGV[i], tonumber(ARGV[i + 1])

@@ -16,10 +16,11 @@ from page_tracker.settings import SETTINGS
 
 def init_app(app: Flask) -> None:
     client = REDIS.find(app)
+    database = DatabaseSaltStore(DATABASE.get(app).engine)
     if client is not None:
-        SALTS.put(app, RedisSaltStore(client, SETTINGS.get(app).redis_key_prefix))
+        SALTS.put(app, RedisSaltStore(client, SETTINGS.get(app).redis_key_prefix, database))
     else:
-        SALTS.put(app, DatabaseSaltStore(DATABASE.get(app).engine))
+        SALTS.put(app, database)
     routes = ROUTES.put(app, IngestRoutes(app))
     app.register_blueprint(views.bp)
     lean_wsgi.install(app, routes)

@@ -1,0 +1,196 @@
+"""Redis mode on a full Redis (``maxmemory 2mb``, ``noeviction``: every write that could
+grow memory is refused): ingest keeps answering and stores through the database, a
+worker that starts while Redis is full takes the day's salt from the database, the flush
+still drains the stream, and the database holds exactly the hits answered ``accepted``.
+
+Each test starts its own capped redis-server on a free port (the shared one is never
+reconfigured)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import redis
+from flask import Flask
+from sqlalchemy import select
+
+from page_tracker import create_app
+from page_tracker.app import close_app
+from page_tracker.buffer.redis_keys import RedisKeys
+from page_tracker.buffer.redis_sink import REDIS_FALLBACK
+from page_tracker.buffer.tasks import flush
+from page_tracker.db import get_session
+from page_tracker.ingest.models import Salt
+from page_tracker.metrics import METRICS
+from page_tracker.settings import load_settings
+from page_tracker.sites.services import create_site
+from page_tracker.stats.models import SITE, DailyCount, Total
+from tests.services import RedisServer
+
+BROWSERS = [
+    f"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/{v}.0.0.0 "
+    "Safari/537.36"
+    for v in range(118, 126)
+]
+CAPPED = ("--maxmemory", "2mb", "--maxmemory-policy", "noeviction", "--appendonly", "no")
+FILLER = "fill:"
+
+
+@pytest.fixture
+def capped_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    server = RedisServer(tmp_path / "redis", CAPPED).start()
+    yield server
+    server.kill()
+
+
+@pytest.fixture
+def redis_client(capped_redis: RedisServer) -> Iterator[redis.Redis]:
+    client = redis.Redis.from_url(capped_redis.url)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def make_worker(
+    tmp_path: Path, clean_database: str, capped_redis: RedisServer
+) -> Iterator[Callable[[], Flask]]:
+    """Build page-tracker processes (apps) on the capped Redis and one database."""
+    apps: list[Flask] = []
+
+    def build() -> Flask:
+        settings = load_settings(
+            LOG_DIR=str(tmp_path / "log"),
+            PAGE_TRACKER_ENV="test",
+            DATABASE_URL=clean_database,
+            REDIS_URL=capped_redis.url,
+        )
+        apps.append(create_app(settings=settings, configure_logging=False))
+        return apps[-1]
+
+    yield build
+    for app in apps:
+        close_app(app)
+
+
+def fill(client: redis.Redis) -> None:
+    """Write filler keys until Redis refuses even a one-byte value (the big values first,
+    then smaller ones: a refused command's own buffer no longer counts once refused)."""
+    written = client.dbsize()
+    for size in (4096, 256, 16, 1):
+        while True:
+            try:
+                client.set(f"{FILLER}{written}", "x" * size)
+            except redis.exceptions.OutOfMemoryError:
+                break
+            written += 1
+
+
+def free(client: redis.Redis) -> None:
+    keys = list(client.scan_iter(f"{FILLER}*"))
+    client.delete(*keys)
+
+
+def is_full(client: redis.Redis) -> bool:
+    try:
+        client.set("probe", "x")
+    except redis.exceptions.OutOfMemoryError:
+        return True
+    client.delete("probe")
+    return False
+
+
+def post_hits(app: Flask, site: str, first: int, count: int) -> list[str]:
+    """Hits ``first .. first+count-1`` from 8 parallel clients; the reasons answered.
+    Hit n is on page ``/p{n % 5}`` by visitor ``n % 50``."""
+
+    def one(number: int) -> str:
+        response = app.test_client().post(
+            "/api/v1/hits",
+            data=json.dumps({"site": site, "url": f"https://example.com/p{number % 5}"}),
+            headers={"Content-Type": "text/plain", "User-Agent": BROWSERS[number % 50 % 8]},
+            environ_base={"REMOTE_ADDR": f"198.51.100.{number % 50}"},
+        )
+        assert response.status_code == 202
+        return response.headers["X-Page-Tracker-Reason"]
+
+    with ThreadPoolExecutor(8) as pool:
+        return list(pool.map(one, range(first, first + count)))
+
+
+def add_site(app: Flask) -> str:
+    with app.app_context():
+        session = get_session()
+        site = create_site(session, "example.com")
+        session.commit()
+        return site.id
+
+
+def fallback_writes(app: Flask) -> int:
+    return METRICS.get(app).snapshot().get(REDIS_FALLBACK, 0)
+
+
+def database_counts(app: Flask, site: str) -> tuple[int, int]:
+    """All-time page views and today's visitors of ``site`` in the database."""
+    today = datetime.now(UTC).date()
+    with app.app_context():
+        session = get_session()
+        views = session.scalar(
+            select(Total.pageviews).where(Total.site_id == site, Total.path_id == SITE)
+        )
+        visitors = session.scalar(
+            select(DailyCount.visitors).where(
+                DailyCount.site_id == site, DailyCount.path_id == SITE, DailyCount.day == today
+            )
+        )
+        return int(views or 0), int(visitors or 0)
+
+
+def database_salt(app: Flask) -> bytes | None:
+    with app.app_context():
+        return get_session().scalar(select(Salt.salt).where(Salt.day == datetime.now(UTC).date()))
+
+
+@pytest.mark.timeout(120)
+def test_should_store_every_accepted_hit_once_while_redis_is_full_and_drain_it_after(
+    make_worker: Callable[[], Flask], redis_client: redis.Redis
+) -> None:
+    keys = RedisKeys("pt:")
+    salt_key = f"pt:salt:{datetime.now(UTC).date().isoformat()}"
+    first = make_worker()
+    site = add_site(first)
+    flush(first)  # the consumer group exists, as in any running deployment
+    # Given Redis full before the day's first hit (no salt in Redis yet)
+    fill(redis_client)
+    # When a worker started before and one started while Redis is full take hits
+    second = make_worker()
+    reasons = post_hits(first, site, 0, 100) + post_hits(second, site, 100, 100)
+    # Then every hit is accepted and written through the database; the salt is the database's
+    assert reasons == ["accepted"] * 200
+    assert fallback_writes(first) + fallback_writes(second) == 200
+    assert redis_client.get(salt_key) is None
+    salt = database_salt(first)
+    assert salt is not None
+    # When memory is freed, a third worker creates the salt in Redis: the database's one
+    free(redis_client)
+    third = make_worker()
+    reasons += post_hits(third, site, 200, 100)
+    assert redis_client.get(salt_key) == salt
+    assert redis_client.xlen(keys.stream) > 0
+    # When Redis fills up again with hits waiting in the stream
+    fill(redis_client)
+    reasons += post_hits(third, site, 300, 100)
+    assert reasons == ["accepted"] * 400
+    fill(redis_client)  # topped up: writes squeezed in at the edge of the cap
+    assert is_full(redis_client)
+    # Then the flush drains the stream although Redis is still full
+    result = flush(third)
+    assert result.views > 0
+    assert redis_client.xlen(keys.stream) == 0
+    assert redis_client.hgetall(keys.pending) == {}
+    # and the database holds every accepted hit exactly once, hashed with one salt
+    assert database_counts(third, site) == (400, 50)
