@@ -92,6 +92,38 @@ class RedisServer:
                 self.kill()
 
 
+# A Redis full at 2 MB that refuses writes instead of evicting keys (a managed Redis).
+CAPPED_REDIS = ("--maxmemory", "2mb", "--maxmemory-policy", "noeviction", "--appendonly", "no")
+FILLER = "fill:"
+
+
+def fill_redis(client: redis.Redis) -> None:
+    """Write filler keys until Redis refuses even a one-byte value (the big values first,
+    then smaller ones: a refused command's own buffer no longer counts once refused)."""
+    written = client.dbsize()
+    for size in (4096, 256, 16, 1):
+        while True:
+            try:
+                client.set(f"{FILLER}{written}", "x" * size)
+            except redis.exceptions.OutOfMemoryError:
+                break
+            written += 1
+
+
+def free_redis(client: redis.Redis) -> None:
+    keys = list(client.scan_iter(f"{FILLER}*"))
+    client.delete(*keys)
+
+
+def redis_is_full(client: redis.Redis) -> bool:
+    try:
+        client.set("probe", "x")
+    except redis.exceptions.OutOfMemoryError:
+        return True
+    client.delete("probe")
+    return False
+
+
 class TcpProxy:
     """Forwards ``127.0.0.1:port`` to ``target``; :meth:`cut` drops every connection and
     refuses new ones (the database is "down"), :meth:`restore` lets them through again."""

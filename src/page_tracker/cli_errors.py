@@ -9,8 +9,10 @@ from typing import NoReturn
 
 import click
 
+from page_tracker.redaction import redact
+
 
 def fail(message: str, exit_code: int = 1) -> NoReturn:
-    """Print one error line to stderr and exit."""
-    click.echo(f"page-tracker: error: {message}", err=True)
+    """Print one error line to stderr (secrets redacted) and exit."""
+    click.echo(f"page-tracker: error: {redact(message)}", err=True)
     sys.exit(exit_code)

@@ -52,7 +52,8 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
 def make_engine(database_url: str) -> Engine:
     """Create an engine for ``database_url``; SQLite files get their folder created."""
     url = make_url(database_url)
-    options: dict[str, Any] = {"pool_pre_ping": True, "future": True}
+    # hide_parameters: a failed statement's exception does not quote its values (salts).
+    options: dict[str, Any] = {"pool_pre_ping": True, "future": True, "hide_parameters": True}
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)

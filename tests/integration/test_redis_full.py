@@ -30,22 +30,13 @@ from page_tracker.metrics import METRICS
 from page_tracker.settings import load_settings
 from page_tracker.sites.services import create_site
 from page_tracker.stats.models import SITE, DailyCount, Total
-from tests.services import RedisServer
+from tests.services import RedisServer, fill_redis, free_redis, redis_is_full
 
 BROWSERS = [
     f"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/{v}.0.0.0 "
     "Safari/537.36"
     for v in range(118, 126)
 ]
-CAPPED = ("--maxmemory", "2mb", "--maxmemory-policy", "noeviction", "--appendonly", "no")
-FILLER = "fill:"
-
-
-@pytest.fixture
-def capped_redis(tmp_path: Path) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path / "redis", CAPPED).start()
-    yield server
-    server.kill()
 
 
 @pytest.fixture
@@ -75,33 +66,6 @@ def make_worker(
     yield build
     for app in apps:
         close_app(app)
-
-
-def fill(client: redis.Redis) -> None:
-    """Write filler keys until Redis refuses even a one-byte value (the big values first,
-    then smaller ones: a refused command's own buffer no longer counts once refused)."""
-    written = client.dbsize()
-    for size in (4096, 256, 16, 1):
-        while True:
-            try:
-                client.set(f"{FILLER}{written}", "x" * size)
-            except redis.exceptions.OutOfMemoryError:
-                break
-            written += 1
-
-
-def free(client: redis.Redis) -> None:
-    keys = list(client.scan_iter(f"{FILLER}*"))
-    client.delete(*keys)
-
-
-def is_full(client: redis.Redis) -> bool:
-    try:
-        client.set("probe", "x")
-    except redis.exceptions.OutOfMemoryError:
-        return True
-    client.delete("probe")
-    return False
 
 
 def post_hits(app: Flask, site: str, first: int, count: int) -> list[str]:
@@ -165,7 +129,7 @@ def test_should_store_every_accepted_hit_once_while_redis_is_full_and_drain_it_a
     site = add_site(first)
     flush(first)  # the consumer group exists, as in any running deployment
     # Given Redis full before the day's first hit (no salt in Redis yet)
-    fill(redis_client)
+    fill_redis(redis_client)
     # When a worker started before and one started while Redis is full take hits
     second = make_worker()
     reasons = post_hits(first, site, 0, 100) + post_hits(second, site, 100, 100)
@@ -176,17 +140,17 @@ def test_should_store_every_accepted_hit_once_while_redis_is_full_and_drain_it_a
     salt = database_salt(first)
     assert salt is not None
     # When memory is freed, a third worker creates the salt in Redis: the database's one
-    free(redis_client)
+    free_redis(redis_client)
     third = make_worker()
     reasons += post_hits(third, site, 200, 100)
     assert redis_client.get(salt_key) == salt
     assert redis_client.xlen(keys.stream) > 0
     # When Redis fills up again with hits waiting in the stream
-    fill(redis_client)
+    fill_redis(redis_client)
     reasons += post_hits(third, site, 300, 100)
     assert reasons == ["accepted"] * 400
-    fill(redis_client)  # topped up: writes squeezed in at the edge of the cap
-    assert is_full(redis_client)
+    fill_redis(redis_client)  # topped up: writes squeezed in at the edge of the cap
+    assert redis_is_full(redis_client)
     # Then the flush drains the stream although Redis is still full
     result = flush(third)
     assert result.views > 0
