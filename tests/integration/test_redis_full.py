@@ -9,6 +9,7 @@ reconfigured)."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -29,6 +30,8 @@ from page_tracker.ingest.models import Salt
 from page_tracker.metrics import METRICS
 from page_tracker.settings import load_settings
 from page_tracker.sites.services import create_site
+from page_tracker.stats.cli import stats
+from page_tracker.stats.counters import COUNTERS, Counters
 from page_tracker.stats.models import SITE, DailyCount, Total
 from tests.services import RedisServer, fill_redis, free_redis, redis_is_full
 
@@ -158,3 +161,54 @@ def test_should_store_every_accepted_hit_once_while_redis_is_full_and_drain_it_a
     assert redis_client.hgetall(keys.pending) == {}
     # and the database holds every accepted hit exactly once, hashed with one salt
     assert database_counts(third, site) == (400, 50)
+
+
+BUSUANZI = re.compile(
+    r'try\{cb\(\{"site_uv":(\d+),"page_pv":(\d+),"version":2\.4,"site_pv":(\d+)\}\);'
+)
+
+
+def busuanzi(app: Flask, page: str) -> tuple[int, int, int]:
+    """A Busuanzi request for ``page``: the answer's site_uv, page_pv, site_pv."""
+    response = app.test_client(use_cookies=False).get(
+        "/busuanzi",
+        query_string={"jsonpCallback": "cb"},
+        headers={"Referer": f"https://example.com{page}", "User-Agent": BROWSERS[0]},
+        environ_base={"REMOTE_ADDR": "198.51.100.0"},
+    )
+    match = BUSUANZI.search(response.get_data(as_text=True))
+    assert match is not None, response.get_data(as_text=True)
+    return int(match[1]), int(match[2]), int(match[3])
+
+
+@pytest.mark.timeout(120)
+def test_should_answer_every_read_while_redis_is_full_and_while_it_is_down(
+    make_worker: Callable[[], Flask], redis_client: redis.Redis, capped_redis: RedisServer
+) -> None:
+    app = make_worker()
+    site = add_site(app)
+    # Given 100 hits in the database, 20 more pending in Redis, and Redis full
+    post_hits(app, site, 0, 100)
+    assert flush(app).views == 100
+    post_hits(app, site, 100, 20)
+    fill_redis(redis_client)
+    # When the counters are read (the visitor keys were never seeded: Redis refuses it)
+    with app.app_context():
+        counters = COUNTERS.get().read(site, "/p0")
+    # Then they are the database's totals plus the pending counts Redis can still read
+    assert counters == Counters(site_pv=120, site_uv=50, page_pv=24, page_uv=10)
+    # and Busuanzi answers with numbers (its own hit stored through the database)
+    assert busuanzi(app, "/p0") == (51, 25, 121)  # a reader without a cookie is new
+    # and the statistics command prints the site's numbers
+    printed = app.test_cli_runner().invoke(stats, [site])
+    assert printed.exit_code == 0, printed.output
+    assert "121 page views, 51 visitors all time" in printed.output
+    # When Redis is down altogether
+    capped_redis.kill()
+    # Then every read still answers, from the database (pending hits show after the flush)
+    with app.app_context():
+        assert COUNTERS.get().read(site, "/p0") == Counters(101, 51, 21, 11)
+    assert busuanzi(app, "/p0")[2] >= 101
+    printed = app.test_cli_runner().invoke(stats, [site])
+    assert printed.exit_code == 0, printed.output
+    assert "Traceback" not in printed.output

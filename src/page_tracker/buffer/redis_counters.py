@@ -4,9 +4,16 @@
 page views are the database totals plus the pending counts; unique visitors come from
 the Redis visitor sets (exact below 1 000, HyperLogLog above), seeded from the
 database's visitor rows the first time a key is read.
+
+Reads degrade, never fail on Redis: when Redis refuses the seed (a write: a full Redis
+with ``noeviction`` refuses it), uniques are the larger of the database's and the
+unseeded key's; when Redis cannot be read at all, the answer is the database totals.
+Either way the reader gets numbers, a bit low until Redis recovers, and the log says why.
 """
 
 from __future__ import annotations
+
+import logging
 
 import redis
 from sqlalchemy import select
@@ -21,9 +28,10 @@ from page_tracker.buffer.redis_keys import (
     site_field,
 )
 from page_tracker.buffer.redis_scripts import Scripts
-from page_tracker.errors import StoreError
 from page_tracker.stats.counters import Counters, DatabaseCounterReader
 from page_tracker.stats.models import SITE, LifetimeVisitor, Path
+
+log = logging.getLogger(__name__)
 
 SEED_CHUNK = 5000
 
@@ -72,22 +80,39 @@ class RedisCounterReader:
         self.scripts.seed(keys=keys, args=[EXACT_UNIQUES_BELOW, VISITOR_TTL, SEED_TTL])
 
     def read(self, site_id: str, path: str) -> Counters:
+        counted = self.database.read(site_id, path)
         try:
-            counted = self.database.read(site_id, path)
             site_pending, page_pending, site_uv, page_uv, site_seeded, page_seeded = self._count(
                 site_id, path
             )
-            if not (site_seeded and page_seeded):
-                if not site_seeded:
-                    self._seed(site_id, None)
-                if not page_seeded:
-                    self._seed(site_id, path)
-                _, _, site_uv, page_uv, _, _ = self._count(site_id, path)
         except redis.RedisError as error:
-            raise StoreError(f"Redis failed to read counters: {error}") from error
+            log.warning("counters: Redis unreadable (%s): database totals only", _name(error))
+            return counted
+        if not (site_seeded and page_seeded):
+            try:
+                site_uv, page_uv = self._seeded_uniques(site_id, path, site_seeded, page_seeded)
+            except redis.RedisError as error:
+                log.warning("counters: Redis refused the seed (%s): uniques unseeded", _name(error))
+                site_uv, page_uv = max(site_uv, counted.site_uv), max(page_uv, counted.page_uv)
         return Counters(
             site_pv=counted.site_pv + site_pending,
             site_uv=site_uv,
             page_pv=counted.page_pv + page_pending,
             page_uv=page_uv,
         )
+
+    def _seeded_uniques(
+        self, site_id: str, path: str, site_seeded: int, page_seeded: int
+    ) -> tuple[int, int]:
+        """Seed the keys not seeded yet; the uniques counted after that."""
+        if not site_seeded:
+            self._seed(site_id, None)
+        if not page_seeded:
+            self._seed(site_id, path)
+        _, _, site_uv, page_uv, _, _ = self._count(site_id, path)
+        return site_uv, page_uv
+
+
+def _name(error: Exception) -> str:
+    """An error's class: its text may quote the command's arguments."""
+    return error.__class__.__name__
