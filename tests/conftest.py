@@ -139,6 +139,7 @@ def _isolated_environment(
         "INGEST_BATCH_LINGER_MS",
         "TRUSTED_PROXIES",
         "BUSUANZI_AUTOCREATE_HOSTS",
+        "REDIS_ACCEPT_EVICTION_RISK",
     ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))

@@ -2,6 +2,9 @@
 ``store-unavailable`` ...) and ``redis-fallback`` for hits the Redis sink wrote to the
 database instead. :meth:`HitMetrics.snapshot` sums them; the failures behind
 ``store-unavailable`` are logged too, never silent.
+
+:data:`GAUGES` are values read when asked (Redis mode's ``redis_backlog``: stream
+entries not flushed yet); ``/readyz`` shows them under ``metrics``.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import threading
 import weakref
 from collections import Counter
+from collections.abc import Callable
 
 from page_tracker.extensions import Extension
 
@@ -66,4 +70,10 @@ class HitMetrics:
 
 METRICS: Extension[HitMetrics] = Extension(
     "page_tracker.tracking_metrics", "counts of hit verdicts and of hits stored by a fallback"
+)
+
+
+Gauge = Callable[[], int]
+GAUGES: Extension[dict[str, Gauge]] = Extension(
+    "page_tracker.gauges", "values read when asked, by name (the Redis backlog)"
 )

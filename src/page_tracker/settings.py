@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     # Comma-separated host globs ("*.example.com,blog.example.org"): a Busuanzi hit from a
     # matching host with no site yet creates the site. Empty: sites are created by hand.
     busuanzi_autocreate_hosts: str = Field(default="", alias="BUSUANZI_AUTOCREATE_HOSTS")
+    # Redis mode refuses a Redis whose maxmemory-policy may evict its keys (anything but
+    # noeviction: README "Redis memory") unless the operator accepts that risk here.
+    redis_accept_eviction_risk: bool = Field(default=False, alias="REDIS_ACCEPT_EVICTION_RISK")
 
     @field_validator("database_url")
     @classmethod

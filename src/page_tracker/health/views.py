@@ -1,4 +1,14 @@
-"""``/healthz`` answers while the process serves; ``/readyz`` checks the dependencies."""
+"""``/healthz`` answers while the process serves; ``/readyz`` checks the dependencies.
+
+``/readyz`` answers ``503 {"status": "unavailable", "failing": [...], "details": {...}}``
+when the database or Redis does not answer, or when Redis's ``maxmemory-policy`` may
+evict page-tracker's keys (not accepted with ``REDIS_ACCEPT_EVICTION_RISK``); ``200
+{"status": "degraded", "checks": {"redis": "full", ...}}`` when Redis is at its
+``maxmemory`` (hits still stored, through the database: taking the instance out of a
+load balancer would not help); else ``200 {"status": "ok", ...}``. In Redis mode the body
+carries ``metrics`` (:data:`~page_tracker.metrics.GAUGES`: ``redis_backlog``, and Redis's
+used and maximum memory).
+"""
 
 from __future__ import annotations
 
@@ -10,10 +20,16 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import SQLAlchemyError
 
 from page_tracker.db import get_db
+from page_tracker.metrics import GAUGES
 from page_tracker.redis_client import REDIS
+from page_tracker.redis_memory import RedisMemory, eviction_problem, read_memory
+from page_tracker.settings import SETTINGS
 
 log = logging.getLogger(__name__)
 bp = Blueprint("health", __name__)
+
+OK = "ok"
+FULL = "full"  # Redis at maxmemory: ready, degraded
 
 
 @bp.get("/healthz")
@@ -30,22 +46,41 @@ def _check_database() -> str | None:
     return None
 
 
-def _check_redis(client: redis.Redis) -> str | None:
+def _redis_memory(client: redis.Redis) -> RedisMemory | None:
     try:
         client.ping()
+        return read_memory(client)
     except redis.RedisError as error:
         log.warning("Readiness: redis unavailable: %s", error.__class__.__name__)
-        return "redis unavailable"
-    return None
+        return None
+
+
+def _metrics(memory: RedisMemory) -> dict[str, int]:
+    values = {"redis_used_memory": memory.used, "redis_maxmemory": memory.limit}
+    for name, gauge in GAUGES.get().items():
+        try:
+            values[name] = gauge()
+        except redis.RedisError:  # reported by the checks; the other values still help
+            continue
+    return values
 
 
 @bp.get("/readyz")
 def readyz() -> ResponseReturnValue:
-    checks: dict[str, str | None] = {"database": _check_database()}
+    problems: dict[str, str | None] = {"database": _check_database()}
+    states: dict[str, str] = {}
+    metrics: dict[str, int] = {}
     client = REDIS.find()
     if client is not None:
-        checks["redis"] = _check_redis(client)
-    failing = {name: problem for name, problem in checks.items() if problem}
+        memory = _redis_memory(client)
+        if memory is None:
+            problems["redis"] = "redis unavailable"
+        else:
+            accept = SETTINGS.get().redis_accept_eviction_risk
+            problems["redis"] = eviction_problem(memory, accept)
+            states["redis"] = FULL if memory.full else OK
+            metrics = _metrics(memory)
+    failing = {name: problem for name, problem in problems.items() if problem}
     if failing:
         body: dict[str, object] = {
             "status": "unavailable",
@@ -55,4 +90,8 @@ def readyz() -> ResponseReturnValue:
         response = jsonify(body)
         response.status_code = 503
         return response
-    return jsonify(status="ok", checks=dict.fromkeys(checks, "ok"))
+    checks = {name: states.get(name, OK) for name in problems}
+    status = "degraded" if FULL in checks.values() else "ok"
+    if metrics:
+        return jsonify(status=status, checks=checks, metrics=metrics)
+    return jsonify(status=status, checks=checks)
