@@ -18,3 +18,13 @@ def test_should_cap_redis_memory_and_refuse_writes_instead_of_evicting(name: str
     assert options["--maxmemory-policy"] == "noeviction"
     assert options["--maxmemory"] == "${REDIS_MAXMEMORY:-256mb}"
     assert options["--appendonly"] == "yes"
+
+
+@pytest.mark.parametrize("name", ["compose.yaml", "deploy/compose.yaml"])
+def test_should_give_celery_a_broker_apart_from_the_hit_buffer(name: str) -> None:
+    # A full buffer Redis refuses Celery's writes too: beat could not queue the flush.
+    stack = yaml.safe_load((ROOT / name).read_text(encoding="utf-8"))
+    services = stack["services"]
+    assert services["web"]["environment"]["CELERY_BROKER_URL"] == "redis://broker:6379/0"
+    for celery_role in ("worker", "beat", "flower"):
+        assert "broker" in services[celery_role]["depends_on"]
