@@ -3,8 +3,8 @@
 database instead. :meth:`HitMetrics.snapshot` sums them; the failures behind
 ``store-unavailable`` are logged too, never silent.
 
-:data:`GAUGES` are values read when asked (Redis mode's ``redis_backlog``: stream
-entries not flushed yet); ``/readyz`` shows them under ``metrics``.
+:data:`GAUGES` are values read when asked (Redis mode's ``redis_backlog``: the stream's
+entries, batches of hits, not flushed yet); ``/readyz`` shows them under ``metrics``.
 """
 
 from __future__ import annotations
