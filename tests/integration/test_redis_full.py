@@ -130,8 +130,8 @@ def test_should_store_every_accepted_hit_once_while_redis_is_full_and_drain_it_a
     salt_key = f"pt:salt:{datetime.now(UTC).date().isoformat()}"
     first = make_worker()
     site = add_site(first)
-    flush(first)  # the consumer group exists, as in any running deployment
-    # Given Redis full before the day's first hit (no salt in Redis yet)
+    # Given Redis full before the day's first hit (no salt in Redis yet) and before the
+    # first flush (no consumer group yet)
     fill_redis(redis_client)
     # When a worker started before and one started while Redis is full take hits
     second = make_worker()

@@ -111,30 +111,10 @@ class Flusher:
         self.scripts = Scripts(client)
         self.ids = rollup.IdCache()
 
-    def ensure_group(self) -> bool:
-        """Create the consumer group (and the stream) when missing; ``False`` when a
-        full Redis refused to and there is no stream, hence nothing to flush."""
-        try:
-            self.client.xgroup_create(self.keys.stream, GROUP, id="0", mkstream=True)
-        except redis.exceptions.OutOfMemoryError:
-            # XGROUP CREATE may grow memory: a full Redis refuses it even when the group
-            # exists, which is the case the flush must get past to free memory.
-            return self._group_exists()
-        except redis.ResponseError as error:
-            if "BUSYGROUP" not in str(error):
-                raise
-        return True
-
-    def _group_exists(self) -> bool:
-        if not self.client.exists(self.keys.stream):
-            return False
-        groups: Any = self.client.xinfo_groups(self.keys.stream)
-        names = {group["name"] for group in groups}
-        if GROUP not in names and GROUP.encode() not in names:
-            raise redis.exceptions.OutOfMemoryError(
-                f"Redis is full and refused to create the consumer group {GROUP!r}"
-            )
-        return True
+    def ensure_group(self) -> None:
+        """Create the consumer group (and the stream) when missing, also in a full Redis
+        (:data:`~page_tracker.buffer.redis_scripts.ENSURE_GROUP`)."""
+        self.scripts.ensure_group(keys=[self.keys.stream], args=[GROUP])
 
     def _claim(self) -> list[Entry]:
         """Own pending entries first (a failed flush of this process), then entries
@@ -181,9 +161,8 @@ class Flusher:
 
     def flush(self, max_seconds: float = 10.0, checkpoint: Checkpoint | None = None) -> FlushResult:
         """Flush until the stream is drained or ``max_seconds`` passed."""
+        self.ensure_group()
         total = FlushResult()
-        if not self.ensure_group():
-            return total
         deadline = time.monotonic() + max_seconds
         while True:
             result = self.flush_once(checkpoint)

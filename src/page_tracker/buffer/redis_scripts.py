@@ -7,9 +7,13 @@
 - ``COUNT`` reads the pending counts and the uniques of a site and a page;
 - ``SEED`` adds the database's visitors to a visitor key Redis does not hold.
 
-``ACK`` only frees memory, so it declares ``allow-oom`` (Redis 7 script flags): a full
-Redis (``maxmemory`` reached, ``noeviction``) refuses every script that may grow memory,
-and without the flag the flush could never drain the backlog that would free it.
+- ``ENSURE_GROUP`` creates the flush's consumer group (and the stream) when missing.
+
+``ACK`` and ``ENSURE_GROUP`` declare ``allow-oom`` (Redis 7 script flags): a full Redis
+(``maxmemory`` reached, ``noeviction``) refuses every command that may grow memory, and
+the flush could then never drain the backlog that would free it. ``ACK`` only frees
+memory; ``ENSURE_GROUP`` takes a few hundred bytes once, so that a deployment whose
+Redis filled up before its first flush can still flush.
 """
 
 from __future__ import annotations
@@ -92,6 +96,16 @@ end
 return acked
 """
 
+# KEYS: stream.  ARGV: group.  -> 1 created, 0 it existed.
+ENSURE_GROUP = """#!lua flags=allow-oom
+local reply = redis.pcall('XGROUP', 'CREATE', KEYS[1], ARGV[1], '0', 'MKSTREAM')
+if type(reply) == 'table' and reply.err then
+  if string.find(reply.err, 'BUSYGROUP', 1, true) then return 0 end
+  return redis.error_reply(reply.err)
+end
+return 1
+"""
+
 # KEYS: pending, site visitors, page visitors, site seed mark, page seed mark.
 # ARGV: site field, page field.  -> {site pending, page pending, site uv, page uv,
 # site seeded, page seeded}
@@ -128,6 +142,7 @@ class Scripts:
         self.ack = client.register_script(ACK)
         self.count = client.register_script(COUNT)
         self.seed = client.register_script(SEED)
+        self.ensure_group = client.register_script(ENSURE_GROUP)
 
 
 def ingest_arguments(
