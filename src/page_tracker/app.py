@@ -13,7 +13,7 @@ from typing import Any
 
 from flask import Flask
 
-from page_tracker import errors, logs
+from page_tracker import errors, headers, logs, maintenance
 from page_tracker.buffer.feature import FEATURE as BUFFER
 from page_tracker.celery_app import celery_init_app
 from page_tracker.compat.feature import FEATURE as COMPAT
@@ -22,7 +22,7 @@ from page_tracker.errors import ConfigError
 from page_tracker.features import Feature, PeriodicJob
 from page_tracker.health.feature import FEATURE as HEALTH
 from page_tracker.ingest.feature import FEATURE as INGEST
-from page_tracker.metrics import GAUGES, METRICS, HitMetrics
+from page_tracker.metrics import METRICS, HitMetrics
 from page_tracker.redis_client import REDIS, make_redis_client
 from page_tracker.redis_memory import check_eviction_policy
 from page_tracker.seedpage.feature import FEATURE as SEED_PAGE
@@ -36,6 +36,9 @@ FEATURES: tuple[Feature, ...] = (SITES, STATS, BUFFER, INGEST, COMPAT, SEED_PAGE
 def periodic_jobs() -> list[PeriodicJob]:
     """Every feature's periodic jobs: beat's schedule."""
     return [job for feature in FEATURES for job in feature.periodic_jobs]
+
+
+MAX_REQUEST_BODY = 1024 * 1024
 
 
 def create_app(
@@ -53,13 +56,21 @@ def create_app(
     settings = settings or load_settings()
     if configure_logging:
         # Before the app exists, so its very first log line is formatted (Flask docs).
-        logs.configure_logging(settings.log_config, settings.log_dir, settings.log_level)
+        logs.configure_logging(
+            settings.log_config,
+            settings.log_dir,
+            settings.log_level,
+            full_access=settings.log_full_access,
+        )
 
     app = Flask(__name__)
     app.config.update(
         SECRET_KEY=settings.secret_key.get_secret_value(),
         TESTING=settings.env == "test",
         JSON_SORT_KEYS=False,
+        # A bound for what Flask itself reads (forms, JSON); the ingest routes read their
+        # bodies within their own, smaller limits (ingest.parsing.read_body).
+        MAX_CONTENT_LENGTH=MAX_REQUEST_BODY,
     )
     if test_config:
         app.config.update(test_config)
@@ -73,17 +84,27 @@ def create_app(
             client.close()
             raise
     METRICS.put(app, HitMetrics())
-    GAUGES.put(app, {})
     celery_init_app(app, settings, periodic_jobs())
     logs.init_request_ids(app)
+    headers.init_app(app)
     errors.register_error_handlers(app)
     for feature in FEATURES:
         feature.init_app(app)
     return app
 
 
+def create_serving_app(settings: Settings | None = None) -> Flask:
+    """The app a web server's worker serves: :func:`create_app` (logging is the
+    server's) plus, in embedded mode, the periodic jobs run in-process from the first
+    request on (:mod:`page_tracker.maintenance`)."""
+    app = create_app(settings=settings, configure_logging=False)
+    maintenance.install(app, periodic_jobs())
+    return app
+
+
 def close_app(app: Flask) -> None:
     """Release the app's threads and connections (features first, then engine and Redis)."""
+    maintenance.close(app)
     for feature in reversed(FEATURES):
         feature.close_app(app)
     DATABASE.get(app).engine.dispose()

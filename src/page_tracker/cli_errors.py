@@ -10,9 +10,11 @@ from typing import NoReturn
 import click
 
 from page_tracker.redaction import redact
+from page_tracker.terminal import terminal_safe
 
 
 def fail(message: str, exit_code: int = 1) -> NoReturn:
-    """Print one error line to stderr (secrets redacted) and exit."""
-    click.echo(f"page-tracker: error: {redact(message)}", err=True)
+    """Print one error line to stderr and exit (secrets redacted; control characters of
+    the message, which may quote a reader's data or a database error, escaped)."""
+    click.echo(f"page-tracker: error: {terminal_safe(redact(message))}", err=True)
     sys.exit(exit_code)

@@ -17,7 +17,7 @@ from flask import Flask
 from sqlalchemy import Engine, MetaData, Table, create_engine, event, text
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
 
 from page_tracker.extensions import Extension
@@ -215,6 +215,23 @@ def is_transient(error: BaseException) -> bool:
     if getattr(original, "sqlstate", None) in _TRANSIENT_PG:
         return True
     return "database is locked" in str(original)
+
+
+def is_poison(error: BaseException) -> bool:
+    """True when ``error`` is about the data written, not the database: the same rows
+    fail again whenever they are written (a NUL byte PostgreSQL refuses, a lone
+    surrogate no driver encodes, a value too long), while other rows would succeed.
+
+    A lost connection, a lock conflict or a full disk is not poison: every write fails
+    alike, and splitting a batch would only multiply the failures.
+    """
+    if isinstance(error, (DataError, IntegrityError)):
+        return True
+    if isinstance(error, DBAPIError):
+        return False
+    if isinstance(error, StatementError):  # a driver's non-DBAPI error, wrapped
+        return error.orig is not None and is_poison(error.orig)
+    return isinstance(error, (UnicodeError, ValueError, TypeError))
 
 
 def retry_transient(work: Callable[[], T], *, attempts: int = 5, jitter: float = 0.01) -> T:

@@ -10,7 +10,9 @@ Exception tree::
         ├── Unauthorized       401
         ├── Forbidden          403
         ├── NotFound           404
-        └── Conflict           409
+        ├── Conflict           409
+        ├── PayloadTooLarge    413
+        └── UnsupportedMediaType 415
 
 Every error under ``/api`` (and 404/405 anywhere a JSON client asks) is answered as
 ``{"code": HTTP_STATUS, "error_code": INT, "message": "...", "details": ...}``; the
@@ -89,6 +91,18 @@ class Conflict(APIError):
     code = 409
     error_code = 40900
     message = "Conflict with the current state"
+
+
+class PayloadTooLarge(APIError):
+    code = 413
+    error_code = 41300
+    message = "The body is too large"
+
+
+class UnsupportedMediaType(APIError):
+    code = 415
+    error_code = 41500
+    message = "Unsupported content type"
 
 
 def error_body(code: int, error_code: int, message: str, details: Any = None) -> dict[str, Any]:

@@ -2,9 +2,6 @@
 ``store-unavailable`` ...) and ``redis-fallback`` for hits the Redis sink wrote to the
 database instead. :meth:`HitMetrics.snapshot` sums them; the failures behind
 ``store-unavailable`` are logged too, never silent.
-
-:data:`GAUGES` are values read when asked (Redis mode's ``redis_backlog``: the stream's
-entries, batches of hits, not flushed yet); ``/readyz`` shows them under ``metrics``.
 """
 
 from __future__ import annotations
@@ -13,6 +10,8 @@ import threading
 import weakref
 from collections import Counter
 from collections.abc import Callable
+
+from flask import Flask
 
 from page_tracker.extensions import Extension
 
@@ -73,7 +72,15 @@ METRICS: Extension[HitMetrics] = Extension(
 )
 
 
-Gauge = Callable[[], int]
-GAUGES: Extension[dict[str, Gauge]] = Extension(
-    "page_tracker.gauges", "values read when asked, by name (the Redis backlog)"
+GAUGES: Extension[dict[str, Callable[[], int]]] = Extension(
+    "page_tracker.gauges",
+    "levels features report (read when asked, e.g. by /readyz): name -> reader",
 )
+
+
+def add_gauge(app: Flask, name: str, read: Callable[[], int]) -> None:
+    """Report ``read()`` as ``name`` wherever the app shows its gauges (``/readyz``)."""
+    gauges = GAUGES.find(app)
+    if gauges is None:
+        gauges = GAUGES.put(app, {})
+    gauges[name] = read

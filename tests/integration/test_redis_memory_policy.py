@@ -127,8 +127,8 @@ def test_should_report_a_full_redis_and_the_backlog_in_readyz(
     assert ready.status_code == 200
     assert ready.json is not None
     assert ready.json["status"] == "ok"
-    assert ready.json["metrics"]["redis_backlog"] == 3
-    assert ready.json["metrics"]["redis_maxmemory"] == 2 * 1024 * 1024
+    assert ready.json["redis_backlog"] == 3
+    assert ready.json["redis_maxmemory"] == 2 * 1024 * 1024
     # When Redis is full
     client = redis.Redis.from_url(capped_redis.url)
     fill_redis(client)
@@ -139,4 +139,4 @@ def test_should_report_a_full_redis_and_the_backlog_in_readyz(
     assert ready.json is not None
     assert ready.json["status"] == "degraded"
     assert ready.json["checks"] == {"database": "ok", "redis": "full"}
-    assert ready.json["metrics"]["redis_backlog"] == 3
+    assert ready.json["redis_backlog"] == 3

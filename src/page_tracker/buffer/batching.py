@@ -14,6 +14,12 @@ an item written that was refused: a caller whose timeout passes while its batch 
 waits in the queue withdraws its item; once the writer holds the batch, the caller waits
 for that write's outcome (bounded by the stores' own timeouts).
 
+One bad item never costs the others: when ``write`` fails with an error that
+``split_on`` says is about the items (poison: the same items fail again, other items
+would not), the batch is bisected and its halves written apart, down to single items;
+every good item is written and only the bad one raises :class:`ItemRefused`. Any other
+error (the store is down) fails the whole batch at once, without splitting.
+
 The writer thread starts on the first ``submit()`` of each process, so an instance made
 before a server forks its workers works in every worker.
 """
@@ -40,6 +46,11 @@ class BatchTimeout(TimeoutError):
     was withdrawn and will never be written (so not storing it and saying so agree)."""
 
 
+class ItemRefused(Exception):
+    """The store refused this item itself (poison, see ``split_on``); the other items
+    of its batch were written. Its ``__cause__`` is the store's error."""
+
+
 class CommitterClosed(RuntimeError):
     """``submit()`` after :meth:`GroupCommitter.close`."""
 
@@ -53,12 +64,20 @@ class _Batch(Generic[T]):
     (py-spy ``--gil``), that convoy held the GIL a fifth of the time.
     """
 
-    __slots__ = ("error", "items", "waiters")
+    __slots__ = ("error", "items", "refused", "waiters")
 
     def __init__(self) -> None:
         self.items: list[T] = []
         self.waiters: list[threading.Lock] = []
-        self.error: BaseException | None = None
+        self.error: BaseException | None = None  # the whole batch failed
+        self.refused: dict[int, BaseException] = {}  # items that failed alone, by index
+
+    def error_for(self, waiter: threading.Lock) -> BaseException | None:
+        """The error of ``waiter``'s item. Found by the waiter, not by an index taken at
+        submit: a withdrawn item (:meth:`GroupCommitter._withdraw`) shifts the others."""
+        if not self.refused:
+            return self.error
+        return self.refused.get(self.waiters.index(waiter), self.error)
 
     def release(self) -> None:
         for waiter in self.waiters:
@@ -83,6 +102,7 @@ class GroupCommitter(Generic[T]):
         max_batch: int = 512,
         linger: float = 0.0,
         name: str = "group-commit",
+        split_on: Callable[[BaseException], bool] | None = None,
     ) -> None:
         if max_batch < 1:
             raise ValueError("max_batch must be at least 1")
@@ -92,6 +112,7 @@ class GroupCommitter(Generic[T]):
         self.max_batch = max_batch
         self.linger = linger
         self.name = name
+        self.split_on = split_on
         self.batches_written = 0
         self.items_written = 0
         self._closed = False
@@ -139,8 +160,9 @@ class GroupCommitter(Generic[T]):
             if self._withdraw(batch, waiter):
                 raise BatchTimeout(f"{self.name}: not written within {timeout} s (withdrawn)")
             waiter.acquire()  # being written: answer what that write did, not a guess
-        if batch.error is not None:
-            raise batch.error
+        error = batch.error_for(waiter)
+        if error is not None:
+            raise error
 
     def _withdraw(self, batch: _Batch[T], waiter: threading.Lock) -> bool:
         """Take ``waiter``'s item back out of ``batch`` if the writer has not taken the
@@ -207,14 +229,39 @@ class GroupCommitter(Generic[T]):
     def _write_batch(self, batch: _Batch[T]) -> None:
         try:
             self._write(batch.items)
-        except BaseException as error:  # handed to every waiter; the writer goes on
+        except BaseException as error:  # handed to the waiters; the writer goes on
             log.warning("%s: write of %d items failed: %s", self.name, len(batch.items), error)
-            batch.error = error
+            if self.split_on is not None and self.split_on(error):
+                self._isolate(batch, 0, len(batch.items), error)
+            else:
+                batch.error = error
         else:
             self.batches_written += 1
             self.items_written += len(batch.items)
         finally:
             batch.release()
+
+    def _isolate(self, batch: _Batch[T], start: int, stop: int, error: BaseException) -> None:
+        """Items ``start:stop`` failed together with the poison ``error``: write each half
+        apart, recursing into a half that fails alike, down to the single bad items."""
+        if stop - start == 1:
+            refused = ItemRefused(f"{self.name}: the store refused the item: {error}")
+            refused.__cause__ = error
+            batch.refused[start] = refused
+            return
+        middle = (start + stop) // 2
+        for low, high in ((start, middle), (middle, stop)):
+            try:
+                self._write(batch.items[low:high])
+            except BaseException as half_error:
+                if self.split_on is not None and self.split_on(half_error):
+                    self._isolate(batch, low, high, half_error)
+                else:
+                    for index in range(low, high):
+                        batch.refused[index] = half_error
+            else:
+                self.batches_written += 1
+                self.items_written += high - low
 
 
 _committers: weakref.WeakSet[GroupCommitter[Any]] = weakref.WeakSet()

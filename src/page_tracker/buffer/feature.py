@@ -21,13 +21,14 @@ from flask import Flask
 
 from page_tracker.buffer import tasks
 from page_tracker.buffer.cli import flush_command
+from page_tracker.buffer.dead_letters import DeadLetters
 from page_tracker.buffer.redis_counters import RedisCounterReader
 from page_tracker.buffer.redis_keys import RedisKeys
 from page_tracker.buffer.redis_sink import RedisSink
 from page_tracker.buffer.sinks import SINK, BatchingSink, DatabaseSink, HitSink
 from page_tracker.db import DATABASE
 from page_tracker.features import Feature
-from page_tracker.metrics import GAUGES, METRICS
+from page_tracker.metrics import METRICS, add_gauge
 from page_tracker.redis_client import REDIS
 from page_tracker.settings import SETTINGS
 from page_tracker.stats.counters import COUNTERS, CounterReader, DatabaseCounterReader
@@ -46,7 +47,8 @@ def init_app(app: Flask) -> None:
         prefix = settings.redis_key_prefix
         sink = RedisSink(client, prefix, sessions, METRICS.get(app))
         reader = RedisCounterReader(client, prefix, sessions)
-        GAUGES.get(app)["redis_backlog"] = partial(stream_backlog, client, RedisKeys(prefix))
+        add_gauge(app, "redis_backlog", partial(stream_backlog, client, RedisKeys(prefix)))
+        add_gauge(app, "dead_letters", DeadLetters(client, prefix).count)
     SINK.put(
         app,
         BatchingSink(

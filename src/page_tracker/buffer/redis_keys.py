@@ -6,6 +6,11 @@ Everything lives under ``REDIS_KEY_PREFIX`` (``P``):
                               id, the idempotency key of the flush) and ``v`` (the views,
                               :mod:`page_tracker.buffer.batch_format`); consumer group
                               ``flush``.
+``P hits:dead``               stream of dead letters: entries the flush failed to write
+                              ``MAX_FLUSH_ATTEMPTS`` times for their own data (``id``,
+                              ``v`` as above, ``error``, ``attempts``, ``entry``);
+                              :mod:`page_tracker.buffer.dead_letters`.
+``P hits:failures``           hash: stream entry id -> failed flush attempts so far.
 ``P pending``                 hash of page views written but not yet flushed:
                               ``s:SITE`` and ``p:SITE:PATH``.
 ``P uv:SITE[:PATHHASH]``      all-time visitors of a site or page: an exact set while it
@@ -49,6 +54,14 @@ class RedisKeys:
     @property
     def stream(self) -> str:
         return f"{self.prefix}hits"
+
+    @property
+    def dead_letters(self) -> str:
+        return f"{self.prefix}hits:dead"
+
+    @property
+    def failures(self) -> str:
+        return f"{self.prefix}hits:failures"
 
     @property
     def pending(self) -> str:

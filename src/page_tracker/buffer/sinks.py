@@ -13,7 +13,7 @@ from typing import Protocol
 from sqlalchemy.orm import Session, sessionmaker
 
 from page_tracker.buffer.batching import GroupCommitter
-from page_tracker.db import retry_transient
+from page_tracker.db import is_poison, retry_transient
 from page_tracker.extensions import Extension
 from page_tracker.stats import rollup
 from page_tracker.stats.pageview import PageView
@@ -53,12 +53,15 @@ class DatabaseSink:
 
 class BatchingSink:
     """Group commit in front of a sink: concurrent ``submit`` calls of one process are
-    written together (:class:`~page_tracker.buffer.batching.GroupCommitter`)."""
+    written together (:class:`~page_tracker.buffer.batching.GroupCommitter`). A batch
+    the store refuses for its data (:func:`~page_tracker.db.is_poison`) is bisected: the
+    good calls are written, a bad one raises
+    :class:`~page_tracker.buffer.batching.ItemRefused`."""
 
     def __init__(self, inner: HitSink, *, max_batch: int = 512, linger: float = 0.0) -> None:
         self.inner = inner
         self.committer: GroupCommitter[Sequence[PageView]] = GroupCommitter(
-            self._write, max_batch=max_batch, linger=linger, name="hit-sink"
+            self._write, max_batch=max_batch, linger=linger, name="hit-sink", split_on=is_poison
         )
 
     def _write(self, items: Sequence[Sequence[PageView]]) -> None:

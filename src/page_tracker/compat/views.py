@@ -24,8 +24,13 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from page_tracker.compat import busuanzi, plausible, services
 from page_tracker.errors import StoreError, error_body, error_json
-from page_tracker.ingest.parsing import client_ip, wants_no_tracking
-from page_tracker.ingest.verdict import REASON_HEADER, STORE_UNAVAILABLE
+from page_tracker.ingest.parsing import (
+    check_content_type,
+    client_ip,
+    read_body,
+    wants_no_tracking,
+)
+from page_tracker.ingest.verdict import HEAD_REQUEST, REASON_HEADER, STORE_UNAVAILABLE
 from page_tracker.settings import SETTINGS
 
 log = logging.getLogger(__name__)
@@ -93,6 +98,8 @@ def busuanzi_response() -> Response:
     if page is None:
         return _refusal(400, "malformed", "the Referer header must name the page")
 
+    if request.method == "HEAD":  # HEAD never counts; its answer has no body anyway
+        return _script("", 200, HEAD_REQUEST)
     settings = SETTINGS.get()
     reader = _reader()
     cookie = busuanzi.cookie_token(request.cookies.get(busuanzi.COOKIE_NAME))
@@ -174,8 +181,9 @@ def plausible_preflight() -> Response:
 def plausible_event() -> Response:
     """Plausible's event API: ``202 ok`` for a well-formed event (counted or not: the
     reasons per domain are in ``X-Page-Tracker-Reason``), ``400`` JSON error otherwise."""
-    # Read at most one byte past the limit: an over-long body is refused unread.
-    event = plausible.parse_event(request.stream.read(plausible.MAX_BODY_BYTES + 1))
+    # Only what trackers send, read at most one byte past the limit (413 otherwise).
+    check_content_type(request.environ)
+    event = plausible.parse_event(read_body(request.environ, plausible.MAX_BODY_BYTES))
     try:
         reasons = services.record_plausible(event, _reader())
     except STORE_FAILURES:

@@ -1,14 +1,16 @@
-"""``/healthz`` answers while the process serves; ``/readyz`` checks the dependencies.
+"""``/healthz`` answers while the process serves; ``/readyz`` checks the dependencies
+and shows the gauges features report.
 
 ``/readyz`` answers ``503 {"status": "unavailable", "failing": [...], "details": {...}}``
 when the database or Redis does not answer, or when Redis's ``maxmemory-policy`` may
 evict page-tracker's keys (not accepted with ``REDIS_ACCEPT_EVICTION_RISK``); ``200
 {"status": "degraded", "checks": {"redis": "full", ...}}`` when Redis is at its
 ``maxmemory`` (hits still stored, through the database: taking the instance out of a
-load balancer would not help); else ``200 {"status": "ok", ...}``. In Redis mode the body
-carries ``metrics`` (:data:`~page_tracker.metrics.GAUGES`: ``redis_backlog``, and Redis's
-used and maximum memory).
-"""
+load balancer would not help); else ``200 {"status": "ok", ...}``. Beside the checks,
+the gauges (Redis mode: ``redis_backlog``, the stream entries not flushed yet;
+``dead_letters``, hits the flush gave up on, see ``page-tracker flush --dead-letters``;
+``redis_used_memory`` and ``redis_maxmemory``). A gauge does not make the process
+unready: it is for the operator's eyes and alerts."""
 
 from __future__ import annotations
 
@@ -55,21 +57,11 @@ def _redis_memory(client: redis.Redis) -> RedisMemory | None:
         return None
 
 
-def _metrics(memory: RedisMemory) -> dict[str, int]:
-    values = {"redis_used_memory": memory.used, "redis_maxmemory": memory.limit}
-    for name, gauge in GAUGES.get().items():
-        try:
-            values[name] = gauge()
-        except redis.RedisError:  # reported by the checks; the other values still help
-            continue
-    return values
-
-
 @bp.get("/readyz")
 def readyz() -> ResponseReturnValue:
     problems: dict[str, str | None] = {"database": _check_database()}
     states: dict[str, str] = {}
-    metrics: dict[str, int] = {}
+    memory_gauges: dict[str, int] = {}
     client = REDIS.find()
     if client is not None:
         memory = _redis_memory(client)
@@ -79,7 +71,7 @@ def readyz() -> ResponseReturnValue:
             accept = SETTINGS.get().redis_accept_eviction_risk
             problems["redis"] = eviction_problem(memory, accept)
             states["redis"] = FULL if memory.full else OK
-            metrics = _metrics(memory)
+            memory_gauges = {"redis_used_memory": memory.used, "redis_maxmemory": memory.limit}
     failing = {name: problem for name, problem in problems.items() if problem}
     if failing:
         body: dict[str, object] = {
@@ -92,6 +84,14 @@ def readyz() -> ResponseReturnValue:
         return response
     checks = {name: states.get(name, OK) for name in problems}
     status = "degraded" if FULL in checks.values() else "ok"
-    if metrics:
-        return jsonify(status=status, checks=checks, metrics=metrics)
-    return jsonify(status=status, checks=checks)
+    return jsonify(status=status, checks=checks, **_gauges(), **memory_gauges)
+
+
+def _gauges() -> dict[str, int]:
+    values: dict[str, int] = {}
+    for name, read in (GAUGES.find() or {}).items():
+        try:
+            values[name] = read()
+        except (redis.RedisError, SQLAlchemyError) as error:
+            log.warning("Readiness: gauge %s unavailable: %s", name, error.__class__.__name__)
+    return values

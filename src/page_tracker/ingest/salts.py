@@ -3,12 +3,10 @@
 A day's salt is created on first use (any process may do it; all agree on one value)
 and rotation deletes every salt of a past day, so yesterday's hashes can no longer be
 linked to an address. Embedded mode keeps the salt in the database; Redis mode in Redis
-with an expiry. Processes cache today's salt in memory.
-
-Redis mode falls back on the database when Redis refuses to create the salt (a full
-Redis with ``noeviction`` refuses ``SET``; README "Redis memory"): the hit is still
-counted, with the database's salt of the day. So that every process hashes with one
-salt, a salt Redis creates is the database's salt of that day when there is one.
+with an expiry, seeded from the database's salt of the day, and falls back to the
+database when Redis does not answer (README: "Redis down -> database fallback"), so a
+process that starts while Redis is down still counts, with the salt every other process
+uses. Processes cache today's salt in memory.
 """
 
 from __future__ import annotations
@@ -16,7 +14,7 @@ from __future__ import annotations
 import logging
 import secrets
 from datetime import date, timedelta
-from typing import Any, Protocol, cast
+from typing import Protocol, cast
 
 import redis
 from sqlalchemy import Engine, Table, delete, select
@@ -91,35 +89,27 @@ class DatabaseSaltStore:
         self._cache.put(day, salt)
         return salt
 
-    def existing(self, day: date) -> bytes | None:
-        """The stored salt of ``day``, or ``None`` (never creates one)."""
-        with Session(self.engine) as session:
-            return session.scalar(select(Salt.salt).where(Salt.day == day))
-
-    def forget_before(self, day: date) -> None:
-        """Destroy the salts of the days before ``day``."""
-        with self.engine.begin() as connection:
-            connection.execute(delete(Salt).where(Salt.day < day))
-
     def rotate(self, today: date) -> None:
         self.salt_for(today)
-        self.forget_before(today)
+        with self.engine.begin() as connection:
+            connection.execute(delete(Salt).where(Salt.day < today))
 
 
 class RedisSaltStore:
     """Salts under ``{prefix}salt:{YYYY-MM-DD}``, created with ``SET NX`` and expiring two
     days later (rotation also deletes yesterday's explicitly).
 
-    With a ``database`` store, a salt Redis refuses to create comes from the database
-    (see the module docstring); rotation then destroys past salts in both.
+    With a ``fallback`` (the database's store), a new day's key is seeded with the
+    fallback's salt of that day, and a Redis failure reads the fallback instead: both
+    stores hold the same salt, so a visitor hashed while Redis was down is the same
+    visitor once it is back. Without a fallback, or when the database is down when Redis
+    creates the key, the salt is random and lives in Redis alone.
     """
 
-    def __init__(
-        self, client: redis.Redis, prefix: str, database: DatabaseSaltStore | None = None
-    ) -> None:
+    def __init__(self, client: redis.Redis, prefix: str, fallback: SaltStore | None = None) -> None:
         self.client = client
         self.prefix = prefix
-        self.database = database
+        self.fallback = fallback
         self._cache = _DayCache()
 
     def _key(self, day: date) -> str:
@@ -131,53 +121,40 @@ class RedisSaltStore:
             return cached
         try:
             salt = self._from_redis(day)
-        except redis.RedisError as error:
-            if self.database is None:
+        except redis.RedisError:
+            if self.fallback is None:
                 raise
-            salt = self._when_redis_refuses(day, error, self.database)
+            log.warning("Redis unavailable: the salt of %s comes from the database", day)
+            salt = self.fallback.salt_for(day)
         self._cache.put(day, salt)
         return salt
 
     def _from_redis(self, day: date) -> bytes:
-        """Redis's salt of ``day``, created (``SET NX``: one winner) when missing."""
         key = self._key(day)
-        found: Any = self.client.get(key)
+        found = cast("bytes | None", self.client.get(key))  # the client does not decode
         if found is not None:
             return bytes(found)
         pipe = self.client.pipeline()
-        pipe.set(key, self._candidate(day), nx=True, ex=int(timedelta(days=2).total_seconds()))
+        pipe.set(key, self._seed(day), nx=True, ex=int(timedelta(days=2).total_seconds()))
         pipe.get(key)
         _, salt = pipe.execute()
         return bytes(salt)
 
-    def _candidate(self, day: date) -> bytes:
-        """The value to create Redis's salt with: the database's salt of ``day`` when a
-        process fell back on it earlier (so all hash alike), else a new one."""
-        if self.database is None:
+    def _seed(self, day: date) -> bytes:
+        """The database's salt of ``day`` when it answers, else a new random one."""
+        if self.fallback is None:
             return new_salt()
         try:
-            return self.database.existing(day) or new_salt()
-        except SQLAlchemyError:  # the database is only a tie-breaker here
+            return self.fallback.salt_for(day)
+        except SQLAlchemyError as error:
+            log.warning("database unavailable: a Redis-only salt for %s (%s)", day, error)
             return new_salt()
-
-    @staticmethod
-    def _when_redis_refuses(
-        day: date, error: redis.RedisError, database: DatabaseSaltStore
-    ) -> bytes:
-        """The database's salt of ``day`` (created when missing); only the error's class
-        is logged, its text carries the command's arguments (the salt)."""
-        log.warning(
-            "Redis refused the salt of %s (%s): using the database's salt",
-            day.isoformat(),
-            error.__class__.__name__,
-        )
-        return database.salt_for(day)
 
     def rotate(self, today: date) -> None:
         self.salt_for(today)
         self.client.delete(*(self._key(today - timedelta(days=n)) for n in (1, 2, 3)))
-        if self.database is not None:
-            self.database.forget_before(today)
+        if self.fallback is not None:
+            self.fallback.rotate(today)
 
 
 def new_salt() -> bytes:

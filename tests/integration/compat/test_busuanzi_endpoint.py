@@ -89,6 +89,18 @@ def test_should_answer_exactly_like_the_original_service(app: Flask) -> None:
     assert response.headers["X-Page-Tracker-Reason"] == "accepted"
 
 
+def test_should_count_a_page_whose_referer_has_a_long_query_string(app: Flask) -> None:
+    # Given a short path with a query string longer than any URL the hit path takes
+    add_site(app, "blog.example.com")
+    referer = "https://blog.example.com/posts/a/?fbclid=" + "x" * 3000 + "&utm_source=feed"
+    # When the page is read
+    first = hit(client_of(app), referer)
+    # Then it is counted, on its path
+    assert first.headers["X-Page-Tracker-Reason"] == "accepted"
+    second = hit(client_of(app), "https://blog.example.com/posts/a/")
+    assert numbers(second)["page_pv"] == 2
+
+
 def test_should_answer_on_the_site_root_only_with_a_callback(app: Flask) -> None:
     add_site(app, "blog.example.com")
     client = client_of(app)
