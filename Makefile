@@ -276,6 +276,11 @@ bench: install ## Ingest benchmark: wrk vs nginx 204, embedded and Redis mode, f
 	tools/apt-ensure.sh wrk nginx redis-server
 	$(BIN)/python -m bench.ingest $(BENCH_ARGS)
 
+.PHONY: bench-redis-memory
+bench-redis-memory: install ## Redis bytes per pending hit and per visitor key (sizing maxmemory)
+	tools/apt-ensure.sh redis-server
+	$(BIN)/python -m bench.redis_memory $(BENCH_ARGS)
+
 .PHONY: bench-flush
 bench-flush: install ## Flush rate into MariaDB/PostgreSQL with 0, 1 M and 10 M rolled-up hits stored
 	tools/apt-ensure.sh redis-server
