@@ -166,6 +166,7 @@ def _isolated_environment(
         "LOG_FULL_ACCESS",
         "INGEST_RATE_LIMIT",
         "MAINTENANCE_LOCK",
+        "REDIS_ACCEPT_EVICTION_RISK",
     ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))

@@ -21,11 +21,13 @@ from page_tracker.buffer.feature import FEATURE as BUFFER
 from page_tracker.celery_app import celery_init_app
 from page_tracker.compat.feature import FEATURE as COMPAT
 from page_tracker.db import DATABASE, init_db
+from page_tracker.errors import ConfigError
 from page_tracker.features import Feature, PeriodicJob
 from page_tracker.health.feature import FEATURE as HEALTH
 from page_tracker.ingest.feature import FEATURE as INGEST
 from page_tracker.metrics import METRICS, HitMetrics
 from page_tracker.redis_client import REDIS, make_redis_client
+from page_tracker.redis_memory import check_eviction_policy
 from page_tracker.seedpage.feature import FEATURE as SEED_PAGE
 from page_tracker.settings import SETTINGS, Settings, load_settings
 from page_tracker.sites.feature import FEATURE as SITES
@@ -95,7 +97,12 @@ def create_app(
         pool_timeout=settings.db_pool_timeout,
     )
     if settings.redis_url:
-        REDIS.put(app, make_redis_client(settings.redis_url))
+        client = REDIS.put(app, make_redis_client(settings.redis_url))
+        try:
+            check_eviction_policy(client, settings.redis_accept_eviction_risk)
+        except ConfigError:
+            client.close()
+            raise
     METRICS.put(app, HitMetrics())
     celery_init_app(app, settings, periodic_jobs())
     logs.init_request_ids(app)

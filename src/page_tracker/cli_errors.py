@@ -15,13 +15,14 @@ from sqlalchemy.orm import Session
 
 from page_tracker.db import get_session
 from page_tracker.errors import APIError
+from page_tracker.redaction import redact
 from page_tracker.terminal import terminal_safe
 
 
 def fail(message: str, exit_code: int = 1) -> NoReturn:
-    """Print one error line to stderr and exit (control characters of the message, which
-    may quote a reader's data or a database error, are escaped)."""
-    click.echo(f"page-tracker: error: {terminal_safe(message)}", err=True)
+    """Print one error line to stderr and exit (secrets redacted; control characters of
+    the message, which may quote a reader's data or a database error, escaped)."""
+    click.echo(f"page-tracker: error: {terminal_safe(redact(message))}", err=True)
     sys.exit(exit_code)
 
 

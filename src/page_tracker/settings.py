@@ -110,6 +110,9 @@ class Settings(BaseSettings):
     threads: int | None = Field(default=None, ge=1, le=1024, alias="PAGE_TRACKER_THREADS")
     db_pool_size: int | None = Field(default=None, ge=1, le=1024, alias="DB_POOL_SIZE")
     db_pool_timeout: float = Field(default=0.5, gt=0, le=60, alias="DB_POOL_TIMEOUT")
+    # Redis mode refuses a Redis whose maxmemory-policy may evict its keys (anything but
+    # noeviction: README "Redis memory") unless the operator accepts that risk here.
+    redis_accept_eviction_risk: bool = Field(default=False, alias="REDIS_ACCEPT_EVICTION_RISK")
 
     @field_validator("database_url")
     @classmethod

@@ -11,6 +11,7 @@ from flask import Flask
 from page_tracker import create_app
 from page_tracker.app import close_app
 from page_tracker.settings import load_settings
+from tests.services import CAPPED_REDIS, RedisServer
 
 # Every test in this folder talks to real servers; none may hang CI.
 pytestmark = [pytest.mark.integration]
@@ -39,3 +40,11 @@ def make_app(tmp_path: Path) -> Iterator[Callable[..., Flask]]:
     yield build
     for app in apps:
         close_app(app)
+
+
+@pytest.fixture
+def capped_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    """A private redis-server capped at 2 MB with ``noeviction`` (full: writes refused)."""
+    server = RedisServer(tmp_path / "capped-redis", CAPPED_REDIS).start()
+    yield server
+    server.kill()

@@ -77,7 +77,8 @@ class DeadLetters:
     ) -> None:
         """Move a stream entry here, atomically: add the letter, acknowledge and delete
         the entry with its pending counts (as a flush does), forget its attempts."""
-        argv: list[Any] = [GROUP, entry_id, len(counts := pending_counts(views))]
+        # The flush's ack script, with no page totals to raise (nothing was written).
+        argv: list[Any] = [GROUP, 0, entry_id, len(counts := pending_counts(views))]
         for field, count in counts.items():
             argv += [field, count]
         pipe = self.client.pipeline(transaction=True)
@@ -92,7 +93,9 @@ class DeadLetters:
                 "entry": entry_id,
             },
         )
-        self.scripts.ack(keys=[self.keys.stream, self.keys.pending], args=argv, client=pipe)
+        self.scripts.ack(
+            keys=[self.keys.stream, self.keys.pending, self.keys.totals], args=argv, client=pipe
+        )
         pipe.hdel(attempts_key, entry_id)
         pipe.execute()
 

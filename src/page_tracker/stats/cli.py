@@ -12,7 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from page_tracker.cli_errors import fail
 from page_tracker.db import get_session
-from page_tracker.errors import APIError
+from page_tracker.errors import APIError, StoreError
 from page_tracker.sites.services import get_site
 from page_tracker.stats import report
 from page_tracker.stats.counters import COUNTERS
@@ -41,7 +41,7 @@ def stats(site_id: str, days: int, top: int, tz: str) -> None:
         pages = report.breakdown(session, site_id, rng, "pages", limit=top).items if top else []
     except APIError as error:
         fail(error.message)
-    except (SQLAlchemyError, RedisError) as error:
+    except (SQLAlchemyError, RedisError, StoreError) as error:
         fail(f"store error: {str(error).splitlines()[0]}")
     click.echo(
         f"{terminal_safe(site.domain)} ({site.id}): {totals.site_pv} page views, "
