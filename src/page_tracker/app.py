@@ -3,7 +3,8 @@
 The features are listed here and nowhere else, lower layers first (each may use what
 the ones before it set up): the sites, the statistics, the buffer that decides where
 accepted page views go, the hit path in front of it, the compatibility endpoints on top
-of the hit path, and the seed page and probes, which stand on their own.
+of the hit path, the imports of other trackers' history beside them, and the seed page
+and probes, which stand on their own.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from page_tracker.compat.feature import FEATURE as COMPAT
 from page_tracker.db import DATABASE, init_db
 from page_tracker.features import Feature, PeriodicJob
 from page_tracker.health.feature import FEATURE as HEALTH
+from page_tracker.imports.feature import FEATURE as IMPORTS
 from page_tracker.ingest.feature import FEATURE as INGEST
 from page_tracker.metrics import METRICS, HitMetrics
 from page_tracker.redis_client import REDIS, make_redis_client
@@ -28,7 +30,16 @@ from page_tracker.settings import SETTINGS, Settings, load_settings
 from page_tracker.sites.feature import FEATURE as SITES
 from page_tracker.stats.feature import FEATURE as STATS
 
-FEATURES: tuple[Feature, ...] = (SITES, STATS, BUFFER, INGEST, COMPAT, SEED_PAGE, HEALTH)
+FEATURES: tuple[Feature, ...] = (
+    SITES,
+    STATS,
+    BUFFER,
+    INGEST,
+    COMPAT,
+    IMPORTS,
+    SEED_PAGE,
+    HEALTH,
+)
 
 
 def periodic_jobs() -> list[PeriodicJob]:

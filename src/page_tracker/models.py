@@ -1,6 +1,13 @@
 """Imports every feature's models so ``Base.metadata`` knows all tables (for Alembic)."""
 
 from page_tracker.buffer.models import FlushedBatch
+from page_tracker.imports.models import (
+    Import,
+    ImportedDaily,
+    ImportedDimension,
+    ImportedHourly,
+    ImportedTotal,
+)
 from page_tracker.ingest.models import Salt
 from page_tracker.seedpage.models import Counter
 from page_tracker.sites.models import Site, SiteHost
@@ -25,6 +32,11 @@ __all__ = [
     "FlushedBatch",
     "Hit",
     "HourlyCount",
+    "Import",
+    "ImportedDaily",
+    "ImportedDimension",
+    "ImportedHourly",
+    "ImportedTotal",
     "LifetimeVisitor",
     "Path",
     "Salt",

@@ -1,0 +1,171 @@
+"""``page-tracker import FORMAT SITE_ID FILE`` and ``page-tracker imports list|delete``.
+
+A progress bar (rows/s and ETA) is drawn only when stderr is a terminal: piped or in
+CI, an import prints its summary line and nothing else.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+from flask.cli import with_appcontext
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from page_tracker.cli_errors import fail
+from page_tracker.db import get_db, get_session
+from page_tracker.errors import APIError
+from page_tracker.imports.goatcounter import GoatCounterImport
+from page_tracker.imports.services import Importer, ImportReport, ImportRunner, list_imports
+from page_tracker.sites.services import allowed_hosts, get_site
+
+EXISTING_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+def session_factory() -> sessionmaker[Session]:
+    """Sessions of their own (one per chunk), not the command's scoped one."""
+    return sessionmaker(bind=get_db().engine, expire_on_commit=False)
+
+
+def site_hosts(site_id: str) -> set[str]:
+    site = get_site(get_session(), site_id)
+    if site is None:
+        fail(f"no site {site_id!r} (page-tracker sites list shows the ids)")
+    return allowed_hosts(site)
+
+
+@contextmanager
+def _errors_as_lines() -> Iterator[None]:
+    """A refused import or a database error ends the command with one line."""
+    try:
+        yield
+    except APIError as error:
+        fail(error.message)
+    except SQLAlchemyError as error:
+        fail(
+            f"database error: {str(error).splitlines()[0]} "
+            "(the committed chunks stay; run the same command again to resume)"
+        )
+
+
+@contextmanager
+def _progress(total: int, position: Callable[[], int]) -> Iterator[Callable[[int], None] | None]:
+    """A bar over ``total`` units whose ``position()`` is read after each row; ``None``
+    (no bar) when stderr is not a terminal."""
+    if not sys.stderr.isatty() or total <= 0:
+        yield None
+        return
+    rows = 0
+    bar: Any
+    with click.progressbar(
+        length=total,
+        file=sys.stderr,
+        label="importing",
+        show_eta=True,
+        show_percent=True,
+        item_show_func=lambda _item: f"{rows} rows",
+    ) as bar:
+        shown = 0
+
+        def advance(_rows: int) -> None:
+            nonlocal rows, shown
+            rows += 1
+            if rows % 1000 == 0:
+                now = position()
+                bar.update(now - shown)
+                shown = now
+
+        yield advance
+        bar.update(total - shown)
+
+
+def run(
+    site_id: str, importer: Importer, *, replace: bool, skip_bad_rows: bool, size: int = 0,
+    position: Callable[[], int] = lambda: 0,
+) -> ImportReport:  # fmt: skip
+    with _errors_as_lines(), _progress(size, position) as advance:
+        runner = ImportRunner(session_factory(), progress=advance)
+        report = runner.run(site_id, importer, replace=replace, skip_bad_rows=skip_bad_rows)
+    if report.replaced is not None:
+        click.echo(f"replaced import {report.replaced}")
+    if report.resumed_after:
+        click.echo(f"resumed after row {report.resumed_after}")
+    click.echo(
+        f"import {report.import_id}: {report.rows} rows, {report.pageviews} page views "
+        f"into {site_id}" + (f", {report.skipped} bad rows skipped" if report.skipped else "")
+    )
+    for bad in report.bad_rows:
+        click.echo(f"skipped: {bad.message}", err=True)
+    if report.skipped > len(report.bad_rows):
+        click.echo(f"skipped: ... and {report.skipped - len(report.bad_rows)} more", err=True)
+    return report
+
+
+def _common(function: Callable[..., Any]) -> Callable[..., Any]:
+    function = click.option(
+        "--replace", is_flag=True, help="Take out an earlier import of the same content first."
+    )(function)
+    return click.option(
+        "--skip-bad-rows",
+        is_flag=True,
+        help="Leave malformed rows out and report them instead of stopping.",
+    )(function)
+
+
+@click.group("import")
+def import_group() -> None:
+    """Import another tracker's history into a site (see README, 'Importing and exporting')."""
+
+
+@import_group.command("goatcounter")
+@click.argument("site_id")
+@click.argument("file", type=EXISTING_FILE)
+@_common
+@with_appcontext
+def import_goatcounter(site_id: str, file: Path, replace: bool, skip_bad_rows: bool) -> None:
+    """GoatCounter's CSV export (version 2, plain or .csv.gz): page views by the hour."""
+    with _errors_as_lines():
+        importer = GoatCounterImport(file, site_hosts(site_id))
+    run(
+        site_id, importer, replace=replace, skip_bad_rows=skip_bad_rows,
+        size=importer.size(), position=lambda: importer.bytes_read,
+    )  # fmt: skip
+
+
+@click.group("imports")
+def imports_group() -> None:
+    """List and delete imports."""
+
+
+@imports_group.command("list")
+@click.argument("site_id", required=False)
+@with_appcontext
+def imports_list(site_id: str | None) -> None:
+    """List the imports (of SITE_ID, or of every site)."""
+    try:
+        found = list_imports(get_session(), site_id)
+    except SQLAlchemyError as error:
+        fail(f"database error: {str(error).splitlines()[0]}")
+    click.echo(f"{'id':>5}  {'site':<12}  {'source':<12}  {'status':<7}  {'rows':>9}  "
+               f"{'views':>10}  {'days':<21}  name")  # fmt: skip
+    for run_ in found:
+        days = f"{run_.first_day or '-'}..{run_.last_day or '-'}" if run_.first_day else "-"
+        click.echo(
+            f"{run_.id:>5}  {run_.site_id:<12}  {run_.source:<12}  {run_.status:<7}  "
+            f"{run_.rows_imported:>9}  {run_.pageviews:>10}  {days:<21}  {run_.name}"
+        )
+
+
+@imports_group.command("delete")
+@click.argument("import_id", type=int)
+@with_appcontext
+def imports_delete(import_id: int) -> None:
+    """Take an import's counts out of the statistics and forget it."""
+    with _errors_as_lines():
+        gone = ImportRunner(session_factory()).delete(import_id)
+    click.echo(f"deleted import {gone.id} ({gone.source}, {gone.name}) of {gone.site_id}")
