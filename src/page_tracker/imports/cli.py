@@ -11,8 +11,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import click
+import redis
 from flask.cli import with_appcontext
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -20,9 +22,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from page_tracker.cli_errors import fail
 from page_tracker.db import get_db, get_session
 from page_tracker.errors import APIError
+from page_tracker.imports.busuanzi import BusuanziCsvImport, BusuanziRedisImport, page_path
 from page_tracker.imports.goatcounter import GoatCounterImport
 from page_tracker.imports.services import Importer, ImportReport, ImportRunner, list_imports
 from page_tracker.sites.services import allowed_hosts, get_site
+from page_tracker.stats.queries import site_paths
 
 EXISTING_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
@@ -135,6 +139,69 @@ def import_goatcounter(site_id: str, file: Path, replace: bool, skip_bad_rows: b
         site_id, importer, replace=replace, skip_bad_rows=skip_bad_rows,
         size=importer.size(), position=lambda: importer.bytes_read,
     )  # fmt: skip
+
+
+@import_group.command("busuanzi")
+@click.argument("site_id")
+@click.argument("file", type=EXISTING_FILE, required=False)
+@click.option("--from-redis", "redis_url", help="Read a running Busuanzi's Redis (redis://...).")
+@click.option("--prefix", default="bsz", show_default=True, help="Its key prefix.")
+@click.option(
+    "--paths",
+    "paths_file",
+    type=EXISTING_FILE,
+    help="With --from-redis: the site's page URLs or paths, one a line (hashed page ids "
+    "are matched against them and the paths page-tracker already knows).",
+)
+@click.option("--site-pv", type=click.IntRange(0), help="The site's total views (CSV).")
+@click.option("--site-uv", type=click.IntRange(0), help="The site's total visitors (CSV).")
+@_common
+@with_appcontext
+def import_busuanzi(  # noqa: PLR0917 - one parameter per click option
+    site_id: str,
+    file: Path | None,
+    redis_url: str | None,
+    prefix: str,
+    paths_file: Path | None,
+    site_pv: int | None,
+    site_uv: int | None,
+    replace: bool,
+    skip_bad_rows: bool,
+) -> None:
+    """Busuanzi's all-time counts, from FILE (url,page_pv[,page_uv]) or --from-redis."""
+    if (file is None) == (redis_url is None):
+        fail("give either FILE or --from-redis URL")
+    hosts = site_hosts(site_id)
+    importer: BusuanziCsvImport | BusuanziRedisImport
+    if file is not None:
+        with _errors_as_lines():
+            importer = BusuanziCsvImport(file, hosts, site_pv=site_pv, site_uv=site_uv)
+        run(site_id, importer, replace=replace, skip_bad_rows=skip_bad_rows)
+        return
+    assert redis_url is not None  # noqa: S101 - checked above, for mypy
+    paths = set(site_paths(get_session(), site_id))
+    if paths_file is not None:
+        for line in paths_file.read_text(encoding="utf-8", errors="replace").splitlines():
+            if line.strip() and (path := page_path(line, hosts)) is not None:
+                paths.add(path)
+    client = redis.Redis.from_url(redis_url)
+    try:
+        importer = BusuanziRedisImport(client, prefix, hosts, paths, label=redis_label(redis_url))
+        run(site_id, importer, replace=replace, skip_bad_rows=skip_bad_rows)
+    finally:
+        client.close()
+    if importer.unmatched_pages:
+        click.echo(
+            f"{importer.unmatched_pages} pages ({importer.unmatched_views} views) matched no "
+            "known path: their views count in the site total only (--paths names more pages)",
+            err=True,
+        )
+
+
+def redis_label(url: str) -> str:
+    """How the import names a Redis: no user name or password."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname}:{parts.port or 6379}{parts.path or '/0'}"
 
 
 @click.group("imports")
