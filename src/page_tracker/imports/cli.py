@@ -24,6 +24,7 @@ from page_tracker.db import get_db, get_session
 from page_tracker.errors import APIError
 from page_tracker.imports.busuanzi import BusuanziCsvImport, BusuanziRedisImport, page_path
 from page_tracker.imports.goatcounter import GoatCounterImport
+from page_tracker.imports.plausible import PlausibleImport
 from page_tracker.imports.services import Importer, ImportReport, ImportRunner, list_imports
 from page_tracker.sites.services import allowed_hosts, get_site
 from page_tracker.stats.queries import site_paths
@@ -139,6 +140,20 @@ def import_goatcounter(site_id: str, file: Path, replace: bool, skip_bad_rows: b
         site_id, importer, replace=replace, skip_bad_rows=skip_bad_rows,
         size=importer.size(), position=lambda: importer.bytes_read,
     )  # fmt: skip
+
+
+@import_group.command("plausible")
+@click.argument("site_id")
+@click.argument("source", type=click.Path(exists=True, path_type=Path), metavar="ZIP_OR_DIR")
+@_common
+@with_appcontext
+def import_plausible(site_id: str, source: Path, replace: bool, skip_bad_rows: bool) -> None:
+    """Plausible's CSV export (the zip, or a folder of its files): daily history."""
+    with _errors_as_lines():
+        importer = PlausibleImport(source, site_hosts(site_id))
+    for name in importer.ignored:
+        click.echo(f"ignored: {name} (not a Plausible export file name)", err=True)
+    run(site_id, importer, replace=replace, skip_bad_rows=skip_bad_rows)
 
 
 @import_group.command("busuanzi")
