@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -23,8 +24,11 @@ from page_tracker.cli_errors import fail
 from page_tracker.db import get_db, get_session
 from page_tracker.errors import APIError
 from page_tracker.imports.busuanzi import BusuanziCsvImport, BusuanziRedisImport, page_path
+from page_tracker.imports.export import write_csv, write_json_lines, write_plausible
 from page_tracker.imports.goatcounter import GoatCounterImport
+from page_tracker.imports.own import OwnExportImport
 from page_tracker.imports.plausible import PlausibleImport
+from page_tracker.imports.rollup_rows import rollup_rows
 from page_tracker.imports.services import Importer, ImportReport, ImportRunner, list_imports
 from page_tracker.sites.services import allowed_hosts, get_site
 from page_tracker.stats.queries import site_paths
@@ -217,6 +221,88 @@ def redis_label(url: str) -> str:
     """How the import names a Redis: no user name or password."""
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.hostname}:{parts.port or 6379}{parts.path or '/0'}"
+
+
+@import_group.command("page-tracker")
+@click.argument("site_id")
+@click.argument("file", type=EXISTING_FILE)
+@_common
+@with_appcontext
+def import_own(site_id: str, file: Path, replace: bool, skip_bad_rows: bool) -> None:
+    """page-tracker's own export (page-tracker export --format csv|json), row for row."""
+    site_hosts(site_id)
+    with _errors_as_lines():
+        importer = OwnExportImport(file)
+    run(site_id, importer, replace=replace, skip_bad_rows=skip_bad_rows)
+
+
+@contextmanager
+def _replaced(target: Path, mode: str) -> Iterator[Any]:
+    """A file written next to ``target`` and renamed onto it once complete."""
+    partial = target.with_name(f".{target.name}.partial")
+    try:
+        out = partial.open("wb") if mode == "wb" else partial.open("w", encoding="utf-8")
+        with out:
+            yield out
+        partial.replace(target)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+@click.command("export")
+@click.argument("site_id")
+@click.option(
+    "--format",
+    "kind",
+    type=click.Choice(["csv", "json", "plausible"]),
+    default="csv",
+    show_default=True,
+    help="csv/json: ours (page-tracker import page-tracker reads it back); plausible: a zip "
+    "Plausible imports.",
+)
+@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), help="First day (UTC).")
+@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), help="Last day (UTC).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File to write [csv/json: standard output; plausible: DOMAIN-plausible-export.zip].",
+)
+@with_appcontext
+def export(
+    site_id: str, kind: str, start: datetime | None, end: datetime | None, output: Path | None
+) -> None:
+    """Export a site's statistics (all time, or --from/--to)."""
+    session = get_session()
+    site = get_site(session, site_id)
+    if site is None:
+        fail(f"no site {site_id!r} (page-tracker sites list shows the ids)")
+    first = start.date() if start else None
+    last = end.date() if end else None
+    if first and last and first > last:
+        fail("--from is after --to")
+    rows = rollup_rows(session, site_id, first, last)
+    try:
+        if kind == "plausible":
+            target = output or Path(f"{site.domain}-plausible-export.zip")
+            with _replaced(target, "wb") as out:
+                days = write_plausible(rows, out, domain=site.domain)
+            click.echo(f"exported {days} days of {site_id} to {target}", err=True)
+            return
+        destination: AbstractContextManager[Any] = nullcontext(sys.stdout)
+        if output is not None:
+            destination = _replaced(output, "w")
+        with destination as text_out:
+            if kind == "csv":
+                count = write_csv(rows, text_out)
+            else:
+                count = write_json_lines(rows, text_out, domain=site.domain, start=first, end=last)
+    except SQLAlchemyError as error:
+        fail(f"database error: {str(error).splitlines()[0]}")
+    except OSError as error:
+        fail(f"cannot write the export: {error}")
+    if output:
+        click.echo(f"exported {count} rows of {site_id} to {output}", err=True)
 
 
 @click.group("imports")
