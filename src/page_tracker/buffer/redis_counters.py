@@ -3,7 +3,8 @@
 :class:`RedisCounterReader` answers all-time counters including hits not flushed yet:
 page views are the database totals plus the pending counts; unique visitors come from
 the Redis visitor sets (exact below 1 000, HyperLogLog above), seeded from the
-database's visitor rows the first time a key is read.
+database's visitor rows the first time a key is read, plus the imported visitors
+(numbers without a visitor set, ``stat_totals.imported_visitors``).
 """
 
 from __future__ import annotations
@@ -73,7 +74,7 @@ class RedisCounterReader:
 
     def read(self, site_id: str, path: str) -> Counters:
         try:
-            counted = self.database.read(site_id, path)
+            counted, site_imported, page_imported = self.database.read_with_imported(site_id, path)
             site_pending, page_pending, site_uv, page_uv, site_seeded, page_seeded = self._count(
                 site_id, path
             )
@@ -85,9 +86,10 @@ class RedisCounterReader:
                 _, _, site_uv, page_uv, _, _ = self._count(site_id, path)
         except redis.RedisError as error:
             raise StoreError(f"Redis failed to read counters: {error}") from error
+        # Imported history brought its uniques as numbers (no visitors to put in a set).
         return Counters(
             site_pv=counted.site_pv + site_pending,
-            site_uv=site_uv,
+            site_uv=site_uv + site_imported,
             page_pv=counted.page_pv + page_pending,
-            page_uv=page_uv,
+            page_uv=page_uv + page_imported,
         )

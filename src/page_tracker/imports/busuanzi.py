@@ -137,6 +137,9 @@ class BusuanziCsvImport:
         self.totals.add_page(tally, path, views, visitors)
         return views
 
+    def drain(self, tally: Tally) -> None:
+        return None
+
     def finish(self, tally: Tally) -> None:
         self.totals.finish(tally)
 
@@ -228,6 +231,9 @@ class BusuanziRedisImport:
         counts[0] += views
         counts[1] += visitors
         return views
+
+    def drain(self, tally: Tally) -> None:
+        return None
 
     def finish(self, tally: Tally) -> None:
         site = tally.totals[None]

@@ -25,10 +25,8 @@ RFC 3339. How rows count:
 from __future__ import annotations
 
 import functools
-import hashlib
 import re
 from collections.abc import Collection, Iterator
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -58,8 +56,8 @@ COLUMNS = (
 HEADER = VERSION + ",".join(COLUMNS)
 (PATH, TITLE, EVENT, _AGENT, BROWSER, SYSTEM, SESSION, BOT, REF, SCHEME, SCREEN, LOCATION,
  FIRST, DATE) = range(len(COLUMNS))  # fmt: skip
-_TRUE = {"1", "true"}
-_FALSE = {"0", "false", ""}
+_FLAGS = {"1": True, "true": True, "0": False, "false": False, "": False}
+MAX_REMEMBERED = 100_000  # distinct referrers and dimension sets kept for reuse
 _LOCATION = re.compile(r"([A-Za-z]{2})(-[A-Za-z0-9]{1,3})?")
 _SCREEN = re.compile(r"(\d{1,6}(?:\.\d+)?),(\d{1,6}(?:\.\d+)?),(\d{1,3}(?:\.\d+)?)")
 # Days kept open for visitor sessions behind the newest day seen: exports are in time
@@ -81,11 +79,11 @@ def _name_and_version(value: str) -> tuple[str, str]:
 
 
 class DailySessions:
-    """Which sessions were seen on which day (and path), as 8-byte digests."""
+    """Which sessions were seen on which day (and path)."""
 
     def __init__(self) -> None:
-        self.site: dict[date, set[bytes]] = {}
-        self.pages: dict[date, set[tuple[str, bytes]]] = {}
+        self.site: dict[date, set[str]] = {}
+        self.pages: dict[date, set[tuple[str, str]]] = {}
         self.newest: date | None = None
 
     def seen(self, day: date, path: str, session: str) -> tuple[bool, bool]:
@@ -95,25 +93,19 @@ class DailySessions:
             for old in [d for d in self.site if (day - d).days > OPEN_DAYS]:
                 del self.site[old]
                 self.pages.pop(old, None)
-        digest = hashlib.blake2b(session.encode(), digest_size=8).digest()
-        site = self.site.setdefault(day, set())
-        pages = self.pages.setdefault(day, set())
-        new_site = digest not in site
-        new_page = (path, digest) not in pages
-        site.add(digest)
-        pages.add((path, digest))
+        site = self.site.get(day)
+        if site is None:
+            site = self.site[day] = set()
+            self.pages[day] = set()
+        pages = self.pages[day]
+        new_site = session not in site
+        if new_site:
+            site.add(session)
+        page = (path, session)
+        new_page = page not in pages
+        if new_page:
+            pages.add(page)
         return new_site, new_page
-
-
-@dataclass(frozen=True, slots=True)
-class _View:
-    path: str
-    title: str
-    event: bool
-    session: str
-    first_visit: bool
-    at: datetime
-    dimensions: tuple[tuple[str, str], ...]
 
 
 class GoatCounterImport:
@@ -130,6 +122,11 @@ class GoatCounterImport:
         self.sessions = DailySessions()
         self.bytes_read = 0
         self._referrers: dict[str, tuple[tuple[str, str], ...]] = {}
+        self._combos: dict[tuple[str, ...], tuple[tuple[str, str], ...]] = {}
+        self._hourly: dict[tuple[str, datetime], list[int]] = {}
+        self._site_visitors: dict[date, int] = {}
+        self._by_dimensions: dict[tuple[date, tuple[tuple[str, str], ...]], list[int]] = {}
+        self._titles: dict[str, str] = {}
 
     def size(self) -> int:
         return self.path.stat().st_size
@@ -168,119 +165,164 @@ class GoatCounterImport:
             )
 
     def count(self, row: Row, tally: Tally) -> int:
-        view = self._parse(row)
-        if view is None:
-            return 0
-        day = view.at.date()
-        if view.event:
-            tally.dimensions[("event", view.path[:255], day)][0] += 1
-            return 0
-        hour = view.at.replace(minute=0, second=0, microsecond=0, tzinfo=None)
-        if view.session:
-            new_site, new_page = self.sessions.seen(day, view.path, view.session)
-        else:
-            new_site = new_page = view.first_visit
-        site_uv, page_uv = int(new_site), int(new_page)
-        for counts in (tally.hourly[(view.path, hour)], tally.daily[(view.path, day)]):
-            counts[0] += 1
-            counts[1] += page_uv
-        for counts in (tally.totals[view.path],):
-            counts[0] += 1
-            counts[1] += page_uv
-        site_day = tally.daily[(None, day)]
-        site_day[0] += 1
-        site_day[1] += site_uv
-        site_total = tally.totals[None]
-        site_total[0] += 1
-        site_total[1] += site_uv
-        for kind, value in view.dimensions:
-            counts = tally.dimensions[(kind, value, day)]
-            counts[0] += 1
-            counts[1] += site_uv
-        if view.title:
-            tally.titles[view.path] = view.title
-        return 1
-
-    def finish(self, tally: Tally) -> None:
-        return None
-
-    def _parse(self, row: Row) -> _View | None:  # noqa: PLR0912 - one check per column
+        # The hot loop of a million-row import: rows are checked and added to compact
+        # counters (per path and hour, per site day, per day and set of dimensions);
+        # drain() spreads them over the tally's rollups once per chunk.
         fields = row.fields
         if len(fields) != len(COLUMNS):
             raise BadInput(
                 self.name, row.line, None, f"{len(fields)} fields, expected {len(COLUMNS)}"
             )
+        event = self._flag(row, EVENT)
+        bot = self._flag(row, BOT)
+        first_visit = self._flag(row, FIRST)
+        at = self._time(row)
+        path = self._path(row)
+        combo = (fields[BROWSER], fields[SYSTEM], fields[LOCATION], fields[SCREEN],
+                 fields[SCHEME], fields[REF])  # fmt: skip
+        dimensions = self._combos.get(combo)
+        if dimensions is None:
+            dimensions = self._dimensions(row, combo)
+        if bot:
+            return 0
+        day = at.date()
+        if event:
+            tally.dimensions[("event", path[:255], day)][0] += 1
+            return 0
+        session = fields[SESSION]
+        if session:
+            new_site, new_page = self.sessions.seen(day, path, session)
+        else:
+            new_site = new_page = first_visit
+        hour = at.replace(minute=0, second=0, microsecond=0, tzinfo=None)
+        counts = self._hourly.get((path, hour))
+        if counts is None:
+            self._hourly[(path, hour)] = [1, int(new_page)]
+        else:
+            counts[0] += 1
+            counts[1] += new_page
+        if new_site:
+            self._site_visitors[day] = self._site_visitors.get(day, 0) + 1
+        counts = self._by_dimensions.get((day, dimensions))
+        if counts is None:
+            self._by_dimensions[(day, dimensions)] = [1, int(new_site)]
+        else:
+            counts[0] += 1
+            counts[1] += new_site
+        if fields[TITLE]:
+            self._titles[path] = fields[TITLE]
+        return 1
 
-        def bad(index: int, problem: str) -> BadInput:
-            return BadInput(self.name, row.line, _column(index), problem)
+    def drain(self, tally: Tally) -> None:
+        """Spread the compact counters over ``tally``'s rollups and empty them."""
+        for (path, hour), (views, visitors) in self._hourly.items():
+            day = hour.date()
+            for counts in (tally.hourly[(path, hour)], tally.daily[(path, day)],
+                           tally.totals[path]):  # fmt: skip
+                counts[0] += views
+                counts[1] += visitors
+            tally.daily[(None, day)][0] += views
+            tally.totals[None][0] += views
+        for day, visitors in self._site_visitors.items():
+            tally.daily[(None, day)][1] += visitors
+            tally.totals[None][1] += visitors
+        for (day, dimensions), (views, visitors) in self._by_dimensions.items():
+            for kind, value in dimensions:
+                counts = tally.dimensions[(kind, value, day)]
+                counts[0] += views
+                counts[1] += visitors
+        tally.titles.update((path, title.strip()) for path, title in self._titles.items())
+        self._hourly.clear()
+        self._site_visitors.clear()
+        self._by_dimensions.clear()
+        self._titles.clear()
 
-        flags = []
-        for index in (EVENT, BOT, FIRST):
-            value = fields[index].strip().lower()
-            if value in _TRUE:
-                flags.append(True)
-            elif value in _FALSE:
-                flags.append(False)
-            elif index == BOT and value.isdigit():
-                flags.append(True)  # GoatCounter's bot kinds are numbers above 0
-            else:
-                raise bad(index, f"expected 0/1 or true/false, got {fields[index]!r}")
-        event, bot, first_visit = flags
-        try:
-            at = datetime.fromisoformat(fields[DATE].strip())
-        except ValueError:
-            raise bad(DATE, f"not an RFC 3339 date: {fields[DATE]!r}") from None
-        if at.tzinfo is None:
-            raise bad(DATE, f"not an RFC 3339 date (no time zone): {fields[DATE]!r}")
-        path = fields[PATH].split("?", 1)[0].split("#", 1)[0].strip()
+    def finish(self, tally: Tally) -> None:
+        self.drain(tally)
+
+    def _path(self, row: Row) -> str:
+        path = row.fields[PATH]
+        if "?" in path or "#" in path or path != path.strip():
+            path = path.split("?", 1)[0].split("#", 1)[0].strip()  # no query at rest
         if not path:
-            raise bad(PATH, "empty path")
-        scheme = fields[SCHEME].strip()
+            raise BadInput(self.name, row.line, _column(PATH), "empty path")
+        return clip_path(path)
+
+    def _flag(self, row: Row, index: int) -> bool:
+        value = row.fields[index]
+        found = _FLAGS.get(value)
+        if found is not None:
+            return found
+        value = value.strip().lower()
+        if value in _FLAGS:
+            return _FLAGS[value]
+        if index == BOT and value.isdigit():
+            return True  # GoatCounter's bot kinds are numbers above 0
+        raise BadInput(
+            self.name,
+            row.line,
+            _column(index),
+            f"expected 0/1 or true/false, got {row.fields[index]!r}",
+        )
+
+    def _time(self, row: Row) -> datetime:
+        text = row.fields[DATE]
+        try:
+            at = datetime.fromisoformat(text.strip())
+        except ValueError:
+            raise BadInput(
+                self.name, row.line, _column(DATE), f"not an RFC 3339 date: {text!r}"
+            ) from None
+        offset = at.utcoffset()
+        if offset is None:
+            raise BadInput(
+                self.name,
+                row.line,
+                _column(DATE),
+                f"not an RFC 3339 date (no time zone): {text!r}",
+            )
+        return at.astimezone(UTC) if offset else at
+
+    def _dimensions(self, row: Row, combo: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+        """The dimensions of a row's browser, system, location, screen and referrer
+        (checked; remembered for the next row with the same values)."""
+        browser, system, location, screen, scheme, referrer = (text.strip() for text in combo)
         if scheme not in {"", "h", "g", "c", "o"}:
-            raise bad(SCHEME, f"expected one of h, g, c, o, got {scheme!r}")
-        screen = fields[SCREEN].strip()
+            raise BadInput(
+                self.name, row.line, _column(SCHEME), f"expected one of h, g, c, o, got {scheme!r}"
+            )
         size: str | None = None
         if screen:
             match = _SCREEN.fullmatch(screen.replace(" ", ""))
             if match is None:
-                raise bad(SCREEN, f"expected w,h,scale, got {screen!r}")
+                raise BadInput(
+                    self.name, row.line, _column(SCREEN), f"expected w,h,scale, got {screen!r}"
+                )
             width, height = int(float(match[1])), int(float(match[2]))
             size = f"{width}x{height}" if width and height else None
-        location = fields[LOCATION].strip()
         if location and _LOCATION.fullmatch(location) is None:
-            raise bad(LOCATION, f"expected a country code such as DE or US-CA, got {location!r}")
-        if bot:
-            return None
-        return _View(
-            path=clip_path(path),
-            title=fields[TITLE].strip(),
-            event=event,
-            session=fields[SESSION].strip(),
-            first_visit=first_visit,
-            at=at.astimezone(UTC),
-            dimensions=self._dimensions(fields, location, size, scheme),
-        )
-
-    def _dimensions(
-        self, fields: list[str], location: str, size: str | None, scheme: str
-    ) -> tuple[tuple[str, str], ...]:
+            raise BadInput(
+                self.name,
+                row.line,
+                _column(LOCATION),
+                f"expected a country code such as DE or US-CA, got {location!r}",
+            )
         dimensions: list[tuple[str, str]] = []
-        if fields[BROWSER].strip():
-            name, version = _name_and_version(fields[BROWSER])
-            dimensions.append(("browser", name))
-            if version:
-                dimensions.append(("browser_version", f"{name} {version}"))
-        if fields[SYSTEM].strip():
-            name, version = _name_and_version(fields[SYSTEM])
-            dimensions.append(("os", name))
-            if version:
-                dimensions.append(("os_version", f"{name} {version}"))
+        for kind, text in (("browser", browser), ("os", system)):
+            if text:
+                name, version = _name_and_version(text)
+                dimensions.append((kind, name))
+                if version:
+                    dimensions.append((f"{kind}_version", f"{name} {version}"))
         if location:
             dimensions.append(("country", location[:2].upper()))
         if size and (found := screen_class(size)):
             dimensions.append(("screen_class", found))
-        dimensions.extend(self._referrer(scheme, fields[REF].strip()))
-        return tuple(dimensions)
+        dimensions.extend(self._referrer(scheme, referrer))
+        result = tuple(dimensions)
+        if len(self._combos) < MAX_REMEMBERED:
+            self._combos[combo] = result
+        return result
 
     def _referrer(self, scheme: str, value: str) -> tuple[tuple[str, str], ...]:
         if not value:
@@ -299,6 +341,6 @@ class GoatCounterImport:
                 found = (("utm_campaign", value[:255]),)
             else:  # generated ("Hacker News") or other ("android-app://...")
                 found = (("referrer_source", value[:255]),)
-            if len(self._referrers) < 100_000:
+            if len(self._referrers) < MAX_REMEMBERED:
                 self._referrers[key] = found
         return found

@@ -16,7 +16,7 @@ from page_tracker.imports.models import (
 )
 from page_tracker.stats.tally import Applied
 
-CHUNK = 400
+CHUNK = 5000  # rows per executemany (parameters are per row: no dialect limit)
 _KEYS: tuple[tuple[type[Any], tuple[str, ...], str], ...] = (
     (ImportedHourly, ("path_id", "hour"), "hourly"),
     (ImportedDaily, ("day", "path_id"), "daily"),
@@ -25,12 +25,16 @@ _KEYS: tuple[tuple[type[Any], tuple[str, ...], str], ...] = (
 )
 
 
+def _first(item: tuple[Any, Any]) -> Any:
+    return item[0]
+
+
 def record(session: Session, import_id: int, applied: Applied) -> None:
     """Add ``applied`` to the import's ledger (in the caller's transaction)."""
     for model, names, attribute in _KEYS:
         counts: dict[Any, list[int]] = getattr(applied, attribute)
         rows = []
-        for key, (views, visitors) in sorted(counts.items(), key=lambda item: repr(item[0])):
+        for key, (views, visitors) in sorted(counts.items(), key=_first):
             keys = key if isinstance(key, tuple) else (key,)
             row: dict[str, Any] = {"import_id": import_id, **dict(zip(names, keys, strict=True))}
             row.update(pageviews=views, visitors=visitors)

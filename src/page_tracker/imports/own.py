@@ -133,5 +133,8 @@ class OwnExportImport:
         target[1] += visitors
         return views if table == "daily" and path is None else 0
 
+    def drain(self, tally: Tally) -> None:
+        return None
+
     def finish(self, tally: Tally) -> None:
         return None

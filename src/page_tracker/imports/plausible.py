@@ -262,6 +262,9 @@ class PlausibleImport:
             if value := get(column):
                 yield column, value
 
+    def drain(self, tally: Tally) -> None:
+        return None
+
     def finish(self, tally: Tally) -> None:
         return None
 

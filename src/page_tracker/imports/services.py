@@ -58,6 +58,11 @@ class Importer(Protocol):
         :class:`BadInput` (before changing ``tally``) when the row is malformed."""
         ...
 
+    def drain(self, tally: Tally) -> None:
+        """Move what ``count`` kept in its own counters into ``tally`` (before each
+        chunk is written)."""
+        ...
+
     def finish(self, tally: Tally) -> None:
         """Add what is only known at the end of the input (totals given separately)."""
         ...
@@ -139,8 +144,10 @@ class ImportRunner:
                 if self.progress is not None:
                     self.progress(1)
                 if chunk.rows >= self.chunk_rows:
+                    importer.drain(chunk.tally)
                     self._commit(site_id, chunk, report)
                     chunk = _Chunk()
+            importer.drain(chunk.tally)
             importer.finish(chunk.tally)
             self._commit(site_id, chunk, report, finished=True)
         except BadInput:

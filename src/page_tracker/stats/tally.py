@@ -36,6 +36,14 @@ from page_tracker.stats.rollup import IdCache, resolve_ids
 Pair = list[int]
 
 
+CHUNK = 5000  # rows per executemany (parameters are per row: no dialect limit)
+
+
+def _first(item: tuple[Any, Any]) -> Any:
+    # Rows in key order: concurrent writers lock rows in the same order (no deadlocks).
+    return item[0]
+
+
 def _pair() -> Pair:
     return [0, 0]
 
@@ -136,7 +144,7 @@ def _rows(
     site_id: str, names: tuple[str, ...], items: Iterable[tuple[Any, Pair]], sign: int
 ) -> list[dict[str, Any]]:
     rows = []
-    for key, (views, visitors) in sorted(items, key=lambda item: repr(item[0])):
+    for key, (views, visitors) in sorted(items, key=_first):
         keys = key if isinstance(key, tuple) else (key,)
         row = dict(zip(names, (site_id, *keys), strict=True))
         row["pageviews"] = sign * views
@@ -154,11 +162,12 @@ def _write(session: Session, site_id: str, applied: Applied, sign: int) -> None:
     )
     for model, names, counts in tables:
         rows = _rows(site_id, names, counts.items(), sign)
-        for start in range(0, len(rows), 400):
+        increments: tuple[str, ...] = ("pageviews", "visitors")
+        if model is Total:  # imported uniques have no visitor set: keep them apart too
+            increments = (*increments, "imported_visitors")
+            for row in rows:
+                row["imported_visitors"] = row["visitors"]
+        for start in range(0, len(rows), CHUNK):
             add_to_counters(
-                session,
-                model.__table__,
-                names,
-                rows[start : start + 400],
-                ("pageviews", "visitors"),
+                session, model.__table__, names, rows[start : start + CHUNK], increments
             )

@@ -7,14 +7,14 @@ import hashlib
 import json
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 import redis
 from flask import Flask
 
-from tests.integration.imports.conftest import imports_of, run_cli, snapshot
+from tests.integration.imports.conftest import add_site, imports_of, run_cli, snapshot
 
 CHROME = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -160,3 +160,29 @@ def test_should_refuse_a_redis_without_the_sites_counters(
     assert result.exit_code == 1
     assert f"no Busuanzi counters under prefix {prefix!r} for blog.example" in result.stderr
     assert imports_of(app, site) == []
+
+
+@pytest.fixture
+def redis_mode_app(
+    clean_database: str, make_app: Callable[..., Flask], redis_url: str, redis_prefix: str
+) -> Iterator[Flask]:
+    """An app in Redis mode under this test's own key prefix (its keys deleted after)."""
+    yield make_app(DATABASE_URL=clean_database, REDIS_URL=redis_url, REDIS_KEY_PREFIX=redis_prefix)
+    client = redis.Redis.from_url(redis_url)
+    for key in client.scan_iter(match=f"{redis_prefix}*"):
+        client.delete(key)
+    client.close()
+
+
+def test_should_add_imported_visitors_to_redis_modes_visitor_sets(
+    redis_mode_app: Flask, tmp_path: Path
+) -> None:
+    app = redis_mode_app
+    site = add_site(app, "blog.example")
+    counts = tmp_path / "busuanzi.csv"
+    counts.write_text("/post,1200,800\n", encoding="utf-8")
+    assert run_cli(app, "import", "busuanzi", site, str(counts), "--site-uv", "2000").exit_code == 0
+
+    shown = busuanzi_numbers(app, "https://blog.example/post")
+
+    assert (shown["site_pv"], shown["site_uv"], shown["page_pv"]) == (1201, 2001, 1201)
