@@ -1,13 +1,7 @@
 """Imports every feature's models so ``Base.metadata`` knows all tables (for Alembic)."""
 
 from page_tracker.buffer.models import FlushedBatch
-from page_tracker.imports.models import (
-    Import,
-    ImportedDaily,
-    ImportedDimension,
-    ImportedHourly,
-    ImportedTotal,
-)
+from page_tracker.imports.models import Import, ImportChunk
 from page_tracker.ingest.models import Salt
 from page_tracker.seedpage.models import Counter
 from page_tracker.sites.models import Site, SiteHost
@@ -33,10 +27,7 @@ __all__ = [
     "Hit",
     "HourlyCount",
     "Import",
-    "ImportedDaily",
-    "ImportedDimension",
-    "ImportedHourly",
-    "ImportedTotal",
+    "ImportChunk",
     "LifetimeVisitor",
     "Path",
     "Salt",

@@ -1,17 +1,25 @@
 """Imports and their ledger: what each import added to which rollup row.
 
 ``imports`` has one row per imported file (per site and content hash, so the same file
-is never counted twice). The ``import_*`` ledger tables mirror the rollups they were
-added to (``stat_hourly``, ``stat_daily``, ``stat_daily_dimensions``, ``stat_totals``)
-with the import's id in front of the key, so deleting an import subtracts exactly what
-it added and nothing a reader counted live.
+is never counted twice). ``import_chunks`` is its ledger: what each committed chunk
+added to which rollup row, so deleting an import subtracts exactly what it added and
+nothing a reader counted live.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from sqlalchemy import BigInteger, Date, DateTime, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    DateTime,
+    Integer,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import Mapped, mapped_column
 
 from page_tracker.db import Base
@@ -49,40 +57,14 @@ class Import(Base):
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
-class ImportedHourly(Base):
-    __tablename__ = "import_hourly"
+class ImportChunk(Base):
+    """What one committed chunk of an import added to the rollups (see
+    :mod:`page_tracker.imports.ledger`)."""
+
+    __tablename__ = "import_chunks"
 
     import_id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    path_id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    hour: Mapped[datetime] = mapped_column(DateTime(timezone=False), primary_key=True)
-    pageviews: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
-    visitors: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
-
-
-class ImportedDaily(Base):
-    __tablename__ = "import_daily"
-
-    import_id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
-    path_id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    pageviews: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
-    visitors: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
-
-
-class ImportedDimension(Base):
-    __tablename__ = "import_daily_dimensions"
-
-    import_id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
-    dimension_id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    pageviews: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
-    visitors: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
-
-
-class ImportedTotal(Base):
-    __tablename__ = "import_totals"
-
-    import_id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    path_id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    pageviews: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
-    visitors: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    chunk: Mapped[int] = mapped_column(BigInteger, primary_key=True)  # rows done before it
+    counts: Mapped[bytes] = mapped_column(
+        LargeBinary().with_variant(mysql.LONGBLOB(), "mysql", "mariadb"), nullable=False
+    )

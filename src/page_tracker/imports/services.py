@@ -210,7 +210,7 @@ class ImportRunner:
                     raise NoSuchImport(f"import {report.import_id} was deleted while it ran")
                 if chunk.tally:
                     applied = add_tally(session, site_id, chunk.tally, self.cache)
-                    ledger.record(session, report.import_id, applied)
+                    ledger.record(session, report.import_id, stored.rows_done, applied)
                 stored.rows_done += chunk.rows
                 stored.rows_imported += chunk.counted
                 stored.rows_skipped += chunk.skipped
