@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import and_, delete
 from sqlalchemy.orm import Session
 
-from page_tracker.db import add_to_counters
+from page_tracker.db import add_rows_to_counters
 from page_tracker.stats.models import (
     MAX_PATH_LENGTH,
     MAX_VALUE_LENGTH,
@@ -141,15 +141,14 @@ def subtract(session: Session, site_id: str, applied: Applied) -> None:
 
 
 def _rows(
-    site_id: str, names: tuple[str, ...], items: Iterable[tuple[Any, Pair]], sign: int
-) -> list[dict[str, Any]]:
+    site_id: str, items: Iterable[tuple[Any, Pair]], sign: int, *, imported: bool = False
+) -> list[tuple[Any, ...]]:
+    """``(site_id, *key, pageviews, visitors[, imported_visitors])`` in key order."""
     rows = []
     for key, (views, visitors) in sorted(items, key=_first):
         keys = key if isinstance(key, tuple) else (key,)
-        row = dict(zip(names, (site_id, *keys), strict=True))
-        row["pageviews"] = sign * views
-        row["visitors"] = sign * visitors
-        rows.append(row)
+        counts = (sign * views, sign * visitors)
+        rows.append((site_id, *keys, *counts, counts[1]) if imported else (site_id, *keys, *counts))
     return rows
 
 
@@ -161,13 +160,16 @@ def _write(session: Session, site_id: str, applied: Applied, sign: int) -> None:
         (Total, ("site_id", "path_id"), applied.totals),
     )
     for model, names, counts in tables:
-        rows = _rows(site_id, names, counts.items(), sign)
         increments: tuple[str, ...] = ("pageviews", "visitors")
         if model is Total:  # imported uniques have no visitor set: keep them apart too
             increments = (*increments, "imported_visitors")
-            for row in rows:
-                row["imported_visitors"] = row["visitors"]
+        rows = _rows(site_id, counts.items(), sign, imported=model is Total)
         for start in range(0, len(rows), CHUNK):
-            add_to_counters(
-                session, model.__table__, names, rows[start : start + CHUNK], increments
+            add_rows_to_counters(
+                session,
+                model.__table__,
+                names,
+                rows[start : start + CHUNK],
+                columns=(*names, *increments),
+                increment_columns=increments,
             )

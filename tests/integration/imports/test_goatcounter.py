@@ -14,7 +14,9 @@ from page_tracker.db import get_db
 from page_tracker.imports.goatcounter import GoatCounterImport
 from page_tracker.imports.models import DONE, RUNNING
 from page_tracker.imports.services import ImportRunner
+from page_tracker.stats import rollup
 from page_tracker.stats.counters import COUNTERS
+from page_tracker.stats.pageview import PageView
 from tests.integration.imports.conftest import imports_of, run_cli, snapshot
 from tests.integration.imports.files import (
     GOATCOUNTER_HEADER,
@@ -243,3 +245,34 @@ def test_should_refuse_an_unknown_site(app: Flask, tmp_path: Path) -> None:
 
 def test_should_read_times_in_any_offset_as_utc() -> None:
     assert GoatView(at=datetime(2025, 1, 1, tzinfo=UTC)).fields()[-1] == "2025-01-01T00:00:00Z"
+
+
+def test_should_add_imported_counts_to_the_live_rows_of_the_same_hour(
+    app: Flask, site: str, tmp_path: Path
+) -> None:
+    # Given a live page view at 09:30 UTC on 2025-03-01 (written by the one live path)
+    with app.app_context():
+        session = get_db().sessions()
+        rollup.apply(
+            session,
+            [
+                PageView(
+                    site_id=site,
+                    path="/",
+                    hostname="blog.example",
+                    timestamp=datetime(2025, 3, 1, 9, 30, tzinfo=UTC),
+                    visitor=b"v" * 16,
+                    lifetime_visitor=b"l" * 16,
+                )
+            ],
+        )
+        session.commit()
+    export = write_goatcounter(tmp_path / "e.csv", [GoatView("/", session="a")])
+
+    # When an export with a view of the same hour is imported
+    assert run_cli(app, "import", "goatcounter", site, str(export)).exit_code == 0
+
+    # Then both count in one row of each rollup
+    got = snapshot(app, site)
+    assert got["hourly"] == [("/", datetime(2025, 3, 1, 9), 2, 2)]
+    assert got["totals"] == [("(site)", 2, 2), ("/", 2, 2)]
