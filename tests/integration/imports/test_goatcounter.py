@@ -37,6 +37,7 @@ def test_should_count_views_by_hour_visitors_by_session_and_fill_dimensions(
 
     assert result.exit_code == 0, result.output
     assert result.stdout.strip().endswith(f"9 rows, 7 page views into {site}")
+    assert result.stderr == ""  # no progress bar when not on a terminal
     got = snapshot(app, site)
     assert got["daily"] == [
         ("(site)", DAY1, 4, 2),  # sessions a and b
