@@ -179,7 +179,7 @@ def bad_count(archive: Path) -> None:
 def bad_utf8(archive: Path) -> None:
     with zipfile.ZipFile(archive, "w") as out:
         out.writestr(
-            f"imported_pages_{RANGE}.csv", b'"date","page","pageviews"\n2024-05-01,/caf\xe9,1\n'
+            f"imported_pages_{RANGE}.csv", b'"date","page","pageviews"\n2024-05-01,/menu\xe9,1\n'
         )
 
 
