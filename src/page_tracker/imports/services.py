@@ -130,7 +130,8 @@ class ImportRunner:
             for row in importer.rows():
                 consumed += 1
                 if consumed <= done_before:
-                    continue  # applied by the interrupted run this one resumes
+                    _replay(importer, row)
+                    continue
                 chunk.rows += 1
                 try:
                     chunk.pageviews += importer.count(row, chunk.tally)
@@ -157,6 +158,8 @@ class ImportRunner:
         return report
 
     def _start(self, site_id: str, importer: Importer, replace: bool) -> ImportReport:
+        """The import's report: a new run, or the interrupted one of the same content
+        (``replace`` takes out an earlier run, finished or not, and starts anew)."""
         replaced: int | None = None
         with self.session_factory() as session:
             if get_site(session, site_id) is None:
@@ -166,7 +169,7 @@ class ImportRunner:
                     Import.site_id == site_id, Import.content_hash == importer.content_hash
                 )
             ).first()
-        if earlier is not None and earlier.status == DONE:
+        if earlier is not None and (earlier.status == DONE or replace):
             if not replace:
                 raise AlreadyImported(
                     f"{importer.name} was already imported into {site_id} as import "
@@ -252,6 +255,18 @@ class ImportRunner:
             session.expunge(found)
         self._take_out(found.id, found.site_id, delete_run=True)
         return found
+
+
+def _replay(importer: Importer, row: Row) -> None:
+    """Count a row the interrupted run already applied into a tally that is thrown
+    away: the importer's own state (sessions seen today, sums for site totals) is then
+    what it was, and the resumed run counts the rest exactly as one run would."""
+    discarded = Tally()
+    try:
+        importer.count(row, discarded)
+    except BadInput:
+        return  # skipped by the interrupted run (--skip-bad-rows)
+    importer.drain(discarded)
 
 
 def list_imports(session: Session, site_id: str | None = None) -> list[Import]:
