@@ -7,6 +7,7 @@ CI, an import prints its summary line and nothing else.
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import datetime
@@ -70,6 +71,11 @@ def _progress(total: int, position: Callable[[], int]) -> Iterator[Callable[[int
         yield None
         return
     rows = 0
+    began = time.monotonic()
+
+    def rate(_item: object) -> str:
+        return f"{rows} rows, {rows / max(time.monotonic() - began, 0.001):,.0f} rows/s"
+
     bar: Any
     with click.progressbar(
         length=total,
@@ -77,7 +83,7 @@ def _progress(total: int, position: Callable[[], int]) -> Iterator[Callable[[int
         label="importing",
         show_eta=True,
         show_percent=True,
-        item_show_func=lambda _item: f"{rows} rows",
+        item_show_func=rate,
     ) as bar:
         shown = 0
 

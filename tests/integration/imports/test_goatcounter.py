@@ -12,7 +12,7 @@ from sqlalchemy.orm import sessionmaker
 
 from page_tracker.db import get_db
 from page_tracker.imports.goatcounter import GoatCounterImport
-from page_tracker.imports.models import DONE, RUNNING
+from page_tracker.imports.models import DONE, RUNNING, ImportChunk
 from page_tracker.imports.services import ImportRunner
 from page_tracker.stats import rollup
 from page_tracker.stats.counters import COUNTERS
@@ -280,3 +280,14 @@ def test_should_add_imported_counts_to_the_live_rows_of_the_same_hour(
     got = snapshot(app, site)
     assert got["hourly"] == [("/", datetime(2025, 3, 1, 9), 2, 2)]
     assert got["totals"] == [("(site)", 2, 2), ("/", 2, 2)]
+
+
+def test_should_forget_a_deleted_sites_imports(app: Flask, site: str, tmp_path: Path) -> None:
+    export = write_goatcounter(tmp_path / "e.csv", sample_views())
+    assert run_cli(app, "import", "goatcounter", site, str(export)).exit_code == 0
+
+    assert run_cli(app, "sites", "delete", site, "--yes").exit_code == 0
+
+    assert imports_of(app, site) == []
+    with app.app_context():
+        assert get_db().sessions().query(ImportChunk).count() == 0
