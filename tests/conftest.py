@@ -14,9 +14,30 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from tests.databases import DATABASE_KINDS, empty_all_tables, provisioned_database
 from tests.private_servers import PRIVATE_SERVERS, server_url
+
+# Property-based tests (hypothesis): few examples by default, so that `make test` stays
+# fast; `pytest --hypothesis-profile=long` for a deeper run. No deadline: the examples
+# talk to real databases on a shared machine. Examples are not replayed from a local
+# database, so a run is what its seed says.
+settings.register_profile(
+    "default",
+    max_examples=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    database=None,
+)
+settings.register_profile(
+    "long",
+    max_examples=1000,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    database=None,
+)
+settings.load_profile("default")
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 DEFAULT_MYSQL_URL = "mysql+pymysql://root@127.0.0.1:3306"
@@ -139,6 +160,10 @@ def _isolated_environment(
         "INGEST_BATCH_LINGER_MS",
         "TRUSTED_PROXIES",
         "BUSUANZI_AUTOCREATE_HOSTS",
+        "EMBEDDED_JOBS",
+        "LOG_FULL_ACCESS",
+        "INGEST_RATE_LIMIT",
+        "MAINTENANCE_LOCK",
     ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))

@@ -14,7 +14,7 @@ from typing import Any
 
 from flask import Flask
 
-from page_tracker import errors, logs
+from page_tracker import errors, headers, logs, maintenance
 from page_tracker.buffer.feature import FEATURE as BUFFER
 from page_tracker.celery_app import celery_init_app
 from page_tracker.compat.feature import FEATURE as COMPAT
@@ -47,6 +47,9 @@ def periodic_jobs() -> list[PeriodicJob]:
     return [job for feature in FEATURES for job in feature.periodic_jobs]
 
 
+MAX_REQUEST_BODY = 1024 * 1024
+
+
 def create_app(
     test_config: Mapping[str, Any] | None = None,
     *,
@@ -62,31 +65,55 @@ def create_app(
     settings = settings or load_settings()
     if configure_logging:
         # Before the app exists, so its very first log line is formatted (Flask docs).
-        logs.configure_logging(settings.log_config, settings.log_dir, settings.log_level)
+        logs.configure_logging(
+            settings.log_config,
+            settings.log_dir,
+            settings.log_level,
+            full_access=settings.log_full_access,
+        )
 
     app = Flask(__name__)
     app.config.update(
         SECRET_KEY=settings.secret_key.get_secret_value(),
         TESTING=settings.env == "test",
         JSON_SORT_KEYS=False,
+        # A bound for what Flask itself reads (forms, JSON); the ingest routes read their
+        # bodies within their own, smaller limits (ingest.parsing.read_body).
+        MAX_CONTENT_LENGTH=MAX_REQUEST_BODY,
     )
     if test_config:
         app.config.update(test_config)
     SETTINGS.put(app, settings)
-    init_db(app, settings.database_url)
+    init_db(
+        app,
+        settings.database_url,
+        pool_size=settings.pool_size,
+        pool_timeout=settings.db_pool_timeout,
+    )
     if settings.redis_url:
         REDIS.put(app, make_redis_client(settings.redis_url))
     METRICS.put(app, HitMetrics())
     celery_init_app(app, settings, periodic_jobs())
     logs.init_request_ids(app)
+    headers.init_app(app)
     errors.register_error_handlers(app)
     for feature in FEATURES:
         feature.init_app(app)
     return app
 
 
+def create_serving_app(settings: Settings | None = None) -> Flask:
+    """The app a web server's worker serves: :func:`create_app` (logging is the
+    server's) plus, in embedded mode, the periodic jobs run in-process from the first
+    request on (:mod:`page_tracker.maintenance`)."""
+    app = create_app(settings=settings, configure_logging=False)
+    maintenance.install(app, periodic_jobs())
+    return app
+
+
 def close_app(app: Flask) -> None:
     """Release the app's threads and connections (features first, then engine and Redis)."""
+    maintenance.close(app)
     for feature in reversed(FEATURES):
         feature.close_app(app)
     DATABASE.get(app).engine.dispose()

@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import functools
 import random
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from flask import Flask
 from sqlalchemy import Engine, MetaData, Table, create_engine, event, text
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
 
 from page_tracker.extensions import Extension
@@ -49,10 +51,36 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def make_engine(database_url: str) -> Engine:
-    """Create an engine for ``database_url``; SQLite files get their folder created."""
+# How long a request waits for a pooled connection before it is refused (503, or the
+# Busuanzi "counters unavailable" script): a full pool means overload, and an answer
+# within a second beats one after SQLAlchemy's default 30 s.
+DEFAULT_POOL_TIMEOUT = 0.5
+DEFAULT_POOL_SIZE = 10  # a process whose thread count nobody told us (CLI, Celery)
+
+
+def pool_size_for(threads: int | None) -> int:
+    """Connections one process may hold: one per request thread (no request holds two
+    at once), one for the group-commit writer, one spare (a periodic job, a probe)."""
+    return threads + 2 if threads else DEFAULT_POOL_SIZE
+
+
+def make_engine(
+    database_url: str,
+    *,
+    pool_size: int = DEFAULT_POOL_SIZE,
+    pool_timeout: float = DEFAULT_POOL_TIMEOUT,
+) -> Engine:
+    """Create an engine for ``database_url``; SQLite files get their folder created.
+
+    The pool holds up to ``pool_size`` connections (no overflow: the size is the bound)
+    and a checkout waits at most ``pool_timeout`` seconds, then raises
+    :class:`PoolTimeout` (:func:`is_pool_timeout`).
+    """
     url = make_url(database_url)
     options: dict[str, Any] = {"pool_pre_ping": True, "future": True}
+    memory = url.get_backend_name() == "sqlite" and url.database in {None, "", ":memory:"}
+    if not memory:  # in-memory SQLite has a single-connection pool of its own
+        options.update(pool_size=pool_size, max_overflow=0, pool_timeout=pool_timeout)
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
@@ -90,8 +118,15 @@ class Database:
 DATABASE: Extension[Database] = Extension("page_tracker.db", "the app's database")
 
 
-def init_db(app: Flask, database_url: str) -> Database:
-    database = DATABASE.put(app, Database(make_engine(database_url)))
+def init_db(
+    app: Flask,
+    database_url: str,
+    *,
+    pool_size: int = DEFAULT_POOL_SIZE,
+    pool_timeout: float = DEFAULT_POOL_TIMEOUT,
+) -> Database:
+    engine = make_engine(database_url, pool_size=pool_size, pool_timeout=pool_timeout)
+    database = DATABASE.put(app, Database(engine))
     app.teardown_appcontext(database.remove_session)
     return database
 
@@ -105,6 +140,61 @@ def get_session() -> Session:
     """Connect to the application's configured database. The session is unique for each
     request (or app context) and is closed when it ends."""
     return get_db().sessions()
+
+
+def is_pool_timeout(error: BaseException) -> bool:
+    """True when ``error`` is the pool refusing a connection (all in use, overload)."""
+    return isinstance(error, PoolTimeout)
+
+
+class LazySession:
+    """A session made on first use, closed by :meth:`close`: a request that finds what
+    it needs in a cache never takes a pooled connection, and one that does not gives it
+    back as soon as :meth:`close` is called (before it waits for anything else).
+
+    ``gate`` optionally bounds the lazy sessions open at once.
+    """
+
+    __slots__ = ("_factory", "_gate", "_session")
+
+    def __init__(
+        self, factory: sessionmaker[Session], gate: threading.BoundedSemaphore | None = None
+    ) -> None:
+        self._factory = factory
+        self._gate = gate
+        self._session: Session | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._session is None:
+            if self._gate is not None:
+                self._gate.acquire()
+            try:
+                self._session = self._factory()
+            except BaseException:
+                if self._gate is not None:
+                    self._gate.release()
+                raise
+        return getattr(self._session, name)
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+            if self._gate is not None:
+                self._gate.release()
+
+    def __enter__(self) -> Session:
+        return cast(Session, self)
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+def lazy_session() -> LazySession:
+    """A :class:`LazySession` of the current app, for a lookup that is usually served
+    from a cache: ``with lazy_session() as session:`` connects only on a miss and gives
+    the connection back when the block ends, not when the request does."""
+    return LazySession(get_db().sessions.session_factory)
 
 
 def add_to_counters(
@@ -265,6 +355,23 @@ def is_transient(error: BaseException) -> bool:
     if getattr(original, "sqlstate", None) in _TRANSIENT_PG:
         return True
     return "database is locked" in str(original)
+
+
+def is_poison(error: BaseException) -> bool:
+    """True when ``error`` is about the data written, not the database: the same rows
+    fail again whenever they are written (a NUL byte PostgreSQL refuses, a lone
+    surrogate no driver encodes, a value too long), while other rows would succeed.
+
+    A lost connection, a lock conflict or a full disk is not poison: every write fails
+    alike, and splitting a batch would only multiply the failures.
+    """
+    if isinstance(error, (DataError, IntegrityError)):
+        return True
+    if isinstance(error, DBAPIError):
+        return False
+    if isinstance(error, StatementError):  # a driver's non-DBAPI error, wrapped
+        return error.orig is not None and is_poison(error.orig)
+    return isinstance(error, (UnicodeError, ValueError, TypeError))
 
 
 def retry_transient(work: Callable[[], T], *, attempts: int = 5, jitter: float = 0.01) -> T:

@@ -10,7 +10,9 @@ Exception tree::
         ├── Unauthorized       401
         ├── Forbidden          403
         ├── NotFound           404
-        └── Conflict           409
+        ├── Conflict           409
+        ├── PayloadTooLarge    413
+        └── UnsupportedMediaType 415
 
 Every error under ``/api`` (and 404/405 anywhere a JSON client asks) is answered as
 ``{"code": HTTP_STATUS, "error_code": INT, "message": "...", "details": ...}``; the
@@ -25,7 +27,10 @@ import logging
 from typing import Any, ClassVar
 
 from flask import Flask, Request, Response, request
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError
+
+from page_tracker.metrics import METRICS, POOL_EXHAUSTED
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +96,18 @@ class Conflict(APIError):
     message = "Conflict with the current state"
 
 
+class PayloadTooLarge(APIError):
+    code = 413
+    error_code = 41300
+    message = "The body is too large"
+
+
+class UnsupportedMediaType(APIError):
+    code = 415
+    error_code = 41500
+    message = "Unsupported content type"
+
+
 def error_body(code: int, error_code: int, message: str, details: Any = None) -> dict[str, Any]:
     body: dict[str, Any] = {"code": code, "error_code": error_code, "message": message}
     if details is not None:
@@ -136,6 +153,22 @@ def handle_http_exception(error: HTTPException) -> Response | HTTPException:
     return response
 
 
+RETRY_AFTER_SECONDS = 1
+
+
+def handle_pool_timeout(_error: Exception) -> Response:
+    """Every pooled database connection is in use: overload, answered at once with
+    ``503`` and ``Retry-After`` (and counted) rather than after a long wait."""
+    METRICS.get().count(POOL_EXHAUSTED)
+    log.warning(
+        "Refused %s %s: the database connection pool is exhausted", request.method, request.path
+    )
+    body = error_body(503, 50301, "The server is busy; retry shortly")
+    response = _json_response(body, 503)
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
 def handle_unexpected(error: Exception) -> Response | HTTPException:
     # Flask already logged the traceback via app.logger; answer without details.
     if isinstance(error, HTTPException):
@@ -146,5 +179,6 @@ def handle_unexpected(error: Exception) -> Response | HTTPException:
 
 def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(APIError, handle_api_error)
+    app.register_error_handler(PoolTimeout, handle_pool_timeout)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(Exception, handle_unexpected)

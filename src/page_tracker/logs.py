@@ -4,10 +4,17 @@
 the first lines the app writes already have the final format. The same dictionary
 configures gunicorn (see :mod:`page_tracker.serving`), so app, gunicorn and werkzeug
 share one format and one set of files.
+
+Access lines are private by default (:class:`PrivateAccessFilter`): a reader's address
+is cut to its /24 (IPv4) or /48 (IPv6) network, request and Referer URLs lose their
+query string and fragment, and a User-Agent keeps only its product names with major
+versions (``Mozilla/5 AppleWebKit/537 Chrome/124 Safari/537``). ``LOG_FULL_ACCESS=true``
+writes them whole.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import logging.config
 import os
@@ -19,6 +26,7 @@ from contextvars import ContextVar
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import yaml
 from flask import Flask, Response, g, has_request_context, request
@@ -51,23 +59,128 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+def private_address(text: str) -> str:
+    """``text``'s network: an IPv4 address cut to /24, IPv6 to /48; ``-`` for anything
+    that is not an address (a host name or a socket path could name a reader too)."""
+    text = text.strip()
+    if "/" in text:  # already a network (a record filtered twice): cut it again
+        text = text.split("/", 1)[0]
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return "-"
+    if address.version == 6 and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    prefix = 24 if address.version == 4 else 48
+    network = ipaddress.ip_network(f"{address}/{prefix}", strict=False)
+    return f"{network.network_address}/{prefix}"
+
+
+def private_addresses(text: str) -> str:
+    """:func:`private_address` of each entry of an ``X-Forwarded-For`` list."""
+    if text in {"", "-"}:
+        return text
+    return ", ".join(private_address(part) for part in text.split(","))
+
+
+def private_url(text: str) -> str:
+    """``text`` without query string, fragment and user info (a path stays a path)."""
+    if text in {"", "-"}:
+        return text
+    try:
+        parts = urlsplit(text)
+        host = parts.netloc.rpartition("@")[2]
+    except ValueError:
+        return "-"
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))
+
+
+def private_request_line(text: str) -> str:
+    """``GET /count.gif?url=... HTTP/1.1`` -> ``GET /count.gif HTTP/1.1``."""
+    method, _, rest = text.partition(" ")
+    target, _, protocol = rest.rpartition(" ") if rest.count(" ") else (rest, "", "")
+    return " ".join(part for part in (method, private_url(target), protocol) if part)
+
+
+_PRODUCT = re.compile(r"([A-Za-z][A-Za-z0-9_+-]{0,39})(?:/(\d{1,6}))?")
+_COMMENT = re.compile(r"\([^()]*\)")
+
+
+def private_user_agent(text: str) -> str:
+    """A User-Agent's product names with major versions, without its comments (where
+    the OS, device and full versions are): at most six products."""
+    if text in {"", "-"}:
+        return text
+    products = []
+    for token in _COMMENT.sub(" ", text).split()[:6]:
+        match = _PRODUCT.match(token)
+        if match and not any(char in token for char in "();,"):
+            name, major = match.groups()
+            products.append(f"{name}/{major}" if major else name)
+    return " ".join(products) or "-"
+
+
+# gunicorn's access atoms (header atoms are lower case) and granian's, by what they hold.
+_ADDRESS_ATOMS = ("h", "{x-forwarded-for}i", "{x-real-ip}i", "{forwarded}i", "addr")
+_URL_ATOMS = ("f", "{referer}i", "{origin}i")
+_REQUEST_ATOMS = ("r",)
+_QUERY_ATOMS = ("q", "query_string")
+_AGENT_ATOMS = ("a", "{user-agent}i")
+
+
+class PrivateAccessFilter(logging.Filter):
+    """Rewrites the arguments of access log records (gunicorn's and granian's, whose
+    arguments are a dict of atoms) so the line holds no reader's full address, no query
+    string and no full User-Agent; ``full=True`` lets them through unchanged."""
+
+    def __init__(self, full: bool = False) -> None:
+        super().__init__()
+        self.full = full
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        atoms = record.args
+        if self.full or not isinstance(atoms, dict):
+            return True
+        for keys, private in (
+            (_ADDRESS_ATOMS, private_addresses),
+            (_URL_ATOMS, private_url),
+            (_REQUEST_ATOMS, private_request_line),
+            (_AGENT_ATOMS, private_user_agent),
+        ):
+            for key in keys:
+                if key in atoms:
+                    atoms[key] = private(str(atoms[key]))
+        for key in _QUERY_ATOMS:
+            if key in atoms:
+                atoms[key] = ""
+        return True
+
+
 def load_logging_config(
-    log_config: Path | None, log_dir: Path, log_level: str = "INFO"
+    log_config: Path | None, log_dir: Path, log_level: str = "INFO", *, full_access: bool = False
 ) -> dict[str, Any]:
-    """Read the YAML logging config (``LOG_CONFIG`` or the packaged default)."""
+    """Read the YAML logging config (``LOG_CONFIG`` or the packaged default);
+    ``${LOG_DIR}``, ``${LOG_LEVEL}`` and ``${LOG_FULL_ACCESS}`` are substituted."""
     if log_config is not None:
         text = log_config.read_text(encoding="utf-8")
     else:
         text = resources.files("page_tracker").joinpath("logging.yaml").read_text("utf-8")
-    text = string.Template(text).safe_substitute(LOG_DIR=log_dir.as_posix(), LOG_LEVEL=log_level)
+    text = string.Template(text).safe_substitute(
+        LOG_DIR=log_dir.as_posix(),
+        LOG_LEVEL=log_level,
+        LOG_FULL_ACCESS="true" if full_access else "false",
+    )
     config: dict[str, Any] = yaml.safe_load(text)
     return config
 
 
-def configure_logging(log_config: Path | None, log_dir: Path, log_level: str = "INFO") -> None:
+def configure_logging(
+    log_config: Path | None, log_dir: Path, log_level: str = "INFO", *, full_access: bool = False
+) -> None:
     """Apply the logging configuration; creates the log directory first."""
     log_dir.mkdir(parents=True, exist_ok=True)
-    logging.config.dictConfig(load_logging_config(log_config, log_dir, log_level))
+    config = load_logging_config(log_config, log_dir, log_level, full_access=full_access)
+    logging.config.dictConfig(config)
 
 
 def request_id_for(incoming: str) -> str:

@@ -1,7 +1,9 @@
 """In-process counters of the hit path: one per verdict reason (``accepted``, ``bot``,
-``store-unavailable`` ...) and ``redis-fallback`` for hits the Redis sink wrote to the
-database instead. :meth:`HitMetrics.snapshot` sums them; the failures behind
-``store-unavailable`` are logged too, never silent.
+``store-unavailable`` ...), ``redis-fallback`` for hits the Redis sink wrote to the
+database instead, and ``db-pool-exhausted`` for requests refused because every pooled
+database connection was in use (overload: answered at once, see
+:func:`page_tracker.db.is_pool_timeout`). :meth:`HitMetrics.snapshot` sums them; the
+failures behind ``store-unavailable`` are logged too, never silent.
 """
 
 from __future__ import annotations
@@ -9,8 +11,13 @@ from __future__ import annotations
 import threading
 import weakref
 from collections import Counter
+from collections.abc import Callable
+
+from flask import Flask
 
 from page_tracker.extensions import Extension
+
+POOL_EXHAUSTED = "db-pool-exhausted"
 
 
 class _ThreadCounts:
@@ -67,3 +74,17 @@ class HitMetrics:
 METRICS: Extension[HitMetrics] = Extension(
     "page_tracker.tracking_metrics", "counts of hit verdicts and of hits stored by a fallback"
 )
+
+
+GAUGES: Extension[dict[str, Callable[[], int]]] = Extension(
+    "page_tracker.gauges",
+    "levels features report (read when asked, e.g. by /readyz): name -> reader",
+)
+
+
+def add_gauge(app: Flask, name: str, read: Callable[[], int]) -> None:
+    """Report ``read()`` as ``name`` wherever the app shows its gauges (``/readyz``)."""
+    gauges = GAUGES.find(app)
+    if gauges is None:
+        gauges = GAUGES.put(app, {})
+    gauges[name] = read

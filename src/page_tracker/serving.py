@@ -38,6 +38,7 @@ def gunicorn_options(
     reload: bool = False,
 ) -> dict[str, Any]:
     settings.log_dir.mkdir(parents=True, exist_ok=True)
+    announce_threads(threads)
     return {
         "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
         "workers": workers or default_workers(),
@@ -50,13 +51,25 @@ def gunicorn_options(
         "accesslog": "-",  # the handler list in the logging config decides where it goes
         "access_log_format": ACCESS_LOG_FORMAT,
         "logconfig_dict": load_logging_config(
-            settings.log_config, settings.log_dir, settings.log_level
+            settings.log_config,
+            settings.log_dir,
+            settings.log_level,
+            full_access=settings.log_full_access,
         ),
         # The proxy in front (nginx) sets X-Forwarded-*; trust it only from loopback
         # and the private compose network, override with FORWARDED_ALLOW_IPS.
         "forwarded_allow_ips": os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1"),
         "proc_name": "page-tracker",
     }
+
+
+def announce_threads(threads: int) -> None:
+    """Tell the workers' apps how many request threads they serve (the database pool
+    is sized from it, :attr:`Settings.pool_size`): workers inherit the environment."""
+    os.environ[THREADS_VARIABLE] = str(threads)
+
+
+THREADS_VARIABLE = "PAGE_TRACKER_THREADS"
 
 
 class GunicornServer(BaseApplication):  # type: ignore[misc]  # gunicorn is untyped
@@ -72,10 +85,11 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]  # gunicorn is unty
             self.cfg.set(key, value)
 
     def load(self) -> Flask:
-        from page_tracker.app import create_app  # noqa: PLC0415 - built in the worker
+        from page_tracker.app import create_serving_app  # noqa: PLC0415 - built in the worker
 
         # gunicorn already applied the same logging config in the master.
-        return create_app(settings=self._settings, configure_logging=False)
+        settings = self._settings.model_copy(update={"threads": self._options["threads"]})
+        return create_serving_app(settings)
 
 
 WORKERS_KILL_TIMEOUT = 15
@@ -84,9 +98,9 @@ WORKERS_KILL_TIMEOUT = 15
 def granian_app() -> Flask:
     """Granian's app factory (``factory=True``): one app per worker process; granian
     configured logging with the same dictionary before calling it."""
-    from page_tracker.app import create_app  # noqa: PLC0415 - built in the worker
+    from page_tracker.app import create_serving_app  # noqa: PLC0415 - built in the worker
 
-    return create_app(configure_logging=False)
+    return create_serving_app()
 
 
 def default_granian_workers(settings: Settings) -> int:
@@ -120,7 +134,13 @@ def granian_server(
     from granian.server import Server  # noqa: PLC0415
 
     settings.log_dir.mkdir(parents=True, exist_ok=True)
-    config = load_logging_config(settings.log_config, settings.log_dir, settings.log_level)
+    announce_threads(threads)
+    config = load_logging_config(
+        settings.log_config,
+        settings.log_dir,
+        settings.log_level,
+        full_access=settings.log_full_access,
+    )
     loggers = config.setdefault("loggers", {})
     loggers.setdefault("_granian", {"level": "INFO", "handlers": ["console", "file", "error_file"]})
     loggers["_granian"]["propagate"] = False

@@ -7,7 +7,9 @@ single line naming the variable, so start-up can print it and exit.
 
 from __future__ import annotations
 
+import re
 import secrets
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -15,12 +17,36 @@ from typing import Any
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from page_tracker.db import pool_size_for
 from page_tracker.errors import ConfigError
 from page_tracker.extensions import Extension
 
 # Values that must never sign anything outside a developer's machine.
 _KNOWN_DEFAULT_SECRETS = frozenset({"", "changeme", "change-me", "secret", "dev", "development"})
 _SUPPORTED_DB_SCHEMES = ("sqlite", "mysql+pymysql", "postgresql+psycopg")
+
+
+_PERIODS = {"second": 1, "minute": 60, "hour": 3600}
+_RATE = re.compile(r"^\s*(\d+)\s*/\s*(second|minute|hour)\s*$")
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """``hits`` per ``seconds``, read from ``"1200/minute"`` (see :meth:`parse`)."""
+
+    hits: int
+    seconds: int
+
+    @classmethod
+    def parse(cls, text: str) -> RateLimit | None:
+        """``"N/second"``, ``"N/minute"``, ``"N/hour"``; ``"off"`` or ``"0"``: no limit.
+        Raises ``ValueError`` for anything else."""
+        if text.strip().lower() in {"off", "0", "none", ""}:
+            return None
+        match = _RATE.match(text.lower())
+        if match is None or int(match[1]) < 1:
+            raise ValueError('must be "N/second", "N/minute", "N/hour" or "off"')
+        return cls(int(match[1]), _PERIODS[match[2]])
 
 
 class Environment(StrEnum):
@@ -49,6 +75,9 @@ class Settings(BaseSettings):
     log_config: Path | None = Field(default=None, alias="LOG_CONFIG")
     log_dir: Path = Field(default=Path("var/log"), alias="LOG_DIR")
     log_level: str = Field(default="INFO", alias="LOG_LEVEL")
+    # Access lines hold whole addresses, query strings and User-Agents only when on
+    # (README "Privacy"); off, they are cut down (page_tracker.logs.PrivateAccessFilter).
+    log_full_access: bool = Field(default=False, alias="LOG_FULL_ACCESS")
     redis_key_prefix: str = Field(default="pt:", alias="REDIS_KEY_PREFIX")
     # Group commit of hits (README "Redis mode and scaling"): the most hits one write
     # carries, and how long the writer waits for more before writing (0: never waits).
@@ -60,6 +89,18 @@ class Settings(BaseSettings):
     # Comma-separated host globs ("*.example.com,blog.example.org"): a Busuanzi hit from a
     # matching host with no site yet creates the site. Empty: sites are created by hand.
     busuanzi_autocreate_hosts: str = Field(default="", alias="BUSUANZI_AUTOCREATE_HOSTS")
+    # Counted hits per reader address (README "Limits"): beyond it a hit is answered as
+    # usual but not counted. The default is far above what one reader sends.
+    ingest_rate_limit: str = Field(default="1200/minute", alias="INGEST_RATE_LIMIT")
+    # Embedded mode (no broker): the web process runs the periodic jobs itself, one
+    # process at a time under an flock on this file (page_tracker.maintenance).
+    embedded_jobs: bool = Field(default=True, alias="EMBEDDED_JOBS")
+    maintenance_lock: Path = Field(default=Path("var/maintenance.lock"), alias="MAINTENANCE_LOCK")
+    # Request threads per web process: `page-tracker serve` and deploy/gunicorn.conf.py set
+    # it for their workers; the database pool is sized from it (README "Configuration").
+    threads: int | None = Field(default=None, ge=1, le=1024, alias="PAGE_TRACKER_THREADS")
+    db_pool_size: int | None = Field(default=None, ge=1, le=1024, alias="DB_POOL_SIZE")
+    db_pool_timeout: float = Field(default=0.5, gt=0, le=60, alias="DB_POOL_TIMEOUT")
 
     @field_validator("database_url")
     @classmethod
@@ -81,6 +122,12 @@ class Settings(BaseSettings):
     def _redis_scheme(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("must be a redis://, rediss:// or unix:// URL")
+        return value
+
+    @field_validator("ingest_rate_limit")
+    @classmethod
+    def _rate_limit(cls, value: str) -> str:
+        RateLimit.parse(value)
         return value
 
     @field_validator("log_config")
@@ -122,6 +169,16 @@ class Settings(BaseSettings):
         """``BUSUANZI_AUTOCREATE_HOSTS`` as a tuple of glob patterns."""
         patterns = (part.strip() for part in self.busuanzi_autocreate_hosts.split(","))
         return tuple(pattern for pattern in patterns if pattern)
+
+    @property
+    def rate_limit(self) -> RateLimit | None:
+        """``INGEST_RATE_LIMIT`` parsed; ``None`` when off."""
+        return RateLimit.parse(self.ingest_rate_limit)
+
+    @property
+    def pool_size(self) -> int:
+        """``DB_POOL_SIZE``, else one connection per request thread plus two."""
+        return self.db_pool_size or pool_size_for(self.threads)
 
     @property
     def uses_redis(self) -> bool:

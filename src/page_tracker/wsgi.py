@@ -3,6 +3,15 @@
 The only module that builds an app at import time.
 """
 
-from page_tracker.app import create_app
+from page_tracker import logs
+from page_tracker.app import create_serving_app
+from page_tracker.settings import load_settings
 
-app = create_app()
+_settings = load_settings()
+logs.configure_logging(
+    _settings.log_config,
+    _settings.log_dir,
+    _settings.log_level,
+    full_access=_settings.log_full_access,
+)
+app = create_serving_app(_settings)

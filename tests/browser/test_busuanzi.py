@@ -77,7 +77,7 @@ class Blog:
 def blog(request: pytest.FixtureRequest, tracker: Server, tmp_path: Path) -> Iterator[Blog]:
     """A fresh blog (own host name, own site in the tracker) using one way of loading."""
     host = f"{request.param}.blog.example.test"
-    created = tracker.run_cli("sites", "create", host)
+    created = tracker.run_cli("sites", "create", host, "--public-counters")
     assert created.returncode == 0, created.stderr
     build_blog(tmp_path, SCRIPT_TAGS[request.param])
     with StaticSite(tmp_path) as site:

@@ -34,13 +34,16 @@ class Server:
         self,
         workdir: Path,
         env: dict[str, str],
-        workers: int = 2,
+        workers: int | None = 2,
         extra_args: tuple[str, ...] = (),
+        server: str | None = "gunicorn",
     ) -> None:
         self.workdir = workdir
         self.env = env
-        self.workers = workers
-        self.extra_args = extra_args  # e.g. ("--server", "granian")
+        self.workers = workers  # None: the server's own default, as `make run` starts it
+        self.extra_args = extra_args  # e.g. ("--threads", "16")
+        # The tests written for gunicorn name it; None: what `page-tracker serve` picks.
+        self.server = server
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
@@ -68,8 +71,8 @@ class Server:
                     "serve",
                     "--port",
                     str(self.port),
-                    "--workers",
-                    str(self.workers),
+                    *(() if self.workers is None else ("--workers", str(self.workers))),
+                    *(() if self.server is None else ("--server", self.server)),
                     *self.extra_args,
                 ],
                 cwd=self.workdir,

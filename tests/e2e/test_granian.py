@@ -17,7 +17,8 @@ def granian(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     server = Server(
         workdir,
         {"PAGE_TRACKER_ENV": "production", "SECRET_KEY": "e2e-" + "k" * 32},
-        extra_args=("--server", "granian", "--threads", "8"),
+        extra_args=("--threads", "8"),
+        server="granian",
     )
     migrated = server.run_cli("db", "upgrade")
     assert migrated.returncode == 0, migrated.stderr

@@ -30,6 +30,7 @@ def test_should_count_in_redis_when_configured(
     assert client.get("/readyz").json == {
         "status": "ok",
         "checks": {"database": "ok", "redis": "ok"},
+        "dead_letters": 0,
     }
     raw.delete(f"{redis_prefix}counter:page_views")
     raw.close()

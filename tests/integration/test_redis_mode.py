@@ -27,6 +27,8 @@ from page_tracker.buffer.redis_keys import RedisKeys
 from page_tracker.buffer.redis_sink import RedisSink
 from page_tracker.buffer.tasks import flush, get_flusher
 from page_tracker.db import get_db, get_session
+from page_tracker.ingest.models import Salt
+from page_tracker.ingest.salts import SALTS
 from page_tracker.metrics import METRICS
 from page_tracker.redis_client import REDIS
 from page_tracker.settings import SETTINGS, load_settings
@@ -387,6 +389,33 @@ def test_should_write_to_the_database_when_redis_is_down(
         server.start()
         flush(app)
         assert database_pageviews(app, site) == 30
+    finally:
+        server.kill()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_should_take_the_salt_from_the_database_when_redis_is_down_from_the_start(
+    make_app: Callable[..., Flask], clean_database: str, tmp_path: Path
+) -> None:
+    # Given Redis mode with a Redis that is down before any hit (no salt cached)
+    server = RedisServer(tmp_path / "redis").start()
+    try:
+        app = make_app(DATABASE_URL=clean_database, REDIS_URL=server.url)
+        site = add_site(app)
+        server.stop()
+        # When hits arrive
+        reasons = post_hits(app, site, 10, threads=2)
+        # Then they are written to the database, hashed with the database's salt
+        assert reasons == ["accepted"] * 10
+        assert database_pageviews(app, site) == 10
+        with app.app_context():
+            stored = get_session().scalars(select(Salt.salt)).all()
+        assert len(stored) == 1
+        # And once Redis is back, a fresh process agrees on that salt (no visitor is
+        # counted twice on the day Redis came back)
+        server.start()
+        fresh = make_app(DATABASE_URL=clean_database, REDIS_URL=server.url)
+        assert SALTS.get(fresh).salt_for(datetime.now(UTC).date()) == stored[0]
     finally:
         server.kill()
 

@@ -5,10 +5,16 @@ from pathlib import Path
 from flask import Flask
 
 from page_tracker.logs import (
+    PrivateAccessFilter,
     RequestIdFilter,
     configure_logging,
     init_request_ids,
     load_logging_config,
+    private_address,
+    private_addresses,
+    private_request_line,
+    private_url,
+    private_user_agent,
 )
 
 
@@ -80,3 +86,43 @@ def test_should_write_errors_to_the_error_file(tmp_path: Path) -> None:
     logging.config.dictConfig(
         {"version": 1, "disable_existing_loggers": False, "root": {"handlers": []}}
     )
+
+
+def test_should_cut_addresses_to_their_networks() -> None:
+    assert private_addresses("198.51.100.7, 2001:db8:1234:5678::1") == (
+        "198.51.100.0/24, 2001:db8:1234::/48"
+    )
+    assert private_address("::ffff:10.1.2.3") == "10.1.2.0/24"
+    assert private_address("reader.example.com") == "-"
+    assert private_address(private_address("198.51.100.7")) == "198.51.100.0/24"
+
+
+def test_should_drop_query_strings_and_user_info_from_urls() -> None:
+    assert private_url("https://me:pw@example.com/a?q=1#f") == "https://example.com/a"
+    assert private_request_line("GET /count.gif?url=x HTTP/1.1") == "GET /count.gif HTTP/1.1"
+    assert private_request_line("GET /?jsonpCallback=cb") == "GET /"
+
+
+def test_should_keep_only_product_names_of_a_user_agent() -> None:
+    agent = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) Version/17.4 Mobile/15E148"
+    assert private_user_agent(agent) == "Mozilla/5 Version/17 Mobile/15"
+
+
+def test_should_make_granian_access_records_private_unless_full() -> None:
+    atoms = {"addr": "203.0.113.9", "path": "/count.gif", "query_string": "url=secret"}
+    record = make_record("granian.access", args=(dict(atoms),))
+    assert PrivateAccessFilter().filter(record)
+    assert record.args == {"addr": "203.0.113.0/24", "path": "/count.gif", "query_string": ""}
+    full = make_record("granian.access", args=(dict(atoms),))
+    PrivateAccessFilter(full=True).filter(full)
+    assert full.args == atoms
+
+
+def test_should_filter_access_lines_in_the_packaged_config(tmp_path: Path) -> None:
+    config = load_logging_config(None, tmp_path)
+    for logger in ("gunicorn.access", "granian.access"):
+        assert "private_access" in config["loggers"][logger]["filters"]
+    assert config["filters"]["private_access"]["full"] is False
+    assert load_logging_config(None, tmp_path, full_access=True)["filters"]["private_access"][
+        "full"
+    ]

@@ -11,6 +11,12 @@ the group commit of database logs, applied to page-view ingestion.
 ``submit()`` returns only after ``write`` returned for the batch holding the item, and
 raises what ``write`` raised: an item is never acknowledged before it is durable.
 
+One bad item never costs the others: when ``write`` fails with an error that
+``split_on`` says is about the items (poison: the same items fail again, other items
+would not), the batch is bisected and its halves written apart, down to single items;
+every good item is written and only the bad one raises :class:`ItemRefused`. Any other
+error (the store is down) fails the whole batch at once, without splitting.
+
 The writer thread starts on the first ``submit()`` of each process, so an instance made
 before a server forks its workers works in every worker.
 """
@@ -39,6 +45,11 @@ class BatchTimeout(TimeoutError):
     """
 
 
+class ItemRefused(Exception):
+    """The store refused this item itself (poison, see ``split_on``); the other items
+    of its batch were written. Its ``__cause__`` is the store's error."""
+
+
 class CommitterClosed(RuntimeError):
     """``submit()`` after :meth:`GroupCommitter.close`."""
 
@@ -52,12 +63,16 @@ class _Batch(Generic[T]):
     (py-spy ``--gil``), that convoy held the GIL a fifth of the time.
     """
 
-    __slots__ = ("error", "items", "waiters")
+    __slots__ = ("error", "items", "refused", "waiters")
 
     def __init__(self) -> None:
         self.items: list[T] = []
         self.waiters: list[threading.Lock] = []
-        self.error: BaseException | None = None
+        self.error: BaseException | None = None  # the whole batch failed
+        self.refused: dict[int, BaseException] = {}  # items that failed alone, by index
+
+    def error_of(self, index: int) -> BaseException | None:
+        return self.refused.get(index, self.error)
 
     def release(self) -> None:
         for waiter in self.waiters:
@@ -82,6 +97,7 @@ class GroupCommitter(Generic[T]):
         max_batch: int = 512,
         linger: float = 0.0,
         name: str = "group-commit",
+        split_on: Callable[[BaseException], bool] | None = None,
     ) -> None:
         if max_batch < 1:
             raise ValueError("max_batch must be at least 1")
@@ -91,6 +107,7 @@ class GroupCommitter(Generic[T]):
         self.max_batch = max_batch
         self.linger = linger
         self.name = name
+        self.split_on = split_on
         self.batches_written = 0
         self.items_written = 0
         self._closed = False
@@ -127,6 +144,7 @@ class GroupCommitter(Generic[T]):
             if not batches or len(batches[-1].items) >= self.max_batch:
                 batches.append(_Batch())
             batch = batches[-1]
+            index = len(batch.items)
             batch.items.append(item)
             batch.waiters.append(waiter)
             if self._writer_idle:
@@ -136,8 +154,9 @@ class GroupCommitter(Generic[T]):
                 self._full.put(None)
         if not waiter.acquire(timeout=-1 if timeout is None else timeout):
             raise BatchTimeout(f"{self.name}: batch not written within {timeout} s")
-        if batch.error is not None:
-            raise batch.error
+        error = batch.error_of(index)
+        if error is not None:
+            raise error
 
     def close(self, timeout: float = 10.0) -> None:
         """Write what is queued, stop the writer thread, refuse further items."""
@@ -192,14 +211,39 @@ class GroupCommitter(Generic[T]):
     def _write_batch(self, batch: _Batch[T]) -> None:
         try:
             self._write(batch.items)
-        except BaseException as error:  # handed to every waiter; the writer goes on
+        except BaseException as error:  # handed to the waiters; the writer goes on
             log.warning("%s: write of %d items failed: %s", self.name, len(batch.items), error)
-            batch.error = error
+            if self.split_on is not None and self.split_on(error):
+                self._isolate(batch, 0, len(batch.items), error)
+            else:
+                batch.error = error
         else:
             self.batches_written += 1
             self.items_written += len(batch.items)
         finally:
             batch.release()
+
+    def _isolate(self, batch: _Batch[T], start: int, stop: int, error: BaseException) -> None:
+        """Items ``start:stop`` failed together with the poison ``error``: write each half
+        apart, recursing into a half that fails alike, down to the single bad items."""
+        if stop - start == 1:
+            refused = ItemRefused(f"{self.name}: the store refused the item: {error}")
+            refused.__cause__ = error
+            batch.refused[start] = refused
+            return
+        middle = (start + stop) // 2
+        for low, high in ((start, middle), (middle, stop)):
+            try:
+                self._write(batch.items[low:high])
+            except BaseException as half_error:
+                if self.split_on is not None and self.split_on(half_error):
+                    self._isolate(batch, low, high, half_error)
+                else:
+                    for index in range(low, high):
+                        batch.refused[index] = half_error
+            else:
+                self.batches_written += 1
+                self.items_written += high - low
 
 
 _committers: weakref.WeakSet[GroupCommitter[Any]] = weakref.WeakSet()

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from page_tracker.buffer.models import FlushedBatch
 from page_tracker.db import insert_missing, retry_transient
 from page_tracker.stats import rollup
+from page_tracker.stats.counters import TotalKey, read_totals
 from page_tracker.stats.pageview import PageView
 
 
@@ -26,12 +27,15 @@ def write_batches(
     batches: Sequence[tuple[str, Sequence[PageView]]],
     ids: rollup.IdCache | None = None,
     attempts: int = 5,
+    totals: dict[TotalKey, tuple[int, int]] | None = None,
 ) -> set[str]:
     """Count the batches not counted yet, in one transaction; return their ids.
 
     ``batches`` are ``(batch_id, views)``; a batch id seen before (in this call or in
     ``tracking_flushed_batches``) is skipped. Deadlocks are retried (the transaction
-    rolled back entirely, so a retry counts nothing twice).
+    rolled back entirely, so a retry counts nothing twice). ``totals``, when given, is
+    filled in the same transaction with the all-time page views of every page (and
+    site) of ``batches``, counted ones included.
     """
     unique: dict[str, Sequence[PageView]] = {}
     for batch_id, views in batches:
@@ -49,6 +53,9 @@ def write_batches(
             new = {row[0] for row in insert_missing(session, table, rows, ("batch_id",))}
             views = [view for batch_id in sorted(new) for view in unique[batch_id]]
             rollup.apply(session, views, ids)
+            if totals is not None:
+                pages = {(v.site_id, v.path) for batch in unique.values() for v in batch}
+                totals.update(read_totals(session, pages))
         return new
 
     return retry_transient(transaction, attempts=attempts, jitter=0.02)

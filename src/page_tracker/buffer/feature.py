@@ -3,7 +3,7 @@ from the configuration:
 
 - embedded mode (no ``REDIS_URL``): :class:`~page_tracker.buffer.sinks.DatabaseSink`
   writes through to the database, :class:`~page_tracker.stats.counters.
-  DatabaseCounterReader` reads the totals;
+  CachedCounterReader` reads the totals (kept by the sink's transactions);
 - Redis mode: :class:`~page_tracker.buffer.redis_sink.RedisSink` writes to Redis (the
   database is its fallback), :class:`~page_tracker.buffer.redis_counters.
   RedisCounterReader` adds what Redis holds to the totals, and beat flushes Redis into
@@ -18,15 +18,21 @@ from flask import Flask
 
 from page_tracker.buffer import tasks
 from page_tracker.buffer.cli import flush_command
+from page_tracker.buffer.dead_letters import DeadLetters
 from page_tracker.buffer.redis_counters import RedisCounterReader
 from page_tracker.buffer.redis_sink import RedisSink
 from page_tracker.buffer.sinks import SINK, BatchingSink, DatabaseSink, HitSink
 from page_tracker.db import DATABASE
 from page_tracker.features import Feature
-from page_tracker.metrics import METRICS
+from page_tracker.metrics import METRICS, add_gauge
 from page_tracker.redis_client import REDIS
 from page_tracker.settings import SETTINGS
-from page_tracker.stats.counters import COUNTERS, CounterReader, DatabaseCounterReader
+from page_tracker.stats.counters import (
+    COUNTERS,
+    CachedCounterReader,
+    CounterReader,
+    DatabaseCounterReader,
+)
 
 
 def init_app(app: Flask) -> None:
@@ -36,12 +42,14 @@ def init_app(app: Flask) -> None:
     sink: HitSink
     reader: CounterReader
     if client is None:
-        sink = DatabaseSink(sessions)
-        reader = DatabaseCounterReader(sessions)
+        cache = CachedCounterReader(DatabaseCounterReader(sessions))
+        sink = DatabaseSink(sessions, cache)
+        reader = cache
     else:
         prefix = settings.redis_key_prefix
         sink = RedisSink(client, prefix, sessions, METRICS.get(app))
         reader = RedisCounterReader(client, prefix, sessions)
+        add_gauge(app, "dead_letters", DeadLetters(client, prefix).count)
     SINK.put(
         app,
         BatchingSink(

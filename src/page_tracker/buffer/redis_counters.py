@@ -1,13 +1,17 @@
 """Redis mode's counter reader.
 
-:class:`RedisCounterReader` answers all-time counters including hits not flushed yet:
-page views are the database totals plus the pending counts; unique visitors come from
-the Redis visitor sets (exact below 1 000, HyperLogLog above), seeded from the
-database's visitor rows the first time a key is read, plus the imported visitors
-(numbers without a visitor set, ``stat_totals.imported_visitors``).
+:class:`RedisCounterReader` answers all-time counters including hits not flushed yet,
+with one script call and no database query: page views are the database totals cached
+in Redis (``P totals``, kept by the flush) plus the pending counts; unique visitors come
+from the Redis visitor sets (exact below 1 000, HyperLogLog above). Only what Redis does
+not hold yet is read from the database, once per key and process at a time: the totals
+of a page never read or flushed since Redis started, and the visitors of a key the
+first time it is read.
 """
 
 from __future__ import annotations
+
+import threading
 
 import redis
 from sqlalchemy import select
@@ -23,7 +27,7 @@ from page_tracker.buffer.redis_keys import (
 )
 from page_tracker.buffer.redis_scripts import Scripts
 from page_tracker.errors import StoreError
-from page_tracker.stats.counters import Counters, DatabaseCounterReader
+from page_tracker.stats.counters import Counters, read_totals
 from page_tracker.stats.models import SITE, LifetimeVisitor, Path
 
 SEED_CHUNK = 5000
@@ -39,7 +43,16 @@ class RedisCounterReader:
         self.keys = RedisKeys(prefix)
         self.scripts = Scripts(client)
         self.session_factory = session_factory
-        self.database = DatabaseCounterReader(session_factory)
+        self._loading: dict[str, threading.Lock] = {}
+        self._lock = threading.Lock()
+
+    def _loader(self, key: str) -> threading.Lock:
+        """The lock of one key's database load: one loader per key and process, the
+        other readers of that key wait for it and then find the key in Redis."""
+        with self._lock:
+            if len(self._loading) > 10_000:  # bound memory against random paths
+                self._loading.clear()
+            return self._loading.setdefault(key, threading.Lock())
 
     def _count(self, site_id: str, path: str) -> list[int]:
         keys = self.keys
@@ -50,6 +63,7 @@ class RedisCounterReader:
                 keys.visitors(site_id, path),
                 keys.seeded(site_id),
                 keys.seeded(site_id, path),
+                keys.totals,
             ],
             args=[site_field(site_id), page_field(site_id, path)],
         )
@@ -72,24 +86,52 @@ class RedisCounterReader:
         # the mark last: a reader that sees it sees every database visitor in the key
         self.scripts.seed(keys=keys, args=[EXACT_UNIQUES_BELOW, VISITOR_TTL, SEED_TTL])
 
+    def _cache_totals(self, site_id: str, path: str) -> None:
+        """Put the database's totals of the site and the page into ``P totals``."""
+        with self.session_factory() as session:
+            found = read_totals(session, [(site_id, path)])
+        self.scripts.cache_totals(
+            keys=[self.keys.totals],
+            args=[
+                site_field(site_id),
+                found[(site_id, None)][0],
+                page_field(site_id, path),
+                found[(site_id, path)][0],
+            ],
+        )
+
+    def _load_missing(self, site_id: str, path: str, counted: list[int]) -> list[int]:
+        """Read from the database what Redis lacks for the site and page; recount."""
+        with self._loader(f"{site_id}:{path}"):
+            counted = self._count(site_id, path)  # a loader may have just finished
+            if not _missing(counted):
+                return counted
+            if min(counted[6:8]) < 0:
+                self._cache_totals(site_id, path)
+            if not counted[4]:
+                with self._loader(site_id):  # the site's key, shared by its pages
+                    if not self._count(site_id, path)[4]:
+                        self._seed(site_id, None)
+            if not counted[5]:
+                self._seed(site_id, path)
+            return self._count(site_id, path)
+
     def read(self, site_id: str, path: str) -> Counters:
         try:
-            counted, site_imported, page_imported = self.database.read_with_imported(site_id, path)
-            site_pending, page_pending, site_uv, page_uv, site_seeded, page_seeded = self._count(
-                site_id, path
-            )
-            if not (site_seeded and page_seeded):
-                if not site_seeded:
-                    self._seed(site_id, None)
-                if not page_seeded:
-                    self._seed(site_id, path)
-                _, _, site_uv, page_uv, _, _ = self._count(site_id, path)
+            counted = self._count(site_id, path)
+            if _missing(counted):
+                counted = self._load_missing(site_id, path, counted)
         except redis.RedisError as error:
             raise StoreError(f"Redis failed to read counters: {error}") from error
-        # Imported history brought its uniques as numbers (no visitors to put in a set).
+        site_pending, page_pending, site_uv, page_uv = counted[:4]
         return Counters(
-            site_pv=counted.site_pv + site_pending,
-            site_uv=site_uv + site_imported,
-            page_pv=counted.page_pv + page_pending,
-            page_uv=page_uv + page_imported,
+            site_pv=max(counted[6], 0) + site_pending,
+            site_uv=site_uv,
+            page_pv=max(counted[7], 0) + page_pending,
+            page_uv=page_uv,
         )
+
+
+def _missing(counted: list[int]) -> bool:
+    """True when the ``COUNT`` result lacks a seeded visitor key or a cached total."""
+    return not (counted[4] and counted[5]) or min(counted[6:8]) < 0

@@ -6,8 +6,18 @@ Everything lives under ``REDIS_KEY_PREFIX`` (``P``):
                               id, the idempotency key of the flush) and ``v`` (the views,
                               :mod:`page_tracker.buffer.batch_format`); consumer group
                               ``flush``.
+``P hits:dead``               stream of dead letters: entries the flush failed to write
+                              ``MAX_FLUSH_ATTEMPTS`` times for their own data (``id``,
+                              ``v`` as above, ``error``, ``attempts``, ``entry``);
+                              :mod:`page_tracker.buffer.dead_letters`.
+``P hits:failures``           hash: stream entry id -> failed flush attempts so far.
 ``P pending``                 hash of page views written but not yet flushed:
                               ``s:SITE`` and ``p:SITE:PATH``.
+``P totals``                  hash of the database's all-time page views, the same fields
+                              as ``pending``: a cache, so that a counter read costs no
+                              query; the flush raises it with the totals it read after
+                              its commit, in the script that takes the flushed counts out
+                              of ``pending`` (never lowered: totals only grow).
 ``P uv:SITE[:PATHHASH]``      all-time visitors of a site or page: an exact set while it
                               has fewer than 1 000 members, then a HyperLogLog.
 ``P uvseed:SITE[:PATHHASH]``  set once the database's visitors were added to that key.
@@ -51,8 +61,20 @@ class RedisKeys:
         return f"{self.prefix}hits"
 
     @property
+    def dead_letters(self) -> str:
+        return f"{self.prefix}hits:dead"
+
+    @property
+    def failures(self) -> str:
+        return f"{self.prefix}hits:failures"
+
+    @property
     def pending(self) -> str:
         return f"{self.prefix}pending"
+
+    @property
+    def totals(self) -> str:
+        return f"{self.prefix}totals"
 
     def visitors(self, site_id: str, path: str | None = None) -> str:
         suffix = "" if path is None else f":{path_hash(path)}"

@@ -4,7 +4,9 @@
 - ``INGEST`` adds a batch to the stream **and** its counts to ``pending`` and its
   visitors to the visitor keys;
 - ``ACK`` removes flushed entries and subtracts their counts (exactly once);
-- ``COUNT`` reads the pending counts and the uniques of a site and a page;
+- ``COUNT`` reads the pending counts, the cached database totals and the uniques of a
+  site and a page;
+- ``CACHE_TOTALS`` caches database totals (a value only ever raises a cached one);
 - ``SEED`` adds the database's visitors to a visitor key Redis does not hold.
 """
 
@@ -65,10 +67,30 @@ return 1
 """
 )
 
-# KEYS: stream, pending.  ARGV: group, then per entry: id, n, (field, count)...
-# An entry's counts are subtracted only when this call deleted it (exactly once).
-ACK = """
-local i, acked = 2, 0
+# raise_totals(key, argv, first, n): each of n (field, value) pairs from argv[first]
+# raises the field of the totals hash to value (never lowers it: totals only grow, so
+# writers that race settle on the highest, the latest, database total).
+RAISE_TOTALS = """
+local function raise_totals(key, argv, first, n)
+  for j = first, first + 2 * (n - 1), 2 do
+    local value = tonumber(argv[j + 1])
+    if value > tonumber(redis.call('HGET', key, argv[j]) or -1) then
+      redis.call('HSET', key, argv[j], value)
+    end
+  end
+end
+"""
+
+# KEYS: stream, pending, totals.  ARGV: group, m, (field, database total) x m, then per
+# entry: id, n, (field, count)...
+# An entry's counts are subtracted only when this call deleted it (exactly once); in
+# the same step the totals cache takes the database totals the flush read after its
+# commit, so totals + pending never miss the flushed hits.
+ACK = (
+    RAISE_TOTALS
+    + """
+raise_totals(KEYS[3], ARGV, 3, tonumber(ARGV[2]))
+local i, acked = 3 + 2 * tonumber(ARGV[2]), 0
 while i <= #ARGV do
   local id, n = ARGV[i], tonumber(ARGV[i + 1])
   redis.call('XACK', KEYS[1], ARGV[1], id)
@@ -86,19 +108,31 @@ while i <= #ARGV do
 end
 return acked
 """
+)
 
-# KEYS: pending, site visitors, page visitors, site seed mark, page seed mark.
+# KEYS: pending, site visitors, page visitors, site seed mark, page seed mark, totals.
 # ARGV: site field, page field.  -> {site pending, page pending, site uv, page uv,
-# site seeded, page seeded}
+# site seeded, page seeded, site total, page total} (a total is -1 when not cached)
 COUNT = """
 local function uniques(key)
   if redis.call('TYPE', key).ok == 'string' then return redis.call('PFCOUNT', key) end
   return redis.call('SCARD', key)
 end
 local pending = redis.call('HMGET', KEYS[1], ARGV[1], ARGV[2])
+local totals = redis.call('HMGET', KEYS[6], ARGV[1], ARGV[2])
 return {tonumber(pending[1] or 0), tonumber(pending[2] or 0), uniques(KEYS[2]),
-        uniques(KEYS[3]), redis.call('EXISTS', KEYS[4]), redis.call('EXISTS', KEYS[5])}
+        uniques(KEYS[3]), redis.call('EXISTS', KEYS[4]), redis.call('EXISTS', KEYS[5]),
+        tonumber(totals[1] or -1), tonumber(totals[2] or -1)}
 """
+
+# KEYS: totals.  ARGV: (field, database total)...: cache totals read from the database.
+CACHE_TOTALS = (
+    RAISE_TOTALS
+    + """
+raise_totals(KEYS[1], ARGV, 1, #ARGV / 2)
+return 1
+"""
+)
 
 # KEYS: visitor key, seed mark.  ARGV: exact limit, ttl, seed ttl (0: no mark yet),
 # members...
@@ -123,6 +157,7 @@ class Scripts:
         self.ack = client.register_script(ACK)
         self.count = client.register_script(COUNT)
         self.seed = client.register_script(SEED)
+        self.cache_totals = client.register_script(CACHE_TOTALS)
 
 
 def ingest_arguments(

@@ -17,10 +17,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from page_tracker.buffer.batch_format import encode_views
 from page_tracker.buffer.counted_batches import write_batches
-from page_tracker.buffer.redis_keys import RedisKeys
+from page_tracker.buffer.redis_keys import RedisKeys, page_field, site_field
 from page_tracker.buffer.redis_scripts import Scripts, ingest_arguments
 from page_tracker.errors import StoreError
 from page_tracker.metrics import HitMetrics
+from page_tracker.stats.counters import TotalKey
 from page_tracker.stats.pageview import PageView
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,19 @@ class RedisSink:
             log.warning(
                 "Redis write failed (%s); %d hits written to the database", error, len(views)
             )
-            write_batches(self.session_factory, [(batch_id, views)])
+            totals: dict[TotalKey, tuple[int, int]] = {}
+            write_batches(self.session_factory, [(batch_id, views)], totals=totals)
             if self.metrics is not None:
                 self.metrics.count(REDIS_FALLBACK, len(views))
+            self._raise_totals(totals)
+
+    def _raise_totals(self, totals: dict[TotalKey, tuple[int, int]]) -> None:
+        """Best effort: the totals cache learns of hits that bypassed ``pending``. If
+        Redis is still down, the next flush of these pages raises them instead."""
+        argv: list[str | int] = []
+        for (site, path), (pageviews, _visitors) in totals.items():
+            argv += [site_field(site) if path is None else page_field(site, path), pageviews]
+        try:
+            self.scripts.cache_totals(keys=[self.keys.totals], args=argv)
+        except redis.RedisError as error:
+            log.warning("Redis fallback: totals cache not raised (%s)", error)

@@ -13,9 +13,10 @@ from typing import Protocol
 from sqlalchemy.orm import Session, sessionmaker
 
 from page_tracker.buffer.batching import GroupCommitter
-from page_tracker.db import retry_transient
+from page_tracker.db import is_poison, retry_transient
 from page_tracker.extensions import Extension
 from page_tracker.stats import rollup
+from page_tracker.stats.counters import CachedCounterReader, TotalKey, read_totals
 from page_tracker.stats.pageview import PageView
 
 
@@ -32,33 +33,47 @@ class DatabaseSink:
     around any sink by :class:`BatchingSink`.
     """
 
-    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+    def __init__(
+        self, session_factory: sessionmaker[Session], cache: CachedCounterReader | None = None
+    ) -> None:
         self.session_factory = session_factory
         self.ids = rollup.IdCache()
         self.attempts = 5
+        self.cache = cache
 
     def submit(self, views: Sequence[PageView]) -> None:
         if views:
             self.write(views)
 
     def write(self, views: Sequence[PageView]) -> None:
-        """Commit ``views`` in one transaction, retried as a whole after a deadlock."""
+        """Commit ``views`` in one transaction, retried as a whole after a deadlock;
+        then (before the hits are acknowledged) hand the counter cache the totals of
+        its pages as that transaction wrote them."""
+        cache = self.cache
+        pages = set() if cache is None else {(v.site_id, v.path) for v in views}
+        pages = {page for page in pages if cache is not None and cache.wants(*page)}
 
-        def transaction() -> None:
+        def transaction() -> dict[TotalKey, tuple[int, int]]:
             with self.session_factory() as session, session.begin():
                 rollup.apply(session, views, self.ids)
+                return read_totals(session, pages) if pages else {}
 
-        retry_transient(transaction, attempts=self.attempts)
+        totals = retry_transient(transaction, attempts=self.attempts)
+        if cache is not None and totals:
+            cache.raise_totals(totals)
 
 
 class BatchingSink:
     """Group commit in front of a sink: concurrent ``submit`` calls of one process are
-    written together (:class:`~page_tracker.buffer.batching.GroupCommitter`)."""
+    written together (:class:`~page_tracker.buffer.batching.GroupCommitter`). A batch
+    the store refuses for its data (:func:`~page_tracker.db.is_poison`) is bisected: the
+    good calls are written, a bad one raises
+    :class:`~page_tracker.buffer.batching.ItemRefused`."""
 
     def __init__(self, inner: HitSink, *, max_batch: int = 512, linger: float = 0.0) -> None:
         self.inner = inner
         self.committer: GroupCommitter[Sequence[PageView]] = GroupCommitter(
-            self._write, max_batch=max_batch, linger=linger, name="hit-sink"
+            self._write, max_batch=max_batch, linger=linger, name="hit-sink", split_on=is_poison
         )
 
     def _write(self, items: Sequence[Sequence[PageView]]) -> None:

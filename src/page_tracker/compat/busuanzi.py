@@ -16,12 +16,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from page_tracker.ingest.normalise import clean_text
+
 VERSION = 2.4
 COOKIE_NAME = "busuanziId"
 # Browsers cap cookie lifetimes at 400 days; a reader stays one visitor that long.
 COOKIE_MAX_AGE = 400 * 24 * 3600
 MAX_CALLBACK_LENGTH = 128
 MAX_PATH_LENGTH = 2048
+# The longest page URL the hit path takes (ingest.verdict.MAX_URL_LENGTH).
+MAX_URL_LENGTH = 2048
 
 _IDENTIFIER = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
 # Cookies we set are 32 upper-case hex digits, like the original service's; accept any
@@ -68,10 +72,17 @@ def parse_referer(referer: str | None) -> Page | None:
 
     Only absolute ``http``/``https`` URLs with a host name count. The host is lower-cased
     and loses its port and a trailing dot; the path keeps its encoding, defaults to ``/``
-    and loses query and fragment. An over-long path (> 2048 characters) is refused.
+    and loses query and fragment. An over-long path (> 2048 characters) is refused; an
+    over-long query is dropped from the page's ``url`` (the page still counts, without
+    its campaign parameters).
+    Control characters are removed, unstorable code points replaced (see
+    :func:`page_tracker.ingest.normalise.clean_text`).
     """
     if not referer:
         return None
+    # Cleaned as every hit is (page_tracker.ingest.normalise): the path is looked up
+    # in the database for the answer's counters too.
+    referer = clean_text(referer)
     try:
         parts = urlsplit(referer.strip())
         host = parts.hostname  # lower-cased, without port or user info
@@ -84,8 +95,12 @@ def parse_referer(referer: str | None) -> Page | None:
     path = parts.path or "/"
     if not host or len(path) > MAX_PATH_LENGTH or any(ch.isspace() for ch in host):
         return None
-    # The URL keeps its query (campaign parameters are read from it), not its fragment.
-    return Page(host=host, path=path, url=parts._replace(fragment="").geturl())
+    # The URL keeps its query (campaign parameters are read from it), not its fragment;
+    # the query goes first when the URL is too long, before any length is judged.
+    url = parts._replace(fragment="").geturl()
+    if len(url) > MAX_URL_LENGTH:
+        url = parts._replace(query="", fragment="").geturl()
+    return Page(host=host, path=path, url=url)
 
 
 def render(callback: str, site_pv: int, site_uv: int, page_pv: int) -> str:

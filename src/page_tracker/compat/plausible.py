@@ -10,14 +10,14 @@ URL fragment, which is then part of the path.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from page_tracker.errors import ValidationFailed
+from page_tracker.errors import PayloadTooLarge, ValidationFailed
+from page_tracker.ingest.parsing import load_json
 
 MAX_BODY_BYTES = 16 * 1024
 MAX_URL_LENGTH = 2048
@@ -49,6 +49,7 @@ class _Body(BaseModel):
     def _url(cls, value: str) -> str:
         try:
             parts = urlsplit(value)
+            _ = parts.port  # raises ValueError for a port out of range
         except ValueError:
             raise ValueError("must be an absolute http(s) URL") from None
         if parts.scheme not in {"http", "https"} or not parts.hostname:
@@ -69,8 +70,8 @@ class _Body(BaseModel):
         # plausible-tracker sends the props JSON-encoded in a string; script.js an object.
         if isinstance(value, str):
             try:
-                decoded = json.loads(value)
-            except ValueError:
+                decoded = load_json(value)
+            except (ValueError, UnicodeDecodeError):
                 raise ValueError("must be a JSON object") from None
             if not isinstance(decoded, dict):
                 raise ValueError("must be a JSON object")
@@ -117,20 +118,25 @@ class Event:
 
 
 def parse_event(body: bytes) -> Event:
-    """Parse a request body; raises :class:`ValidationFailed` (400) naming the problem.
+    """Parse a request body; raises :class:`ValidationFailed` (400) naming the problem,
+    :class:`PayloadTooLarge` (413) for a body over :data:`MAX_BODY_BYTES`.
 
     The body is JSON whatever the ``Content-Type`` says (trackers send ``text/plain``).
     """
     if len(body) > MAX_BODY_BYTES:
-        raise ValidationFailed(f"The body exceeds {MAX_BODY_BYTES} bytes", error_code=40002)
+        raise PayloadTooLarge(
+            f"The body exceeds {MAX_BODY_BYTES} bytes", details={"max_bytes": MAX_BODY_BYTES}
+        )
     try:
-        raw = json.loads(body)
+        raw = load_json(body)
     except (ValueError, UnicodeDecodeError):
         raise ValidationFailed("The body is not JSON", error_code=40001) from None
     if not isinstance(raw, dict):
         raise ValidationFailed("The body must be a JSON object", error_code=40001)
     try:
         parsed = _Body.model_validate(raw)
+    except RecursionError:  # props nested too deep (in a JSON string, decoded below)
+        raise ValidationFailed("The event is nested too deep", error_code=40003) from None
     except ValidationError as error:
         details = [
             {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]}

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from page_tracker.compat import busuanzi
 from page_tracker.compat.plausible import Event
-from page_tracker.db import get_session
+from page_tracker.db import lazy_session
 from page_tracker.errors import Conflict, ValidationFailed
 from page_tracker.ingest.hits import RawHit
 from page_tracker.ingest.record import record
@@ -45,11 +45,14 @@ class Reader:
 
 @dataclass(frozen=True, slots=True)
 class BusuanziOutcome:
-    """What a Busuanzi request did; ``counters`` is ``None`` for an unknown site."""
+    """What a Busuanzi request did. ``counters`` is ``None`` for an unknown site and for
+    a site that does not publish its counters (``public`` is then ``False``: the hit
+    still counts, the answer reveals nothing, like ``/api/v1/counters``)."""
 
     reason: str
     accepted: bool
     counters: Counters | None
+    public: bool = True
 
 
 def _directory() -> SiteDirectory:
@@ -60,7 +63,9 @@ def _autocreate(session: Session, host: str) -> SiteInfo | None:
     """Create the site for ``host`` (committed); the loser of a race of first hits
     finds the winner's site."""
     try:
-        site = create_site(session, host)
+        # Public: the operator allowed the host pattern for Busuanzi, whose whole point
+        # is showing the numbers.
+        site = create_site(session, host, public_counters=True)
         session.commit()
     except Conflict:  # create_site rolled back: a concurrent first hit created it
         found = find_site_for_host(session, host)
@@ -85,13 +90,18 @@ def count_busuanzi(
     page: busuanzi.Page, reader: Reader, visitor_token: str, autocreate: Iterable[str]
 ) -> BusuanziOutcome:
     """Count one Busuanzi page view and read the counters back (including this hit,
-    flushed or not). A rejected hit (bot, DNT...) is not counted but still gets the
-    numbers. Raises when the site lookup or the counter read fails; a failing sink
-    only makes the reason ``store-unavailable``."""
-    site = busuanzi_site(get_session(), page.host, autocreate)
+    flushed or not) when the site publishes them. A rejected hit (bot, DNT...) is not
+    counted but still gets the numbers. Raises when the site lookup or the counter read
+    fails; a failing sink only makes the reason ``store-unavailable``."""
+    # A session of its own, closed at once: the request holds no pooled connection
+    # while its hit waits for the group commit and its counters are read.
+    with lazy_session() as session:
+        site = busuanzi_site(session, page.host, autocreate)
     if site is None:
         return BusuanziOutcome(reason=UNKNOWN_SITE, accepted=False, counters=None)
     verdict = record(busuanzi_hit(site.id, page, reader, visitor_token))
+    if not site.public_counters:
+        return BusuanziOutcome(verdict.reason, verdict.accepted, counters=None, public=False)
     counters = COUNTERS.get().read(site.id, page.path)
     return BusuanziOutcome(reason=verdict.reason, accepted=verdict.accepted, counters=counters)
 
@@ -115,10 +125,10 @@ def busuanzi_hit(site_id: str, page: busuanzi.Page, reader: Reader, token: str) 
 def record_plausible(event: Event, reader: Reader) -> list[str]:
     """Count a Plausible event once for each site its ``d`` names; returns the verdict
     reason per domain, in order (``unknown-site`` for a domain no site counts)."""
-    session = get_session()
+    with lazy_session() as session:
+        sites = [_directory().by_host(session, domain) for domain in event.domains]
     reasons: list[str] = []
-    for domain in event.domains:
-        site = _directory().by_host(session, domain)
+    for site in sites:
         if site is None:
             reasons.append(UNKNOWN_SITE)
             continue

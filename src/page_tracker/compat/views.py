@@ -23,15 +23,23 @@ from redis import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
 from page_tracker.compat import busuanzi, plausible, services
-from page_tracker.errors import StoreError, error_body, error_json
-from page_tracker.ingest.parsing import client_ip, wants_no_tracking
-from page_tracker.ingest.verdict import REASON_HEADER, STORE_UNAVAILABLE
+from page_tracker.db import is_pool_timeout
+from page_tracker.errors import RETRY_AFTER_SECONDS, StoreError, error_body, error_json
+from page_tracker.ingest.parsing import (
+    check_content_type,
+    client_ip,
+    read_body,
+    wants_no_tracking,
+)
+from page_tracker.ingest.verdict import HEAD_REQUEST, REASON_HEADER, STORE_UNAVAILABLE
+from page_tracker.metrics import METRICS, POOL_EXHAUSTED
 from page_tracker.settings import SETTINGS
 
 log = logging.getLogger(__name__)
 bp = Blueprint("compat", __name__)
 
 STORE_FAILURES = (SQLAlchemyError, RedisError, StoreError, OSError)
+COUNTERS_UNAVAILABLE = "/* counters unavailable */"
 _ORIGINAL_ENDPOINT = "//busuanzi.ibruce.info/busuanzi"
 # What may stand for the host inside the served script's string literal.
 _HOST = re.compile(r"[A-Za-z0-9.\-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
@@ -93,6 +101,8 @@ def busuanzi_response() -> Response:
     if page is None:
         return _refusal(400, "malformed", "the Referer header must name the page")
 
+    if request.method == "HEAD":  # HEAD never counts; its answer has no body anyway
+        return _script("", 200, HEAD_REQUEST)
     settings = SETTINGS.get()
     reader = _reader()
     cookie = busuanzi.cookie_token(request.cookies.get(busuanzi.COOKIE_NAME))
@@ -103,16 +113,26 @@ def busuanzi_response() -> Response:
         outcome = services.count_busuanzi(
             page, reader, token, settings.busuanzi_autocreate_patterns
         )
-    except STORE_FAILURES:
-        log.exception("Busuanzi hit for %s not counted: the store failed", page.key)
+    except STORE_FAILURES as error:
         # The reader's page loses its numbers, nothing else: the callback never runs.
-        return _script("/* counters unavailable */", 200, STORE_UNAVAILABLE)
-    if outcome.counters is None:
+        unavailable = _script(COUNTERS_UNAVAILABLE, 200, STORE_UNAVAILABLE)
+        if is_pool_timeout(error):  # overload: answered at once, counted, no traceback
+            METRICS.get().count(POOL_EXHAUSTED)
+            log.warning("Busuanzi hit for %s refused: the connection pool is exhausted", page.key)
+            unavailable.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        else:
+            log.exception("Busuanzi hit for %s not counted: the store failed", page.key)
+        return unavailable
+    if not outcome.public:
+        # Counted, but the numbers are the site's own: the same answer as the public
+        # counters and the badge give for this site.
+        response = _refusal(404, outcome.reason, "no public counters for this site")
+    elif outcome.counters is None:
         return _refusal(404, outcome.reason, f"no site counts the host {page.host}")
-
-    counters = outcome.counters
-    body = busuanzi.render(callback, counters.site_pv, counters.site_uv, counters.page_pv)
-    response = _script(body, 200, outcome.reason)
+    else:
+        counters = outcome.counters
+        body = busuanzi.render(callback, counters.site_pv, counters.site_uv, counters.page_pv)
+        response = _script(body, 200, outcome.reason)
     if cookie is None and outcome.accepted:
         response.set_cookie(
             busuanzi.COOKIE_NAME,
@@ -174,8 +194,9 @@ def plausible_preflight() -> Response:
 def plausible_event() -> Response:
     """Plausible's event API: ``202 ok`` for a well-formed event (counted or not: the
     reasons per domain are in ``X-Page-Tracker-Reason``), ``400`` JSON error otherwise."""
-    # Read at most one byte past the limit: an over-long body is refused unread.
-    event = plausible.parse_event(request.stream.read(plausible.MAX_BODY_BYTES + 1))
+    # Only what trackers send, read at most one byte past the limit (413 otherwise).
+    check_content_type(request.environ)
+    event = plausible.parse_event(read_body(request.environ, plausible.MAX_BODY_BYTES))
     try:
         reasons = services.record_plausible(event, _reader())
     except STORE_FAILURES:

@@ -1,4 +1,7 @@
-"""``/healthz`` answers while the process serves; ``/readyz`` checks the dependencies."""
+"""``/healthz`` answers while the process serves; ``/readyz`` checks the dependencies
+and shows the gauges features report (``dead_letters`` in Redis mode: hits the flush
+gave up on, see ``page-tracker flush --dead-letters``). A gauge does not make the
+process unready: it is for the operator's eyes and alerts."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import SQLAlchemyError
 
 from page_tracker.db import get_db
+from page_tracker.metrics import GAUGES
 from page_tracker.redis_client import REDIS
 
 log = logging.getLogger(__name__)
@@ -55,4 +59,14 @@ def readyz() -> ResponseReturnValue:
         response = jsonify(body)
         response.status_code = 503
         return response
-    return jsonify(status="ok", checks=dict.fromkeys(checks, "ok"))
+    return jsonify(status="ok", checks=dict.fromkeys(checks, "ok"), **_gauges())
+
+
+def _gauges() -> dict[str, int]:
+    values: dict[str, int] = {}
+    for name, read in (GAUGES.find() or {}).items():
+        try:
+            values[name] = read()
+        except (redis.RedisError, SQLAlchemyError) as error:
+            log.warning("Readiness: gauge %s unavailable: %s", name, error.__class__.__name__)
+    return values

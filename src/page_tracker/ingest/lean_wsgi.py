@@ -6,7 +6,8 @@ Flask app (``app.wsgi_app``) and answers those two routes with the same route fu
 the Flask views adapt (:mod:`page_tracker.ingest.routes`), adding the request id as
 Flask's request hooks do (log lines written meanwhile carry it too). Everything else,
 and every request it does not fully understand (a body too large or of unknown length),
-goes to Flask unchanged.
+goes to Flask unchanged. A hits body is read by the route itself, within its limit
+(:func:`page_tracker.ingest.parsing.read_body`), whatever its size or framing.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING
 from flask import Flask
 from werkzeug.http import HTTP_STATUS_CODES
 
-from page_tracker.ingest.parsing import MAX_BODY
+from page_tracker.headers import NOSNIFF
 from page_tracker.ingest.routes import (
     HITS_PATH,
     PIXEL_PATH,
@@ -48,14 +49,7 @@ class LeanIngest:
         path = environ.get("PATH_INFO")
         method = environ.get("REQUEST_METHOD")
         if path == HITS_PATH and method == "POST":
-            try:
-                length = int(environ.get("CONTENT_LENGTH") or -1)
-            except ValueError:
-                length = -1
-            if not 0 <= length <= MAX_BODY:  # chunked, missing or too large: Flask decides
-                return self.next(environ, start_response)
-            body = environ["wsgi.input"].read(length) if length else b""
-            return self._answer(self.routes.post_hits, IngestRequest(environ, body), start_response)
+            return self._answer(self.routes.post_hits, IngestRequest(environ), start_response)
         if path == PIXEL_PATH and method == "GET":
             return self._answer(self.routes.count_gif, IngestRequest(environ), start_response)
         return self.next(environ, start_response)
@@ -72,6 +66,7 @@ class LeanIngest:
                 *response.headers,
                 ("Content-Length", str(len(response.body))),
                 (REQUEST_ID_HEADER, request_id),
+                NOSNIFF,  # as Flask's answers carry it (page_tracker.headers)
             ],
         )
         return [response.body]

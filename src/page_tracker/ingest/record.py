@@ -1,26 +1,32 @@
 """``record()``: the whole hit path for an endpoint - judge the hit, store it if accepted.
 
 Endpoints (ours and the compat ones) call this and answer the browser whatever happens:
-a store failure is logged and counted (``store-unavailable``), never raised.
+a store failure is logged and counted (``store-unavailable``), never raised; a hit the
+store refuses for its own data is logged and counted as ``rejected``. Log lines carry the
+request id.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime
+from typing import cast
 
 from flask import Flask, current_app
 from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from page_tracker.buffer.batching import ItemRefused
 from page_tracker.buffer.sinks import SINK
-from page_tracker.db import get_session
+from page_tracker.db import is_pool_timeout, lazy_session
 from page_tracker.errors import StoreError
 from page_tracker.ingest.hits import RawHit
+from page_tracker.ingest.rate_limit import LIMITER, RATE_LIMITED
 from page_tracker.ingest.salts import SALTS
-from page_tracker.ingest.verdict import STORE_UNAVAILABLE, Verdict, process
-from page_tracker.metrics import METRICS
+from page_tracker.ingest.verdict import REJECTED, STORE_UNAVAILABLE, Verdict, process
+from page_tracker.metrics import METRICS, POOL_EXHAUSTED
 from page_tracker.settings import SETTINGS
 from page_tracker.sites.services import SITES
 
@@ -33,7 +39,13 @@ def record(raw: RawHit, now: datetime | None = None) -> Verdict:
     Returns the verdict; when the store fails the verdict is a rejection with reason
     ``store-unavailable`` (the failure is logged with the request id and counted).
     """
-    return record_in(current_app, raw, get_session(), now)
+    # Not the request's session: this one is closed before the view waits for its group
+    # commit, so the request holds no pooled connection while the writer needs one.
+    session = lazy_session()
+    try:
+        return record_in(current_app, raw, cast(Session, session), now, release_session=True)
+    finally:
+        session.close()
 
 
 def record_in(
@@ -57,9 +69,20 @@ def record_in(
         if release_session:
             session.close()
         if verdict.view is not None:
+            limiter = LIMITER.find(app)
+            if limiter is not None and not limiter.allow(raw.ip, time.time()):
+                metrics.count(RATE_LIMITED)
+                return Verdict.reject(RATE_LIMITED, verdict.site)
             SINK.get(app).submit([verdict.view])
+    except ItemRefused as error:
+        # This hit's own data was refused; its batch's other hits were written.
+        metrics.count(REJECTED)
+        log.error("hit refused by the store (%s): %s", raw.source, str(error).splitlines()[0])
+        return Verdict.reject(REJECTED)
     except (SQLAlchemyError, RedisError, StoreError, OSError) as error:
         metrics.count(STORE_UNAVAILABLE)
+        if is_pool_timeout(error):
+            metrics.count(POOL_EXHAUSTED)
         log.error("hit not stored (%s): %s", raw.source, str(error).splitlines()[0])
         return Verdict.reject(STORE_UNAVAILABLE)
     metrics.count(verdict.reason)

@@ -7,7 +7,10 @@ Two ways in adapt them and add nothing but the request id: the Flask views
 error shape are therefore the same whichever way a request came.
 
 The routes never break the reader's page: a rejected hit is answered normally with the
-reason in ``X-Page-Tracker-Reason``; only a malformed ``/api/v1/hits`` body gets a 400.
+reason in ``X-Page-Tracker-Reason``; only a ``/api/v1/hits`` request that is no hit gets
+an error, with the JSON error shape: 400 (malformed), 413 (body over
+:data:`~page_tracker.ingest.parsing.MAX_BODY`, never read further), 415 (content type).
+``HEAD`` never counts: the pixel answers it without recording.
 Site lookups come from the app's site cache; a database session is opened only on a
 cache miss and closed before the view waits for its group commit.
 """
@@ -23,13 +26,20 @@ from typing import Any, cast
 from flask import Flask
 from sqlalchemy.orm import Session, sessionmaker
 
-from page_tracker.db import DATABASE
-from page_tracker.errors import error_json
+from page_tracker.db import DATABASE, LazySession
+from page_tracker.errors import APIError, error_json
 from page_tracker.extensions import Extension
 from page_tracker.ingest.hits import RawHit
-from page_tracker.ingest.parsing import MalformedHit, hit_from_body, hit_from_pixel
+from page_tracker.ingest.parsing import (
+    MAX_BODY,
+    MalformedHit,
+    check_content_type,
+    hit_from_body,
+    hit_from_pixel,
+    read_body,
+)
 from page_tracker.ingest.record import record_in
-from page_tracker.ingest.verdict import MALFORMED, REASON_HEADER, Verdict
+from page_tracker.ingest.verdict import HEAD_REQUEST, MALFORMED, REASON_HEADER, Verdict
 from page_tracker.settings import SETTINGS
 
 HITS_PATH = "/api/v1/hits"
@@ -41,15 +51,18 @@ CORS_HEADERS = (
     ("Access-Control-Allow-Origin", "*"),
     ("Access-Control-Allow-Headers", "Content-Type"),
 )
-SESSIONS_AT_ONCE = 4  # well below the pool size (5 + 10 overflow)
+# Site-cache misses in flight at once: when a cached site expires, every request in
+# flight misses together; the site cache loads each site once, and this bounds the
+# sessions that different unknown sites can open.
+SESSIONS_AT_ONCE = 4
 
 
 @dataclass(frozen=True, slots=True)
 class IngestRequest:
-    """What a route reads: the request's WSGI environ and, for a POST, its body."""
+    """What a route reads: the request's WSGI environ (a POST's body is read from its
+    ``wsgi.input`` by the route, within the limit)."""
 
     environ: Mapping[str, Any]
-    body: bytes = b""
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,38 +72,6 @@ class IngestResponse:
     status: int
     headers: tuple[tuple[str, str], ...]
     body: bytes
-
-
-class _LazySession:
-    """A session made on first use (a site-cache miss), closed by :meth:`close`.
-
-    ``gate`` bounds the sessions open at once: when a cached site expires, every request
-    in flight misses together, and without a bound they would take every pooled
-    connection, including the one the group-commit writer needs.
-    """
-
-    __slots__ = ("_factory", "_gate", "_session")
-
-    def __init__(self, factory: sessionmaker[Session], gate: threading.BoundedSemaphore) -> None:
-        self._factory = factory
-        self._gate = gate
-        self._session: Session | None = None
-
-    def __getattr__(self, name: str) -> Any:
-        if self._session is None:
-            self._gate.acquire()
-            try:
-                self._session = self._factory()
-            except BaseException:
-                self._gate.release()
-                raise
-        return getattr(self._session, name)
-
-    def close(self) -> None:
-        if self._session is not None:
-            self._session.close()
-            self._session = None
-            self._gate.release()
 
 
 class IngestRoutes:
@@ -103,30 +84,38 @@ class IngestRoutes:
         self.session_gate = threading.BoundedSemaphore(SESSIONS_AT_ONCE)
 
     def _record(self, raw: RawHit) -> Verdict:
-        session = _LazySession(self.sessions, self.session_gate)
+        session = LazySession(self.sessions, self.session_gate)
         try:
             return record_in(self.app, raw, cast(Session, session), release_session=True)
         finally:
             session.close()
 
     def post_hits(self, request: IngestRequest) -> IngestResponse:
-        """JSON (``application/json`` or ``text/plain``) -> 202; malformed -> 400."""
+        """JSON (``application/json`` or ``text/plain``) -> 202; malformed -> 400; too
+        large -> 413; another content type -> 415."""
+        environ = request.environ
         try:
-            verdict = self._record(
-                hit_from_body(request.body, request.environ, self.trusted_proxies)
-            )
+            check_content_type(environ)
+            body = read_body(environ, MAX_BODY)
+            verdict = self._record(hit_from_body(body, environ, self.trusted_proxies))
             if verdict.reason == MALFORMED:
                 raise MalformedHit(verdict.detail or "malformed hit")
-        except MalformedHit as error:
+        except APIError as error:
             headers = (("Content-Type", "application/json"), (REASON_HEADER, MALFORMED))
-            return IngestResponse(400, headers + CORS_HEADERS, error_json(error.to_dict()))
+            body = error_json(error.to_dict())
+            return IngestResponse(error.code, headers + CORS_HEADERS, body)
         headers = (("Content-Type", "text/html; charset=utf-8"), (REASON_HEADER, verdict.reason))
         return IngestResponse(202, headers + CORS_HEADERS, b"")
 
     def count_gif(self, request: IngestRequest) -> IngestResponse:
-        """The pixel: always the same GIF, whatever the verdict."""
+        """The pixel: always the same GIF, whatever the verdict (``HEAD``: not counted)."""
         raw = hit_from_pixel(request.environ, self.trusted_proxies)
-        reason = MALFORMED if raw is None else self._record(raw).reason
+        if raw is None:
+            reason = MALFORMED
+        elif request.environ.get("REQUEST_METHOD") == "HEAD":
+            reason = HEAD_REQUEST
+        else:
+            reason = self._record(raw).reason
         headers = (
             ("Content-Type", "image/gif"),
             ("Cache-Control", "no-store, max-age=0"),

@@ -3,7 +3,8 @@
 Order of the checks (the first failing one is the reason): malformed, unknown-site,
 host-not-allowed, dnt, bot. Reasons are the values of ``X-Page-Tracker-Reason``
 (:data:`REASON_HEADER`); ``store-unavailable`` is the reason of an accepted hit that
-could not be stored (:func:`page_tracker.ingest.record.record`).
+could not be stored (:func:`page_tracker.ingest.record.record`), ``rejected`` that of one
+the store refused for its own data while the rest of its batch was written.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from page_tracker.enrich import enrich, visitor_hash
 from page_tracker.ingest.hits import RawHit
+from page_tracker.ingest.normalise import normalise
 from page_tracker.ingest.salts import SALTS, DatabaseSaltStore, SaltStore
 from page_tracker.settings import Settings
 from page_tracker.sites.services import SITES, SiteDirectory, SiteInfo
@@ -33,6 +35,8 @@ BOT: Final = "bot"
 DNT: Final = "dnt"
 MALFORMED: Final = "malformed"
 STORE_UNAVAILABLE: Final = "store-unavailable"
+REJECTED: Final = "rejected"
+HEAD_REQUEST: Final = "head"  # a HEAD request: answered as a GET, never counted
 REASON_HEADER: Final = "X-Page-Tracker-Reason"
 
 MAX_URL_LENGTH = 2048
@@ -99,12 +103,14 @@ def process(  # noqa: PLR0911 - one return per reason reads best
 
     ``session`` is only read (site lookup). ``sites`` and ``salts`` default to the
     current app's (``app.extensions``), else to uncached database lookups.
+    ``raw`` is cleaned first (:func:`~page_tracker.ingest.normalise.normalise`).
     Never raises for bad input; database errors propagate.
     """
     now = now or datetime.now(UTC)
     default_sites, default_salts = _defaults()
     sites = sites or default_sites
     salts = salts or default_salts or DatabaseSaltStore(session.get_bind().engine)
+    raw = normalise(raw)  # the one cleaning step of every route
 
     page = _page(raw.url)
     if page is None:

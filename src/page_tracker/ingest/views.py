@@ -10,7 +10,6 @@ from importlib.resources import files
 
 from flask import Blueprint, Response, request
 
-from page_tracker.ingest.parsing import MAX_BODY
 from page_tracker.ingest.routes import (
     CORS_HEADERS,
     HITS_PATH,
@@ -31,9 +30,8 @@ def _flask_response(answer: IngestResponse) -> Response:
 
 @bp.post(HITS_PATH)
 def post_hit() -> Response:
-    # At most one byte past the limit is read: the route refuses a longer body unread.
-    body = request.stream.read(MAX_BODY + 1)
-    return _flask_response(ROUTES.get().post_hits(IngestRequest(request.environ, body)))
+    # The route reads the body from the environ's input, within its limit.
+    return _flask_response(ROUTES.get().post_hits(IngestRequest(request.environ)))
 
 
 @bp.get(PIXEL_PATH)
@@ -44,10 +42,11 @@ def count_gif() -> Response:
 @bp.after_app_request
 def _hits_headers(response: Response) -> Response:
     # What Flask answers itself on the hits path (the CORS preflight, a 405) carries the
-    # route's CORS headers and a reason too.
+    # route's CORS headers, and a reason unless it is the preflight (not a hit at all).
     if request.path == HITS_PATH:
         response.headers.update(dict(CORS_HEADERS))
-        response.headers[REASON_HEADER] = response.headers.get(REASON_HEADER, MALFORMED)
+        if request.method != "OPTIONS":
+            response.headers[REASON_HEADER] = response.headers.get(REASON_HEADER, MALFORMED)
     return response
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint
+from flask import Blueprint, request
 
 from page_tracker.errors import StoreError
 from page_tracker.seedpage.store import STORE
@@ -20,7 +20,12 @@ FAILURE_BODY = "Sorry, something went wrong \N{PENSIVE FACE}"
 def index() -> tuple[str, int, dict[str, str]]:
     headers = {"Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store"}
     try:
-        page_views = STORE.get().increment(COUNTER_NAME)
+        # HEAD never counts (spec 5): it reads the number a GET would show.
+        store = STORE.get()
+        if request.method == "HEAD":
+            page_views = store.get(COUNTER_NAME)
+        else:
+            page_views = store.increment(COUNTER_NAME)
     except StoreError:
         log.exception("Unable to count the page view")
         return FAILURE_BODY, 500, headers

@@ -16,6 +16,7 @@ from page_tracker.db import get_session
 from page_tracker.errors import APIError
 from page_tracker.sites import services
 from page_tracker.sites.models import Site
+from page_tracker.terminal import terminal_safe
 
 
 @contextmanager
@@ -65,9 +66,8 @@ def create(
             honour_dnt=not ignore_dnt,
             retention_days=retention_days,
         )
-    click.echo(
-        f"created site {site.domain} (hosts: {', '.join(sorted(services.allowed_hosts(site)))})"
-    )
+    hosts_shown = ", ".join(sorted(services.allowed_hosts(site)))
+    click.echo(terminal_safe(f"created site {site.domain} (hosts: {hosts_shown})"))
     click.echo(site.id)
 
 
@@ -121,7 +121,11 @@ def _row(site: Site) -> list[str]:
         f"retention={site.retention_days}d" if site.retention_days else "",
     ]
     extra = ",".join(sorted(host.host for host in site.hosts))
-    return [site.id, site.domain, ",".join(filter(None, options)), extra]
+    # Busuanzi can create sites from readers' Host headers: escaped like any web data.
+    return [
+        terminal_safe(field)
+        for field in (site.id, site.domain, ",".join(filter(None, options)), extra)
+    ]
 
 
 @sites.command("list")

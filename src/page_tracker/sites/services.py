@@ -207,12 +207,18 @@ class SiteDirectory:
     Each hit would otherwise cost one or two queries; a changed site option is seen
     by every worker within ``ttl`` seconds. Misses are cached too (an unknown site id
     hammering the endpoint costs no queries). Thread-safe.
+
+    One query per key at a time: when an entry is missing, one thread loads it and the
+    others wait for that load; when it expired, one thread reloads it and the others
+    answer from the expired entry meanwhile. So a burst of requests for a site whose
+    entry just expired costs one pooled connection, not one per request.
     """
 
     def __init__(self, ttl: float = 10.0) -> None:
         self.ttl = ttl
         self._by_id: dict[str, tuple[float, SiteInfo | None]] = {}
         self._by_host: dict[str, tuple[float, SiteInfo | None]] = {}
+        self._loading: dict[tuple[int, str], threading.Lock] = {}
         self._lock = threading.Lock()
 
     def by_id(self, session: Session, site_id: str) -> SiteInfo | None:
@@ -232,19 +238,30 @@ class SiteDirectory:
         key: str,
         load: Callable[[], Site | None],
     ) -> SiteInfo | None:
-        now = time.monotonic()
         # Unlocked read: one dict lookup is atomic, and a lock taken on every hit
         # convoys the request threads under load (writers still take it).
         hit = cache.get(key)
-        if hit is not None and hit[0] > now:
+        if hit is not None and hit[0] > time.monotonic():
             return hit[1]
-        site = load()
-        info = SiteInfo.of(site) if site is not None else None
         with self._lock:
-            if len(cache) > 10_000:  # bound memory against random ids
-                cache.clear()
-            cache[key] = (now + self.ttl, info)
-        return info
+            if len(self._loading) > 10_000:  # bound memory against random keys
+                self._loading.clear()
+            loading = self._loading.setdefault((id(cache), key), threading.Lock())
+        if not loading.acquire(blocking=hit is None):
+            return hit[1] if hit is not None else None  # being reloaded: the stale entry
+        try:
+            again = cache.get(key)
+            if again is not None and again[0] > time.monotonic():
+                return again[1]  # loaded by the thread this one waited for
+            site = load()
+            info = SiteInfo.of(site) if site is not None else None
+            with self._lock:
+                if len(cache) > 10_000:  # bound memory against random ids
+                    cache.clear()
+                cache[key] = (time.monotonic() + self.ttl, info)
+            return info
+        finally:
+            loading.release()
 
 
 SITES: Extension[SiteDirectory] = Extension(

@@ -14,6 +14,7 @@ from page_tracker.db import get_session
 from page_tracker.sites.services import get_site
 from page_tracker.stats.counters import COUNTERS
 from page_tracker.stats.queries import top_pages, totals_by_day
+from page_tracker.terminal import terminal_safe
 
 
 @click.command("stats")
@@ -38,7 +39,7 @@ def stats(site_id: str, days: int, top: int) -> None:
     except (SQLAlchemyError, RedisError) as error:
         fail(f"store error: {str(error).splitlines()[0]}")
     click.echo(
-        f"{site.domain} ({site.id}): {totals.site_pv} page views, "
+        f"{terminal_safe(site.domain)} ({site.id}): {totals.site_pv} page views, "
         f"{totals.site_uv} visitors all time"
     )
     click.echo(f"\n{'day':<12}{'views':>10}{'visitors':>10}")
@@ -52,4 +53,6 @@ def stats(site_id: str, days: int, top: int) -> None:
     if pages:
         click.echo(f"\n{'top pages':<40}{'views':>10}{'visitors':>10}")
         for page in pages:
-            click.echo(f"{page.path[:39]:<40}{page.pageviews:>10}{page.visitors:>10}")
+            # Paths come from readers: escaped, then cut to the column.
+            path = terminal_safe(page.path)[:39]
+            click.echo(f"{path:<40}{page.pageviews:>10}{page.visitors:>10}")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -31,6 +34,35 @@ COUNTERS: Extension[CounterReader] = Extension(
 )
 
 
+TotalKey = tuple[str, str | None]  # (site id, path); ``None``: the whole site
+
+
+def read_totals(
+    session: Session, pages: Iterable[tuple[str, str]]
+) -> dict[TotalKey, tuple[int, int]]:
+    """All-time ``(page views, visitors)`` of the given ``(site id, path)`` pages and of
+    their sites, as committed (or as this session's transaction sees them). Rows that
+    do not exist yet read ``(0, 0)``. One query per 500 sites."""
+    wanted = set(pages)
+    sites = sorted({site for site, _ in wanted})
+    found: dict[TotalKey, tuple[int, int]] = {(site, None): (0, 0) for site in sites}
+    found.update(dict.fromkeys(wanted, (0, 0)))
+    paths = sorted({path for _, path in wanted})
+    for start in range(0, len(sites), 500):
+        chunk = sites[start : start + 500]
+        query = (
+            select(Total.site_id, Path.path, Total.pageviews, Total.visitors)
+            .outerjoin(Path, Path.id == Total.path_id)
+            .where(Total.site_id.in_(chunk))
+            .where(or_(Total.path_id == SITE, Path.path.in_(paths)))
+        )
+        for site, path, pageviews, visitors in session.execute(query):
+            key = (site, None) if path is None else (site, path)
+            if key in found:
+                found[key] = (int(pageviews), int(visitors))
+    return found
+
+
 class DatabaseCounterReader:
     """Reads the ``stat_totals`` rollup (one query)."""
 
@@ -55,3 +87,61 @@ class DatabaseCounterReader:
         page_row = next((row[1:] for row in rows if row[0] != SITE), (0, 0, 0))
         counters = Counters(int(site[0]), int(site[1]), int(page_row[0]), int(page_row[1]))
         return counters, int(site[2]), int(page_row[2])
+
+
+class CachedCounterReader:
+    """Embedded mode's counter reader: the database's totals kept in-process.
+
+    The group-commit writer reads the totals of the pages it just wrote in its own
+    transaction and hands them to :meth:`raise_totals` before it acknowledges the
+    hits, so a Busuanzi answer includes its own hit and a read after it costs no query.
+    Values only ever rise (totals only grow), so a read that raced a commit never
+    hides it. Within one process the cache is exact; hits another process wrote (several
+    web workers on one database) show within ``ttl`` seconds, when an entry is read
+    from the database again. Thread-safe without locks on the read path.
+    """
+
+    def __init__(self, database: DatabaseCounterReader, ttl: float = 2.0) -> None:
+        self.database = database
+        self.ttl = ttl
+        self._entries: dict[TotalKey, tuple[float, int, int]] = {}
+        self._lock = threading.Lock()
+
+    def _fresh(self, key: TotalKey, now: float) -> tuple[int, int] | None:
+        entry = self._entries.get(key)
+        return entry[1:] if entry is not None and entry[0] > now else None
+
+    def read(self, site_id: str, path: str) -> Counters:
+        now = time.monotonic()
+        site, page = self._fresh((site_id, None), now), self._fresh((site_id, path), now)
+        if site is None or page is None:
+            found = self.database.read(site_id, path)
+            cached = self.raise_totals(
+                {
+                    (site_id, None): (found.site_pv, found.site_uv),
+                    (site_id, path): (found.page_pv, found.page_uv),
+                }
+            )
+            site, page = cached[(site_id, None)], cached[(site_id, path)]
+        return Counters(site[0], site[1], page[0], page[1])
+
+    def wants(self, site_id: str, path: str) -> bool:
+        """True when the writer should read this page's totals (its site or the page
+        is cached here: an entry never read is not worth a query per batch)."""
+        return (site_id, None) in self._entries or (site_id, path) in self._entries
+
+    def raise_totals(
+        self, totals: Mapping[TotalKey, tuple[int, int]]
+    ) -> dict[TotalKey, tuple[int, int]]:
+        """Take totals read from the database (never lowering a cached one); return
+        the values now cached."""
+        expires = time.monotonic() + self.ttl
+        cached: dict[TotalKey, tuple[int, int]] = {}
+        with self._lock:
+            if len(self._entries) > 100_000:  # bound memory against random paths
+                self._entries.clear()
+            for key, (pageviews, visitors) in totals.items():
+                old = self._entries.get(key, (0.0, 0, 0))
+                cached[key] = (max(pageviews, old[1]), max(visitors, old[2]))
+                self._entries[key] = (expires, *cached[key])
+        return cached

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import unicodedata
 from html import escape
 
 from flask import Blueprint, Response, request
 
-from page_tracker.db import get_session
+from page_tracker.db import lazy_session
 from page_tracker.errors import NotFound, ValidationFailed
 from page_tracker.sites.services import SITES, SiteInfo
 from page_tracker.stats.counters import COUNTERS, Counters
@@ -18,11 +19,13 @@ from page_tracker.stats.counters import COUNTERS, Counters
 bp = Blueprint("public_counters", __name__)
 
 MAX_LABEL = 40
+MAX_COUNTER_PATH = 2048
 _CHAR_WIDTH = 6.5  # Verdana 11px, average advance: good enough for a badge
 
 
 def _public_site(site_id: str) -> SiteInfo:
-    site: SiteInfo | None = SITES.get().by_id(get_session(), site_id)
+    with lazy_session() as session:  # closed before the counters are read
+        site: SiteInfo | None = SITES.get().by_id(session, site_id)
     if site is None or not site.public_counters:
         # The same answer for "no such site" and "not public": ids are not enumerable.
         raise NotFound("no public counters for this site")
@@ -31,8 +34,12 @@ def _public_site(site_id: str) -> SiteInfo:
 
 def _path() -> str:
     path = request.args.get("path", "/") or "/"
-    if not path.startswith("/") or len(path) > 2048:
+    if not path.startswith("/"):
         raise ValidationFailed("path must start with /", details={"field": "path"})
+    if len(path) > MAX_COUNTER_PATH:
+        raise ValidationFailed(
+            f"path must be at most {MAX_COUNTER_PATH} characters", details={"field": "path"}
+        )
     return path
 
 
@@ -60,8 +67,22 @@ def counters(site_id: str) -> Response:
     return _conditional(body, "application/json")
 
 
+# Control characters, lone surrogates and unassigned code points (U+FFFE, U+FFFF among
+# them): not allowed in XML 1.0 or not worth showing; a badge drops them.
+_NOT_IN_BADGE = frozenset({"Cc", "Cs", "Cn"})
+
+
+def badge_text(text: str) -> str:
+    """``text`` without the characters an XML document may not hold."""
+    if text.isprintable():
+        return text
+    return "".join(char for char in text if unicodedata.category(char) not in _NOT_IN_BADGE)
+
+
 def render_badge(label: str, value: str) -> str:
-    """A flat two-part badge (shields.io look) with escaped text."""
+    """A flat two-part badge (shields.io look): well-formed XML for any text (the text
+    is cleaned by :func:`badge_text` and escaped)."""
+    label, value = badge_text(label), badge_text(value)
     left = int(len(label) * _CHAR_WIDTH + 12)
     right = int(len(value) * _CHAR_WIDTH + 12)
     total = left + right

@@ -32,11 +32,12 @@ def app(clean_database: str, make_app: Callable[..., Flask]) -> Flask:
     return make_app(DATABASE_URL=clean_database)
 
 
-def add_site(app: Flask, domain: str, *hosts: str) -> str:
-    """Create a site the way the CLI does; returns its public id."""
+def add_site(app: Flask, domain: str, *hosts: str, public_counters: bool = True) -> str:
+    """Create a site the way the CLI does (public counters: Busuanzi shows numbers only
+    for those); returns its public id."""
     with app.app_context():
         session = get_session()
-        site = create_site(session, domain, hosts=hosts)
+        site = create_site(session, domain, hosts=hosts, public_counters=public_counters)
         session.commit()
         return site.id
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import sessionmaker
 from werkzeug.test import TestResponse
 
 from page_tracker.db import get_session, make_engine
-from page_tracker.sites.services import list_sites
+from page_tracker.sites.services import SITES, list_sites, update_site
 from page_tracker.stats.counters import DatabaseCounterReader
 from tests.integration.compat.conftest import (
     DESKTOP_CHROME,
@@ -87,6 +87,18 @@ def test_should_answer_exactly_like_the_original_service(app: Flask) -> None:
     assert response.headers["Content-Type"] == "application/javascript"
     assert response.headers["Cache-Control"] == "no-store"
     assert response.headers["X-Page-Tracker-Reason"] == "accepted"
+
+
+def test_should_count_a_page_whose_referer_has_a_long_query_string(app: Flask) -> None:
+    # Given a short path with a query string longer than any URL the hit path takes
+    add_site(app, "blog.example.com")
+    referer = "https://blog.example.com/posts/a/?fbclid=" + "x" * 3000 + "&utm_source=feed"
+    # When the page is read
+    first = hit(client_of(app), referer)
+    # Then it is counted, on its path
+    assert first.headers["X-Page-Tracker-Reason"] == "accepted"
+    second = hit(client_of(app), "https://blog.example.com/posts/a/")
+    assert numbers(second)["page_pv"] == 2
 
 
 def test_should_answer_on_the_site_root_only_with_a_callback(app: Flask) -> None:
@@ -199,6 +211,44 @@ def test_should_not_count_bots_but_show_them_the_numbers(app: Flask) -> None:
     assert bot.headers["X-Page-Tracker-Reason"] == "bot"
     assert numbers(bot) == {"site_uv": 1, "page_pv": 1, "version": 2.4, "site_pv": 1}
     assert "Set-Cookie" not in bot.headers
+
+
+@pytest.mark.parametrize("target", ["/busuanzi", "/"])
+def test_should_count_but_not_reveal_the_counts_of_a_site_without_public_counters(
+    app: Flask, target: str
+) -> None:
+    # Given a site that does not publish its counters
+    site = add_site(app, "blog.example.com", public_counters=False)
+    client = client_of(app)
+
+    # When a reader's Busuanzi script asks for them (both addresses of the endpoint)
+    response = client.get(
+        f"{target}?jsonpCallback=BusuanziCallback_1",
+        headers={"Referer": "https://blog.example.com/post", "User-Agent": DESKTOP_CHROME},
+    )
+
+    # Then the hit counts, but the answer reveals nothing: 404 like the public counters
+    assert response.status_code == 404
+    assert response.headers["X-Page-Tracker-Reason"] == "accepted"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.get_json()["message"] == "no public counters for this site"
+    assert "BusuanziCallback_1" not in response.get_data(as_text=True)
+    assert client.get(f"/api/v1/counters/{site}?path=/post").status_code == 404
+    assert client.get(f"/badge/{site}.svg").status_code == 404
+    assert read_counters(app, site, "/post").page_pv == 1
+
+
+def test_should_reveal_the_counts_once_the_site_publishes_them(app: Flask) -> None:
+    site = add_site(app, "blog.example.com", public_counters=False)
+    client = client_of(app)
+    assert hit(client, "https://blog.example.com/").status_code == 404
+    with app.app_context():
+        update_site(get_session(), site, public_counters=True)
+        get_session().commit()
+        SITES.get().clear()  # the option reaches every worker within the cache's ttl
+
+    assert numbers(hit(client, "https://blog.example.com/"))["site_pv"] == 2
+    assert client.get(f"/api/v1/counters/{site}").json["site_pv"] == 2  # type: ignore[index]
 
 
 def test_should_create_sites_for_hosts_the_operator_allows(

@@ -104,9 +104,9 @@ def test_should_name_the_invalid_fields(app: Flask) -> None:
 
 def test_should_refuse_an_oversized_body(app: Flask) -> None:
     response = send(app.test_client(), b"{" + b" " * 40_000 + b"}")
-    assert response.status_code == 400
+    assert response.status_code == 413
     assert response.json is not None
-    assert response.json["error_code"] == 40002
+    assert response.json["error_code"] == 41300
 
 
 def test_should_answer_a_cors_preflight(app: Flask) -> None:

@@ -150,3 +150,17 @@ def test_should_match_auto_create_host_patterns(
     host: str, patterns: list[str], expected: bool
 ) -> None:
     assert busuanzi.host_matches(host, patterns) is expected
+
+
+def test_should_drop_an_over_long_query_before_judging_the_length() -> None:
+    from page_tracker.compat.busuanzi import MAX_URL_LENGTH, parse_referer  # noqa: PLC0415
+    from page_tracker.ingest.verdict import MAX_URL_LENGTH as HIT_PATH_LIMIT  # noqa: PLC0415
+
+    assert MAX_URL_LENGTH == HIT_PATH_LIMIT
+    page = parse_referer("https://blog.example/a?q=" + "x" * 5000 + "#top")
+    assert page is not None
+    assert page.url == "https://blog.example/a"
+    short = parse_referer("https://blog.example/a?utm_source=feed#top")
+    assert short is not None
+    assert short.url == "https://blog.example/a?utm_source=feed"
+    assert parse_referer("https://blog.example/" + "p" * 2100) is None  # the path itself

@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from page_tracker.compat.plausible import MAX_BODY_BYTES, parse_event
-from page_tracker.errors import ValidationFailed
+from page_tracker.errors import PayloadTooLarge, ValidationFailed
 
 
 def body(**fields: Any) -> bytes:
@@ -89,7 +89,6 @@ def test_should_ignore_fields_it_does_not_know() -> None:
         (body(p="not json"), 40003),
         (body(p="[1]"), 40003),
         (body(p=[1]), 40003),
-        (b"{" + b" " * MAX_BODY_BYTES + b"}", 40002),
     ],
 )
 def test_should_refuse_invalid_bodies_with_a_400(raw: bytes, error_code: int) -> None:
@@ -97,6 +96,12 @@ def test_should_refuse_invalid_bodies_with_a_400(raw: bytes, error_code: int) ->
         parse_event(raw)
     assert caught.value.code == 400
     assert caught.value.instance_error_code == error_code
+
+
+def test_should_refuse_an_oversized_body_with_a_413() -> None:
+    with pytest.raises(PayloadTooLarge) as caught:
+        parse_event(b"{" + b" " * MAX_BODY_BYTES + b"}")
+    assert caught.value.to_dict()["code"] == 413
 
 
 def test_should_name_the_invalid_field() -> None:

@@ -1,0 +1,25 @@
+"""Headers every answer carries, on both ways in (Flask and the lean ingest path).
+
+``X-Content-Type-Options: nosniff`` on every answer: a browser must take a script as
+a script, an SVG as an image and JSON as data, never sniff one as another (a JSONP
+answer or an error body read as HTML). SVG answers also carry :data:`SVG_CSP`, so an
+SVG opened on its own can neither run script nor load anything.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, Response
+
+NOSNIFF = ("X-Content-Type-Options", "nosniff")
+SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+
+
+def _secure(response: Response) -> Response:
+    response.headers.setdefault(*NOSNIFF)
+    if response.mimetype == "image/svg+xml":
+        response.headers.setdefault("Content-Security-Policy", SVG_CSP)
+    return response
+
+
+def init_app(app: Flask) -> None:
+    app.after_request(_secure)
