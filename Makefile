@@ -280,6 +280,11 @@ bench: install ## Ingest benchmark: wrk vs nginx 204, embedded and Redis mode, f
 bench-import: install ## Import a generated GoatCounter export (1 M rows) into SQLite (not a test)
 	$(BIN)/python -m bench.imports $(BENCH_ARGS)
 
+.PHONY: bench-redis-memory
+bench-redis-memory: install ## Redis bytes per pending hit and per visitor key (sizing maxmemory)
+	tools/apt-ensure.sh redis-server
+	$(BIN)/python -m bench.redis_memory $(BENCH_ARGS)
+
 .PHONY: bench-flush
 bench-flush: install ## Flush rate into MariaDB/PostgreSQL with 0, 1 M and 10 M rolled-up hits stored
 	tools/apt-ensure.sh redis-server

@@ -6,10 +6,12 @@
 #
 #   busuanzi.pure.js  -> src/page_tracker/compat/static/busuanzi/   (served, MIT)
 #   plausible-tracker -> tests/browser/vendor/plausible-tracker/     (browser tests, MIT)
+#   swagger-ui-dist   -> src/page_tracker/api/static/swagger-ui/     (/api/v1/docs, Apache-2.0)
 set -euo pipefail
 
 BUSUANZI="busuanzi.pure.js@1.0.3"
 PLAUSIBLE="plausible-tracker@0.3.9"
+SWAGGER_UI="swagger-ui-dist@5.35.0"
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 work="$(mktemp -d)"
@@ -35,14 +37,24 @@ cp "$work/plausible/package/build/module/index.js" "$dest/"
 cp "$work/plausible/package/build/module/lib/tracker.js" \
    "$work/plausible/package/build/module/lib/request.js" "$dest/lib/"
 
+fetch "$SWAGGER_UI" "$work/swagger-ui"
+dest="$root/src/page_tracker/api/static/swagger-ui"
+mkdir -p "$dest"
+for file in LICENSE NOTICE swagger-ui-bundle.js swagger-ui-bundle.js.LICENSE.txt swagger-ui.css; do
+  cp "$work/swagger-ui/package/$file" "$dest/"
+done
+
 cd "$root"
 {
-  echo "# sha256 of the vendored npm files ($BUSUANZI, $PLAUSIBLE); checked by the unit tests"
+  echo "# sha256 of the vendored npm files ($BUSUANZI, $PLAUSIBLE, $SWAGGER_UI); checked by the unit tests"
   sha256sum src/page_tracker/compat/static/busuanzi/busuanzi.pure.js \
             src/page_tracker/compat/static/busuanzi/LICENSE \
             tests/browser/vendor/plausible-tracker/LICENSE \
             tests/browser/vendor/plausible-tracker/index.js \
             tests/browser/vendor/plausible-tracker/lib/tracker.js \
-            tests/browser/vendor/plausible-tracker/lib/request.js
+            tests/browser/vendor/plausible-tracker/lib/request.js \
+            src/page_tracker/api/static/swagger-ui/LICENSE \
+            src/page_tracker/api/static/swagger-ui/swagger-ui-bundle.js \
+            src/page_tracker/api/static/swagger-ui/swagger-ui.css
 } > vendor.sha256
-echo "vendored $BUSUANZI and $PLAUSIBLE; see vendor.sha256"
+echo "vendored $BUSUANZI, $PLAUSIBLE and $SWAGGER_UI; see vendor.sha256"

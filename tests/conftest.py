@@ -160,10 +160,13 @@ def _isolated_environment(
         "INGEST_BATCH_LINGER_MS",
         "TRUSTED_PROXIES",
         "BUSUANZI_AUTOCREATE_HOSTS",
+        "LOGIN_LIMITS_PER_ADDRESS",
+        "LOGIN_LIMITS_PER_ACCOUNT",
         "EMBEDDED_JOBS",
         "LOG_FULL_ACCESS",
         "INGEST_RATE_LIMIT",
         "MAINTENANCE_LOCK",
+        "REDIS_ACCEPT_EVICTION_RISK",
     ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))

@@ -12,6 +12,7 @@ import socket
 import subprocess
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import redis
@@ -27,8 +28,9 @@ class RedisServer:
     :mod:`tests.private_servers`): it has no ``appendfsync always``, which the durability
     tests need, and its start does not wait for the append-only file to be loaded."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, config: Sequence[str] = ()) -> None:
         self.workdir = workdir
+        self.config = tuple(config)  # more redis-server options ("--maxmemory", "2mb")
         self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.process: subprocess.Popen[bytes] | None = None
@@ -53,6 +55,7 @@ class RedisServer:
                 "",
                 "--logfile",
                 str(self.workdir / "redis.log"),
+                *self.config,
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -87,6 +90,38 @@ class RedisServer:
                 self.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self.kill()
+
+
+# A Redis full at 2 MB that refuses writes instead of evicting keys (a managed Redis).
+CAPPED_REDIS = ("--maxmemory", "2mb", "--maxmemory-policy", "noeviction", "--appendonly", "no")
+FILLER = "fill:"
+
+
+def fill_redis(client: redis.Redis) -> None:
+    """Write filler keys until Redis refuses even a one-byte value (the big values first,
+    then smaller ones: a refused command's own buffer no longer counts once refused)."""
+    written = client.dbsize()
+    for size in (4096, 256, 16, 1):
+        while True:
+            try:
+                client.set(f"{FILLER}{written}", "x" * size)
+            except redis.exceptions.OutOfMemoryError:
+                break
+            written += 1
+
+
+def free_redis(client: redis.Redis) -> None:
+    keys = list(client.scan_iter(f"{FILLER}*"))
+    client.delete(*keys)
+
+
+def redis_is_full(client: redis.Redis) -> bool:
+    try:
+        client.set("probe", "x")
+    except redis.exceptions.OutOfMemoryError:
+        return True
+    client.delete("probe")
+    return False
 
 
 class TcpProxy:

@@ -1,10 +1,11 @@
 """The application factory: settings, logging, core extensions, then the features in order.
 
 The features are listed here and nowhere else, lower layers first (each may use what
-the ones before it set up): the sites, the statistics, the buffer that decides where
-accepted page views go, the hit path in front of it, the compatibility endpoints on top
-of the hit path, the imports of other trackers' history beside them, and the seed page
-and probes, which stand on their own.
+the ones before it set up): the sites, the accounts and sign-ins beside them, the
+statistics, the buffer that decides where accepted page views go, the hit path in front
+of it, the compatibility endpoints on top of the hit path and the imports of other
+trackers' history beside them, the REST API for site owners, and the seed page and
+probes, which stand on their own.
 """
 
 from __future__ import annotations
@@ -15,28 +16,36 @@ from typing import Any
 from flask import Flask
 
 from page_tracker import errors, headers, logs, maintenance
+from page_tracker.api.feature import FEATURE as API
+from page_tracker.auth.feature import FEATURE as AUTH
 from page_tracker.buffer.feature import FEATURE as BUFFER
 from page_tracker.celery_app import celery_init_app
 from page_tracker.compat.feature import FEATURE as COMPAT
 from page_tracker.db import DATABASE, init_db
+from page_tracker.errors import ConfigError
 from page_tracker.features import Feature, PeriodicJob
 from page_tracker.health.feature import FEATURE as HEALTH
 from page_tracker.imports.feature import FEATURE as IMPORTS
 from page_tracker.ingest.feature import FEATURE as INGEST
 from page_tracker.metrics import METRICS, HitMetrics
 from page_tracker.redis_client import REDIS, make_redis_client
+from page_tracker.redis_memory import check_eviction_policy
 from page_tracker.seedpage.feature import FEATURE as SEED_PAGE
 from page_tracker.settings import SETTINGS, Settings, load_settings
 from page_tracker.sites.feature import FEATURE as SITES
 from page_tracker.stats.feature import FEATURE as STATS
+from page_tracker.users.feature import FEATURE as USERS
 
 FEATURES: tuple[Feature, ...] = (
     SITES,
+    USERS,
+    AUTH,
     STATS,
     BUFFER,
     INGEST,
     COMPAT,
     IMPORTS,
+    API,
     SEED_PAGE,
     HEALTH,
 )
@@ -91,7 +100,12 @@ def create_app(
         pool_timeout=settings.db_pool_timeout,
     )
     if settings.redis_url:
-        REDIS.put(app, make_redis_client(settings.redis_url))
+        client = REDIS.put(app, make_redis_client(settings.redis_url))
+        try:
+            check_eviction_policy(client, settings.redis_accept_eviction_risk)
+        except ConfigError:
+            client.close()
+            raise
     METRICS.put(app, HitMetrics())
     celery_init_app(app, settings, periodic_jobs())
     logs.init_request_ids(app)

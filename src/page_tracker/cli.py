@@ -21,7 +21,9 @@ from page_tracker.celery_app import CELERY
 from page_tracker.cli_errors import fail
 from page_tracker.db import get_db
 from page_tracker.errors import ConfigError, PageTrackerError
-from page_tracker.settings import SETTINGS, load_settings
+from page_tracker.redis_client import make_redis_client
+from page_tracker.redis_memory import check_eviction_policy
+from page_tracker.settings import SETTINGS, Settings, load_settings
 
 
 def _load_app(*_args: object) -> Flask:
@@ -87,6 +89,7 @@ def serve(  # noqa: PLR0917 - one parameter per click option
 
     try:
         settings = load_settings()
+        _check_redis_policy(settings)
     except ConfigError as error:
         fail(str(error), exit_code=2)
     if server == "granian":
@@ -105,6 +108,18 @@ def serve(  # noqa: PLR0917 - one parameter per click option
         settings, host=host, port=port, workers=workers, threads=threads, reload=reload
     )
     GunicornServer(settings, options).run()
+
+
+def _check_redis_policy(settings: Settings) -> None:
+    """Refuse an evicting Redis before any server process starts: one line, not the
+    traceback of every worker that fails to boot."""
+    if settings.redis_url is None:
+        return
+    client = make_redis_client(settings.redis_url)
+    try:
+        check_eviction_policy(client, settings.redis_accept_eviction_risk)
+    finally:
+        client.close()
 
 
 @cli.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})

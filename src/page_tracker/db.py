@@ -77,7 +77,8 @@ def make_engine(
     :class:`PoolTimeout` (:func:`is_pool_timeout`).
     """
     url = make_url(database_url)
-    options: dict[str, Any] = {"pool_pre_ping": True, "future": True}
+    # hide_parameters: a failed statement's exception does not quote its values (salts).
+    options: dict[str, Any] = {"pool_pre_ping": True, "future": True, "hide_parameters": True}
     memory = url.get_backend_name() == "sqlite" and url.database in {None, "", ":memory:"}
     if not memory:  # in-memory SQLite has a single-connection pool of its own
         options.update(pool_size=pool_size, max_overflow=0, pool_timeout=pool_timeout)

@@ -12,7 +12,9 @@ Exception tree::
         ├── NotFound           404
         ├── Conflict           409
         ├── PayloadTooLarge    413
-        └── UnsupportedMediaType 415
+        ├── UnsupportedMediaType 415
+        ├── Unprocessable      422  well-formed, but the current state refuses it
+        └── TooManyRequests    429
 
 Every error under ``/api`` (and 404/405 anywhere a JSON client asks) is answered as
 ``{"code": HTTP_STATUS, "error_code": INT, "message": "...", "details": ...}``; the
@@ -55,12 +57,18 @@ class APIError(PageTrackerError):
     message: str = "Internal server error"
 
     def __init__(
-        self, message: str | None = None, *, details: Any = None, error_code: int | None = None
+        self,
+        message: str | None = None,
+        *,
+        details: Any = None,
+        error_code: int | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(message or self.message)
         self.message = message or self.message
         self.details = details
         self.instance_error_code = error_code or self.error_code
+        self.headers = headers or {}
 
     def to_dict(self) -> dict[str, Any]:
         return error_body(self.code, self.instance_error_code, self.message, self.details)
@@ -108,6 +116,18 @@ class UnsupportedMediaType(APIError):
     message = "Unsupported content type"
 
 
+class Unprocessable(APIError):
+    code = 422
+    error_code = 42200
+    message = "The request cannot be carried out"
+
+
+class TooManyRequests(APIError):
+    code = 429
+    error_code = 42900
+    message = "Too many requests"
+
+
 def error_body(code: int, error_code: int, message: str, details: Any = None) -> dict[str, Any]:
     body: dict[str, Any] = {"code": code, "error_code": error_code, "message": message}
     if details is not None:
@@ -138,12 +158,16 @@ def _json_response(body: dict[str, Any], status: int) -> Response:
 
 
 def handle_api_error(error: APIError) -> Response:
-    return _json_response(error.to_dict(), error.code)
+    response = _json_response(error.to_dict(), error.code)
+    response.headers.update(error.headers)  # WWW-Authenticate, Retry-After
+    return response
 
 
 def handle_http_exception(error: HTTPException) -> Response | HTTPException:
     if not wants_json(request):
         return error
+    if isinstance(error.response, Response):  # made by its raiser (the sign-in limits)
+        return error.response
     code = error.code or 500
     response = _json_response(error_body(code, code * 100, error.description or error.name), code)
     if code == 405 and error.get_headers():  # keep the Allow header

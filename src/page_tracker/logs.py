@@ -31,7 +31,10 @@ from urllib.parse import urlsplit, urlunsplit
 import yaml
 from flask import Flask, Response, g, has_request_context, request
 
+from page_tracker.redaction import RedactSecretsFilter
+
 REQUEST_ID_HEADER = "X-Request-ID"
+REDACT_FILTER = "redact_secrets"
 # Accept a caller's id only when it is short and harmless to write into a log line.
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 # The id of a request answered outside Flask (the lean ingest path), while it is handled.
@@ -171,6 +174,18 @@ def load_logging_config(
         LOG_FULL_ACCESS="true" if full_access else "false",
     )
     config: dict[str, Any] = yaml.safe_load(text)
+    return with_secrets_redacted(config)
+
+
+def with_secrets_redacted(config: dict[str, Any]) -> dict[str, Any]:
+    """``config`` with :class:`~page_tracker.redaction.RedactSecretsFilter` on every
+    handler, an operator's ``LOG_CONFIG`` included: no secret reaches a log line
+    whatever the configuration says."""
+    config.setdefault("filters", {})[REDACT_FILTER] = {"()": RedactSecretsFilter}
+    for handler in (config.get("handlers") or {}).values():
+        filters = handler.setdefault("filters", [])
+        if REDACT_FILTER not in filters:
+            filters.insert(0, REDACT_FILTER)
     return config
 
 

@@ -1,5 +1,6 @@
 """Imports every feature's models so ``Base.metadata`` knows all tables (for Alembic)."""
 
+from page_tracker.auth.models import ApiToken, AuditEvent
 from page_tracker.buffer.models import FlushedBatch
 from page_tracker.imports.models import Import, ImportChunk
 from page_tracker.ingest.models import Salt
@@ -16,8 +17,11 @@ from page_tracker.stats.models import (
     Path,
     Total,
 )
+from page_tracker.users.models import SiteMember, User
 
 __all__ = [
+    "ApiToken",
+    "AuditEvent",
     "Counter",
     "DailyCount",
     "DailyDimensionCount",
@@ -33,5 +37,7 @@ __all__ = [
     "Salt",
     "Site",
     "SiteHost",
+    "SiteMember",
     "Total",
+    "User",
 ]

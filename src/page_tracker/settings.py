@@ -14,6 +14,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from limits import parse_many
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -89,6 +90,14 @@ class Settings(BaseSettings):
     # Comma-separated host globs ("*.example.com,blog.example.org"): a Busuanzi hit from a
     # matching host with no site yet creates the site. Empty: sites are created by hand.
     busuanzi_autocreate_hosts: str = Field(default="", alias="BUSUANZI_AUTOCREATE_HOSTS")
+    # Failed sign-ins (POST /api/v1/tokens, /api/v1/session) allowed per client address
+    # and per account, in flask-limiter's notation; more are answered 429.
+    login_limits_per_address: str = Field(
+        default="20/minute;200/day", alias="LOGIN_LIMITS_PER_ADDRESS"
+    )
+    login_limits_per_account: str = Field(
+        default="5/minute;50/day", alias="LOGIN_LIMITS_PER_ACCOUNT"
+    )
     # Counted hits per reader address (README "Limits"): beyond it a hit is answered as
     # usual but not counted. The default is far above what one reader sends.
     ingest_rate_limit: str = Field(default="1200/minute", alias="INGEST_RATE_LIMIT")
@@ -101,6 +110,9 @@ class Settings(BaseSettings):
     threads: int | None = Field(default=None, ge=1, le=1024, alias="PAGE_TRACKER_THREADS")
     db_pool_size: int | None = Field(default=None, ge=1, le=1024, alias="DB_POOL_SIZE")
     db_pool_timeout: float = Field(default=0.5, gt=0, le=60, alias="DB_POOL_TIMEOUT")
+    # Redis mode refuses a Redis whose maxmemory-policy may evict its keys (anything but
+    # noeviction: README "Redis memory") unless the operator accepts that risk here.
+    redis_accept_eviction_risk: bool = Field(default=False, alias="REDIS_ACCEPT_EVICTION_RISK")
 
     @field_validator("database_url")
     @classmethod
@@ -122,6 +134,15 @@ class Settings(BaseSettings):
     def _redis_scheme(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("must be a redis://, rediss:// or unix:// URL")
+        return value
+
+    @field_validator("login_limits_per_address", "login_limits_per_account")
+    @classmethod
+    def _rate_limits(cls, value: str) -> str:
+        try:
+            parse_many(value)
+        except ValueError:
+            raise ValueError("must be limits like '5/minute;50/day'") from None
         return value
 
     @field_validator("ingest_rate_limit")

@@ -11,6 +11,7 @@ from flask import Flask
 from page_tracker import create_app
 from page_tracker.app import close_app
 from page_tracker.settings import load_settings
+from tests.services import CAPPED_REDIS, RedisServer
 
 # Every test in this folder talks to real servers; none may hang CI.
 pytestmark = [pytest.mark.integration]
@@ -30,10 +31,20 @@ def make_app(tmp_path: Path) -> Iterator[Callable[..., Flask]]:
     apps: list[Flask] = []
 
     def build(**env: str) -> Flask:
-        settings = load_settings(LOG_DIR=str(tmp_path / "log"), PAGE_TRACKER_ENV="test", **env)
+        settings = load_settings(
+            **{"LOG_DIR": str(tmp_path / "log"), "PAGE_TRACKER_ENV": "test", **env}
+        )
         apps.append(create_app(settings=settings))
         return apps[-1]
 
     yield build
     for app in apps:
         close_app(app)
+
+
+@pytest.fixture
+def capped_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    """A private redis-server capped at 2 MB with ``noeviction`` (full: writes refused)."""
+    server = RedisServer(tmp_path / "capped-redis", CAPPED_REDIS).start()
+    yield server
+    server.kill()

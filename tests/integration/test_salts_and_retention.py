@@ -63,6 +63,27 @@ def test_should_keep_salts_in_redis_with_an_expiry(redis_url: str, redis_prefix:
         client.close()
 
 
+def test_should_create_redis_salt_from_the_database_one_and_rotate_both(
+    engine: Engine, redis_url: str, redis_prefix: str
+) -> None:
+    # Given a day whose salt a process took from the database (Redis had refused it)
+    client = redis.Redis.from_url(redis_url)
+    database = DatabaseSaltStore(engine)
+    fallback_salt = database.salt_for(DAY)
+    try:
+        # When another process finds no salt in Redis
+        store = RedisSaltStore(client, redis_prefix, DatabaseSaltStore(engine))
+        # Then the salt it creates in Redis is the database's: both hash alike
+        assert store.salt_for(DAY) == fallback_salt
+        assert client.get(f"{redis_prefix}salt:{DAY.isoformat()}") == fallback_salt
+        # and rotation destroys the past day's salt in the database too
+        store.rotate(DAY + timedelta(days=1))
+        assert DAY not in stored_days(engine)
+    finally:
+        client.delete(*client.keys(f"{redis_prefix}*"))
+        client.close()
+
+
 def test_should_purge_raw_hits_past_each_sites_retention(engine: Engine) -> None:
     now = datetime(2026, 5, 4, 12, 0)
     with Session(engine) as session, session.begin():

@@ -13,7 +13,7 @@ def test_should_print_the_version() -> None:
 def test_should_list_the_commands() -> None:
     result = CliRunner().invoke(cli, ["--help"], obj=script_info())
     assert result.exit_code == 0
-    for command in ("serve", "db"):
+    for command in ("serve", "db", "users", "sites"):
         assert command in result.output
 
 

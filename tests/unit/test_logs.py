@@ -16,6 +16,7 @@ from page_tracker.logs import (
     private_url,
     private_user_agent,
 )
+from page_tracker.redaction import RedactSecretsFilter
 
 
 def make_record(name: str = "page_tracker.test", args: object = ()) -> logging.LogRecord:
@@ -68,7 +69,23 @@ def test_should_honour_a_custom_yaml_config(tmp_path: Path) -> None:
     custom = tmp_path / "logging.yaml"
     custom.write_text("version: 1\nroot:\n  level: WARNING\n")
     config = load_logging_config(custom, tmp_path)
-    assert config == {"version": 1, "root": {"level": "WARNING"}}
+    assert config["version"] == 1
+    assert config["root"] == {"level": "WARNING"}
+
+
+def test_should_put_the_secrets_filter_on_every_handler_of_a_custom_config(
+    tmp_path: Path,
+) -> None:
+    custom = tmp_path / "logging.yaml"
+    custom.write_text(
+        "version: 1\nhandlers:\n  out:\n    class: logging.StreamHandler\n"
+        "  own:\n    class: logging.StreamHandler\n    filters: [mine]\n"
+        "filters:\n  mine:\n    (): logging.Filter\n"
+    )
+    config = load_logging_config(custom, tmp_path)
+    assert config["handlers"]["out"]["filters"] == ["redact_secrets"]
+    assert config["handlers"]["own"]["filters"] == ["redact_secrets", "mine"]
+    assert config["filters"]["redact_secrets"]["()"] is RedactSecretsFilter
 
 
 def test_should_write_errors_to_the_error_file(tmp_path: Path) -> None:

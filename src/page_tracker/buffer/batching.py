@@ -9,7 +9,10 @@ load batches grow by themselves, so the cost per item falls as the load rises. T
 the group commit of database logs, applied to page-view ingestion.
 
 ``submit()`` returns only after ``write`` returned for the batch holding the item, and
-raises what ``write`` raised: an item is never acknowledged before it is durable.
+raises what ``write`` raised: an item is never acknowledged before it is durable. Nor is
+an item written that was refused: a caller whose timeout passes while its batch still
+waits in the queue withdraws its item; once the writer holds the batch, the caller waits
+for that write's outcome (bounded by the stores' own timeouts).
 
 One bad item never costs the others: when ``write`` fails with an error that
 ``split_on`` says is about the items (poison: the same items fail again, other items
@@ -39,10 +42,8 @@ T = TypeVar("T")
 
 
 class BatchTimeout(TimeoutError):
-    """The batch holding the item was not written within the submit timeout.
-
-    The item may still be written later; it was not acknowledged.
-    """
+    """The item's batch was not taken by the writer within the submit timeout; the item
+    was withdrawn and will never be written (so not storing it and saying so agree)."""
 
 
 class ItemRefused(Exception):
@@ -71,8 +72,12 @@ class _Batch(Generic[T]):
         self.error: BaseException | None = None  # the whole batch failed
         self.refused: dict[int, BaseException] = {}  # items that failed alone, by index
 
-    def error_of(self, index: int) -> BaseException | None:
-        return self.refused.get(index, self.error)
+    def error_for(self, waiter: threading.Lock) -> BaseException | None:
+        """The error of ``waiter``'s item. Found by the waiter, not by an index taken at
+        submit: a withdrawn item (:meth:`GroupCommitter._withdraw`) shifts the others."""
+        if not self.refused:
+            return self.error
+        return self.refused.get(self.waiters.index(waiter), self.error)
 
     def release(self) -> None:
         for waiter in self.waiters:
@@ -144,7 +149,6 @@ class GroupCommitter(Generic[T]):
             if not batches or len(batches[-1].items) >= self.max_batch:
                 batches.append(_Batch())
             batch = batches[-1]
-            index = len(batch.items)
             batch.items.append(item)
             batch.waiters.append(waiter)
             if self._writer_idle:
@@ -153,10 +157,24 @@ class GroupCommitter(Generic[T]):
             elif self.linger and len(batches[0].items) == self.max_batch:
                 self._full.put(None)
         if not waiter.acquire(timeout=-1 if timeout is None else timeout):
-            raise BatchTimeout(f"{self.name}: batch not written within {timeout} s")
-        error = batch.error_of(index)
+            if self._withdraw(batch, waiter):
+                raise BatchTimeout(f"{self.name}: not written within {timeout} s (withdrawn)")
+            waiter.acquire()  # being written: answer what that write did, not a guess
+        error = batch.error_for(waiter)
         if error is not None:
             raise error
+
+    def _withdraw(self, batch: _Batch[T], waiter: threading.Lock) -> bool:
+        """Take ``waiter``'s item back out of ``batch`` if the writer has not taken the
+        batch yet; ``False`` when it has (the item's fate is that write's)."""
+        with self._lock:
+            if not any(queued is batch for queued in self._batches):
+                return False
+            index = next(n for n, mine in enumerate(batch.waiters) if mine is waiter)
+            del batch.items[index], batch.waiters[index]
+            if not batch.items:
+                self._batches.remove(batch)
+            return True
 
     def close(self, timeout: float = 10.0) -> None:
         """Write what is queued, stop the writer thread, refuse further items."""

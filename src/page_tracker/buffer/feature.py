@@ -14,12 +14,16 @@ Both sinks sit behind group commit (:class:`~page_tracker.buffer.sinks.BatchingS
 
 from __future__ import annotations
 
+from functools import partial
+
+import redis
 from flask import Flask
 
 from page_tracker.buffer import tasks
 from page_tracker.buffer.cli import flush_command
 from page_tracker.buffer.dead_letters import DeadLetters
 from page_tracker.buffer.redis_counters import RedisCounterReader
+from page_tracker.buffer.redis_keys import RedisKeys
 from page_tracker.buffer.redis_sink import RedisSink
 from page_tracker.buffer.sinks import SINK, BatchingSink, DatabaseSink, HitSink
 from page_tracker.db import DATABASE
@@ -49,6 +53,7 @@ def init_app(app: Flask) -> None:
         prefix = settings.redis_key_prefix
         sink = RedisSink(client, prefix, sessions, METRICS.get(app))
         reader = RedisCounterReader(client, prefix, sessions)
+        add_gauge(app, "redis_backlog", partial(stream_backlog, client, RedisKeys(prefix)))
         add_gauge(app, "dead_letters", DeadLetters(client, prefix).count)
     SINK.put(
         app,
@@ -57,6 +62,11 @@ def init_app(app: Flask) -> None:
         ),
     )
     COUNTERS.put(app, reader)
+
+
+def stream_backlog(client: redis.Redis, keys: RedisKeys) -> int:
+    """Stream entries written and not flushed yet (the ``redis_backlog`` gauge)."""
+    return int(client.xlen(keys.stream))
 
 
 def close_app(app: Flask) -> None:

@@ -135,11 +135,9 @@ class Flusher:
         self.dead_letters = DeadLetters(client, prefix)
 
     def ensure_group(self) -> None:
-        try:
-            self.client.xgroup_create(self.keys.stream, GROUP, id="0", mkstream=True)
-        except redis.ResponseError as error:
-            if "BUSYGROUP" not in str(error):
-                raise
+        """Create the consumer group (and the stream) when missing, also in a full Redis
+        (:data:`~page_tracker.buffer.redis_scripts.ENSURE_GROUP`)."""
+        self.scripts.ensure_group(keys=[self.keys.stream], args=[GROUP])
 
     def _claim(self) -> list[Entry]:
         """Own pending entries first (a failed flush of this process), then entries

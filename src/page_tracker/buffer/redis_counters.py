@@ -7,10 +7,17 @@ from the Redis visitor sets (exact below 1 000, HyperLogLog above). Only what Re
 not hold yet is read from the database, once per key and process at a time: the totals
 of a page never read or flushed since Redis started, and the visitors of a key the
 first time it is read.
+
+Reads degrade, never fail on Redis: when Redis refuses to cache what it lacks (a write:
+a full Redis with ``noeviction`` refuses it), page views are the database totals plus
+the pending counts and uniques the larger of the database's and the unseeded key's;
+when Redis cannot be read at all, the answer is the database totals. Either way the
+reader gets numbers, a bit low until Redis recovers, and the log says why.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 
 import redis
@@ -26,9 +33,10 @@ from page_tracker.buffer.redis_keys import (
     site_field,
 )
 from page_tracker.buffer.redis_scripts import Scripts
-from page_tracker.errors import StoreError
-from page_tracker.stats.counters import Counters, read_totals
+from page_tracker.stats.counters import Counters, DatabaseCounterReader, read_totals
 from page_tracker.stats.models import SITE, LifetimeVisitor, Path
+
+log = logging.getLogger(__name__)
 
 SEED_CHUNK = 5000
 
@@ -43,6 +51,7 @@ class RedisCounterReader:
         self.keys = RedisKeys(prefix)
         self.scripts = Scripts(client)
         self.session_factory = session_factory
+        self.database = DatabaseCounterReader(session_factory)
         self._loading: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
 
@@ -119,10 +128,15 @@ class RedisCounterReader:
     def read(self, site_id: str, path: str) -> Counters:
         try:
             counted = self._count(site_id, path)
-            if _missing(counted):
-                counted = self._load_missing(site_id, path, counted)
         except redis.RedisError as error:
-            raise StoreError(f"Redis failed to read counters: {error}") from error
+            log.warning("counters: Redis unreadable (%s): database totals only", _name(error))
+            return self.database.read(site_id, path)
+        if _missing(counted):
+            try:
+                counted = self._load_missing(site_id, path, counted)
+            except redis.RedisError as error:
+                log.warning("counters: Redis refused the cache (%s): database totals", _name(error))
+                return self._degraded(site_id, path, counted)
         site_pending, page_pending, site_uv, page_uv = counted[:4]
         return Counters(
             site_pv=max(counted[6], 0) + site_pending,
@@ -131,7 +145,24 @@ class RedisCounterReader:
             page_uv=page_uv,
         )
 
+    def _degraded(self, site_id: str, path: str, counted: list[int]) -> Counters:
+        """Database totals plus Redis's pending counts, for when Redis cannot take the
+        totals or visitors it lacks."""
+        database = self.database.read(site_id, path)
+        site_pending, page_pending, site_uv, page_uv = counted[:4]
+        return Counters(
+            site_pv=database.site_pv + site_pending,
+            site_uv=max(site_uv, database.site_uv),
+            page_pv=database.page_pv + page_pending,
+            page_uv=max(page_uv, database.page_uv),
+        )
+
 
 def _missing(counted: list[int]) -> bool:
     """True when the ``COUNT`` result lacks a seeded visitor key or a cached total."""
     return not (counted[4] and counted[5]) or min(counted[6:8]) < 0
+
+
+def _name(error: Exception) -> str:
+    """An error's class: its text may quote the command's arguments."""
+    return error.__class__.__name__

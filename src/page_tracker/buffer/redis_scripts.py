@@ -7,7 +7,14 @@
 - ``COUNT`` reads the pending counts, the cached database totals and the uniques of a
   site and a page;
 - ``CACHE_TOTALS`` caches database totals (a value only ever raises a cached one);
-- ``SEED`` adds the database's visitors to a visitor key Redis does not hold.
+- ``SEED`` adds the database's visitors to a visitor key Redis does not hold;
+- ``ENSURE_GROUP`` creates the flush's consumer group (and the stream) when missing.
+
+``ACK`` and ``ENSURE_GROUP`` declare ``allow-oom`` (Redis 7 script flags): a full Redis
+(``maxmemory`` reached, ``noeviction``) refuses every command that may grow memory, and
+the flush could then never drain the backlog that would free it. ``ACK`` frees far more
+memory than the page totals it raises take; ``ENSURE_GROUP`` takes a few hundred bytes
+once, so that a deployment whose Redis filled up before its first flush can still flush.
 """
 
 from __future__ import annotations
@@ -86,8 +93,12 @@ end
 # An entry's counts are subtracted only when this call deleted it (exactly once); in
 # the same step the totals cache takes the database totals the flush read after its
 # commit, so totals + pending never miss the flushed hits.
+# allow-oom: acknowledging, deleting and decrementing existing fields frees memory; the
+# totals it raises are a few bytes per page, far less than the entries it deletes.
+# (The flag must be the script's first line.)
 ACK = (
-    RAISE_TOTALS
+    "#!lua flags=allow-oom\n"
+    + RAISE_TOTALS
     + """
 raise_totals(KEYS[3], ARGV, 3, tonumber(ARGV[2]))
 local i, acked = 3 + 2 * tonumber(ARGV[2]), 0
@@ -109,6 +120,16 @@ end
 return acked
 """
 )
+
+# KEYS: stream.  ARGV: group.  -> 1 created, 0 it existed.
+ENSURE_GROUP = """#!lua flags=allow-oom
+local reply = redis.pcall('XGROUP', 'CREATE', KEYS[1], ARGV[1], '0', 'MKSTREAM')
+if type(reply) == 'table' and reply.err then
+  if string.find(reply.err, 'BUSYGROUP', 1, true) then return 0 end
+  return redis.error_reply(reply.err)
+end
+return 1
+"""
 
 # KEYS: pending, site visitors, page visitors, site seed mark, page seed mark, totals.
 # ARGV: site field, page field.  -> {site pending, page pending, site uv, page uv,
@@ -158,6 +179,7 @@ class Scripts:
         self.count = client.register_script(COUNT)
         self.seed = client.register_script(SEED)
         self.cache_totals = client.register_script(CACHE_TOTALS)
+        self.ensure_group = client.register_script(ENSURE_GROUP)
 
 
 def ingest_arguments(

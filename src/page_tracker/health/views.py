@@ -1,7 +1,16 @@
 """``/healthz`` answers while the process serves; ``/readyz`` checks the dependencies
-and shows the gauges features report (``dead_letters`` in Redis mode: hits the flush
-gave up on, see ``page-tracker flush --dead-letters``). A gauge does not make the
-process unready: it is for the operator's eyes and alerts."""
+and shows the gauges features report.
+
+``/readyz`` answers ``503 {"status": "unavailable", "failing": [...], "details": {...}}``
+when the database or Redis does not answer, or when Redis's ``maxmemory-policy`` may
+evict page-tracker's keys (not accepted with ``REDIS_ACCEPT_EVICTION_RISK``); ``200
+{"status": "degraded", "checks": {"redis": "full", ...}}`` when Redis is at its
+``maxmemory`` (hits still stored, through the database: taking the instance out of a
+load balancer would not help); else ``200 {"status": "ok", ...}``. Beside the checks,
+the gauges (Redis mode: ``redis_backlog``, the stream entries not flushed yet;
+``dead_letters``, hits the flush gave up on, see ``page-tracker flush --dead-letters``;
+``redis_used_memory`` and ``redis_maxmemory``). A gauge does not make the process
+unready: it is for the operator's eyes and alerts."""
 
 from __future__ import annotations
 
@@ -15,9 +24,14 @@ from sqlalchemy.exc import SQLAlchemyError
 from page_tracker.db import get_db
 from page_tracker.metrics import GAUGES
 from page_tracker.redis_client import REDIS
+from page_tracker.redis_memory import RedisMemory, eviction_problem, read_memory
+from page_tracker.settings import SETTINGS
 
 log = logging.getLogger(__name__)
 bp = Blueprint("health", __name__)
+
+OK = "ok"
+FULL = "full"  # Redis at maxmemory: ready, degraded
 
 
 @bp.get("/healthz")
@@ -34,22 +48,31 @@ def _check_database() -> str | None:
     return None
 
 
-def _check_redis(client: redis.Redis) -> str | None:
+def _redis_memory(client: redis.Redis) -> RedisMemory | None:
     try:
         client.ping()
+        return read_memory(client)
     except redis.RedisError as error:
         log.warning("Readiness: redis unavailable: %s", error.__class__.__name__)
-        return "redis unavailable"
-    return None
+        return None
 
 
 @bp.get("/readyz")
 def readyz() -> ResponseReturnValue:
-    checks: dict[str, str | None] = {"database": _check_database()}
+    problems: dict[str, str | None] = {"database": _check_database()}
+    states: dict[str, str] = {}
+    memory_gauges: dict[str, int] = {}
     client = REDIS.find()
     if client is not None:
-        checks["redis"] = _check_redis(client)
-    failing = {name: problem for name, problem in checks.items() if problem}
+        memory = _redis_memory(client)
+        if memory is None:
+            problems["redis"] = "redis unavailable"
+        else:
+            accept = SETTINGS.get().redis_accept_eviction_risk
+            problems["redis"] = eviction_problem(memory, accept)
+            states["redis"] = FULL if memory.full else OK
+            memory_gauges = {"redis_used_memory": memory.used, "redis_maxmemory": memory.limit}
+    failing = {name: problem for name, problem in problems.items() if problem}
     if failing:
         body: dict[str, object] = {
             "status": "unavailable",
@@ -59,7 +82,9 @@ def readyz() -> ResponseReturnValue:
         response = jsonify(body)
         response.status_code = 503
         return response
-    return jsonify(status="ok", checks=dict.fromkeys(checks, "ok"), **_gauges())
+    checks = {name: states.get(name, OK) for name in problems}
+    status = "degraded" if FULL in checks.values() else "ok"
+    return jsonify(status=status, checks=checks, **_gauges(), **memory_gauges)
 
 
 def _gauges() -> dict[str, int]:

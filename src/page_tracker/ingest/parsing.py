@@ -22,7 +22,9 @@ from werkzeug.wrappers import Request
 
 from page_tracker.errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 from page_tracker.ingest.hits import RawHit
-from page_tracker.settings import SETTINGS
+from page_tracker.remote_address import client_ip
+
+__all__ = ["MalformedHit", "client_ip", "hit_from_body", "hit_from_pixel", "wants_no_tracking"]
 
 MAX_BODY = 8 * 1024
 _TEXT_FIELDS = ("url", "referrer", "title", "screen", "event")
@@ -138,20 +140,6 @@ def hit_from_pixel(environ: Mapping[str, Any], trusted_proxies: int) -> RawHit |
         dnt=wants_no_tracking(environ),
         source="pixel",
     )
-
-
-def client_ip(environ: Mapping[str, Any], trusted_proxies: int | None = None) -> str:
-    """The reader's address: the peer's, or with ``TRUSTED_PROXIES=N`` the N-th entry of
-    ``X-Forwarded-For`` from the right (what the nearest trusted proxy saw). Entries
-    further left are set by the client and could be forged. ``trusted_proxies`` defaults
-    to the current app's setting."""
-    hops = SETTINGS.get().trusted_proxies if trusted_proxies is None else trusted_proxies
-    if hops:
-        header = str(environ.get("HTTP_X_FORWARDED_FOR", ""))
-        forwarded = [part for part in (p.strip() for p in header.split(",")) if part]
-        if len(forwarded) >= hops:
-            return forwarded[-hops]
-    return str(environ.get("REMOTE_ADDR") or "")
 
 
 def wants_no_tracking(environ: Mapping[str, Any]) -> bool:

@@ -2,35 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import click
 from flask import current_app
 from flask.cli import with_appcontext
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
 
-from page_tracker.cli_errors import fail
+from page_tracker.cli_errors import committed
 from page_tracker.db import get_session
-from page_tracker.errors import APIError
 from page_tracker.sites import services
 from page_tracker.sites.models import Site
 from page_tracker.terminal import terminal_safe
-
-
-@contextmanager
-def _committed() -> Iterator[Session]:
-    """The command's session, committed at the end; a refused change or a database
-    error ends the command with one line (and nothing is committed)."""
-    session = get_session()
-    try:
-        yield session
-        session.commit()
-    except APIError as error:
-        fail(error.message)
-    except SQLAlchemyError as error:
-        fail(f"database error: {str(error).splitlines()[0]}")
 
 
 @click.group()
@@ -57,7 +37,7 @@ def create(
     retention_days: int | None,
 ) -> None:
     """Create a site for DOMAIN; prints its id on the last line."""
-    with _committed() as session:
+    with committed() as session:
         site = services.create_site(
             session,
             domain,
@@ -100,7 +80,7 @@ def update(  # noqa: PLR0917 - one parameter per click option
     retention_days: int | None,
 ) -> None:
     """Change a site's hosts and options; what is not given stays as it is."""
-    with _committed() as session:
+    with committed() as session:
         site = services.update_site(
             session,
             site_id,
@@ -144,6 +124,6 @@ def delete(site_id: str, yes: bool) -> None:
     """Delete a site and all its statistics."""
     if not yes:
         click.confirm(f"Delete site {site_id} and all its statistics?", abort=True)
-    with _committed() as session:
+    with committed() as session:
         services.delete_site(session, site_id, services.SITE_CLEANUPS.get(current_app))
     click.echo(f"deleted site {site_id}")

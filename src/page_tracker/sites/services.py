@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -158,8 +158,7 @@ def delete_site(session: Session, site_id: str, cleanups: Iterable[SiteCleanup] 
     site = session.get(Site, site_id)
     if site is None:
         raise NotFound(f"no site {site_id}")
-    session.execute(delete(SiteHost).where(SiteHost.site_id == site_id))
-    session.delete(site)
+    session.delete(site)  # its hosts go with it (cascade), loaded or not
     session.flush()
     for cleanup in cleanups:
         cleanup(session, site_id)

@@ -11,6 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from page_tracker.cli_errors import fail
 from page_tracker.db import get_session
+from page_tracker.errors import StoreError
 from page_tracker.sites.services import get_site
 from page_tracker.stats.counters import COUNTERS
 from page_tracker.stats.queries import top_pages, totals_by_day
@@ -36,7 +37,7 @@ def stats(site_id: str, days: int, top: int) -> None:
         totals = COUNTERS.get().read(site_id, "/")
         by_day = {row.day: row for row in totals_by_day(session, site_id, start, end)}
         pages = top_pages(session, site_id, start, end, top) if top else []
-    except (SQLAlchemyError, RedisError) as error:
+    except (SQLAlchemyError, RedisError, StoreError) as error:
         fail(f"store error: {str(error).splitlines()[0]}")
     click.echo(
         f"{terminal_safe(site.domain)} ({site.id}): {totals.site_pv} page views, "

@@ -238,16 +238,54 @@ def test_should_not_split_a_batch_when_the_store_is_down(
     assert all(isinstance(error, ConnectionError) for error in outcome.values())
 
 
-def test_should_raise_batch_timeout_when_the_write_does_not_finish(
+def test_should_withdraw_a_queued_item_on_timeout_and_never_write_it(
     closing: list[GroupCommitter[int]],
 ) -> None:
+    # Given a writer stuck in the write of item 1
     writer = GatedWriter(gated=1)
     committer = GroupCommitter(writer)
     closing.append(committer)
-
+    threads, outcome = submit_in_threads(committer, [1])
+    assert writer.started.acquire(timeout=10)
+    # When item 2 waits in the queue longer than its timeout
     with pytest.raises(BatchTimeout):
-        committer.submit(1, timeout=0.05)
+        committer.submit(2, timeout=0.05)
+    # Then it is withdrawn: once the writer goes on, only item 1 is written
     writer.gate.set()
+    for thread in threads:
+        thread.join(10)
+    committer.submit(3)
+    assert outcome == {1: None}
+    assert writer.items == [1, 3]
+
+
+def test_should_wait_for_the_outcome_of_a_write_in_flight_past_the_timeout(
+    closing: list[GroupCommitter[int]],
+) -> None:
+    # Given a write in flight that outlasts the caller's timeout
+    writer = GatedWriter(gated=1)
+    committer = GroupCommitter(writer)
+    closing.append(committer)
+    outcome: list[BaseException | None] = []
+
+    def submit() -> None:
+        try:
+            committer.submit(1, timeout=0.05)
+        except Exception as error:
+            outcome.append(error)
+        else:
+            outcome.append(None)
+
+    thread = threading.Thread(target=submit)
+    thread.start()
+    assert writer.started.acquire(timeout=10)
+    time.sleep(0.1)  # past the timeout, the item is being written
+    # When the write succeeds
+    writer.gate.set()
+    thread.join(10)
+    # Then the caller is told it was written, as it was
+    assert outcome == [None]
+    assert writer.items == [1]
 
 
 def test_should_gather_items_during_linger(closing: list[GroupCommitter[int]]) -> None:

@@ -1,0 +1,143 @@
+"""The OpenAPI 3.1 document, built from the declared operations of the app's routes.
+
+Every ``/api/v1`` view declared with :func:`page_tracker.json_api.operation` appears,
+with its parameters (from the URL rule), request body, answers and error answers; the
+schemas are pydantic's JSON schemas of the very models the views validate and answer
+with. A route without a declaration (the tracking endpoints, the document itself) is
+not described here: see the README's tracking section.
+"""
+
+from __future__ import annotations
+
+import re
+from importlib.metadata import version
+from typing import Any
+
+from flask import Flask
+from pydantic import BaseModel, Field
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
+from werkzeug.routing import Rule
+
+from page_tracker.json_api import MAX_ROW_ID, Operation, operation_of
+from page_tracker.sites.models import SITE_ID_LENGTH
+
+API_PREFIX = "/api/v1"
+_REF = "#/components/schemas/{model}"
+_CONVERTER_TYPES = {"int": {"type": "integer", "minimum": 0, "maximum": MAX_ROW_ID}}
+_PARAMETER_TYPES = {"site_id": {"type": "string", "pattern": f"^[a-z0-9]{{{SITE_ID_LENGTH}}}$"}}
+_PLACEHOLDER = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
+_STATUS_TEXT = {
+    200: "OK",
+    201: "Created",
+    204: "No content",
+    400: "The request is invalid",
+    401: "No valid credential",
+    403: "Not allowed (scope, role, membership or CSRF token)",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict with the current state",
+    413: "The body is too large",
+    415: "The body is not application/json",
+    422: "Well-formed, but the current state refuses it",
+    429: "Too many failed sign-ins",
+}
+
+
+class ErrorBody(BaseModel):
+    """The one error shape of every ``/api`` answer."""
+
+    code: int = Field(description="The HTTP status.")
+    error_code: int = Field(description="HTTP status * 100 + a finer cause.")
+    message: str
+    details: Any = None
+
+
+def declared_operations(app: Flask) -> list[tuple[Rule, str, Operation]]:
+    """Every (rule, method, operation) under ``/api/v1`` that is declared."""
+    found: list[tuple[Rule, str, Operation]] = []
+    for rule in app.url_map.iter_rules():
+        declared = operation_of(app.view_functions[rule.endpoint])
+        if declared is None or not rule.rule.startswith(API_PREFIX):
+            continue
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            found.append((rule, method, declared))
+    return found
+
+
+def _path(rule: Rule) -> tuple[str, list[dict[str, Any]]]:
+    """The rule as an OpenAPI path (``<int:user_id>`` -> ``{user_id}``) and its
+    parameters."""
+    parameters = [
+        {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "schema": _PARAMETER_TYPES.get(name)
+            or _CONVERTER_TYPES.get(converter, {"type": "string", "pattern": "^[^/]+$"}),
+        }
+        for converter, name in _PLACEHOLDER.findall(rule.rule)
+    ]
+    return _PLACEHOLDER.sub(lambda match: f"{{{match[2]}}}", rule.rule), parameters
+
+
+def build_document(app: Flask) -> dict[str, Any]:
+    """The OpenAPI 3.1 document of ``app``'s declared ``/api/v1`` operations."""
+    operations = declared_operations(app)
+    models: set[tuple[type[BaseModel], JsonSchemaMode]] = {(ErrorBody, "serialization")}
+    for _rule, _method, declared in operations:
+        if declared.body is not None:
+            models.add((declared.body, "validation"))
+        models.update((model, "serialization") for model in declared.responses.values() if model)
+    refs, definitions = models_json_schema(
+        sorted(models, key=lambda item: (item[0].__name__, item[1])), ref_template=_REF
+    )
+    paths: dict[str, dict[str, Any]] = {}
+    for rule, method, declared in operations:
+        path, parameters = _path(rule)
+        entry: dict[str, Any] = {
+            "operationId": f"{rule.endpoint}.{method.lower()}",
+            "summary": declared.summary,
+            "tags": [declared.tag],
+            "responses": {},
+        }
+        if parameters:
+            entry["parameters"] = parameters
+        if declared.access == "public":
+            entry["security"] = []
+        else:
+            entry["description"] = f"Needs the `{declared.access}` scope (or a browser session)."
+        if declared.body is not None:
+            entry["requestBody"] = {
+                "required": True,
+                "content": {"application/json": {"schema": refs[(declared.body, "validation")]}},
+            }
+        for status, model in sorted(declared.responses.items()):
+            answer: dict[str, Any] = {"description": _STATUS_TEXT.get(status, "OK")}
+            if model is not None:
+                answer["content"] = {"application/json": {"schema": refs[(model, "serialization")]}}
+            entry["responses"][str(status)] = answer
+        error_schema = refs[(ErrorBody, "serialization")]
+        for status in declared.errors:
+            entry["responses"][str(status)] = {
+                "description": _STATUS_TEXT[status],
+                "content": {"application/json": {"schema": error_schema}},
+            }
+        paths.setdefault(path, {})[method.lower()] = entry
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "page-tracker API",
+            "version": version("page-tracker"),
+            "description": "Sites, members, users and tokens of page-tracker. "
+            "Authenticate with `Authorization: Bearer pt_...` from `POST /api/v1/tokens`.",
+        },
+        "paths": dict(sorted(paths.items())),
+        "components": {
+            "schemas": definitions.get("$defs", {}),
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "session": {"type": "apiKey", "in": "cookie", "name": "pt_session"},
+            },
+        },
+        "security": [{"bearer": []}, {"session": []}],
+    }

@@ -1,0 +1,1 @@
+"""Who is asking: API tokens, browser sessions, login limits and the audit log."""

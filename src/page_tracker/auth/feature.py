@@ -1,0 +1,33 @@
+"""The auth feature: sign-in limits, the session cookie's settings, the token and
+session endpoints."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Flask
+
+from page_tracker.auth.limits import init_limiter
+from page_tracker.auth.views import make_blueprint
+from page_tracker.features import Feature
+from page_tracker.settings import SETTINGS, Environment
+
+
+def init_app(app: Flask) -> None:
+    production = SETTINGS.get(app).env is Environment.PRODUCTION
+    app.config.update(
+        SESSION_COOKIE_NAME="pt_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        # Secure wherever it is served for real (behind TLS); `make run` serves plain HTTP.
+        SESSION_COOKIE_SECURE=production,
+        PERMANENT_SESSION_LIFETIME=timedelta(days=14),
+        # The CSRF token lives as long as the session (the default hour would sign a
+        # dashboard left open out of every change).
+        WTF_CSRF_TIME_LIMIT=None,
+    )
+    init_limiter(app)
+    app.register_blueprint(make_blueprint(app))
+
+
+FEATURE = Feature("auth", init_app=init_app)

@@ -1,0 +1,123 @@
+"""Who is asking, from a bearer token or the browser session, and what they may do.
+
+A request is authenticated by ``Authorization: Bearer pt_...`` or, for the dashboard,
+by the session cookie set by ``POST /api/v1/session``. A session acts with every scope
+its user's role allows, but an unsafe method (POST, PUT, PATCH, DELETE) must then carry
+the session's CSRF token in ``X-CSRF-Token``: a cookie is sent by the browser on its
+own, a header only by our own script.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from flask import g, request, session
+from flask_wtf.csrf import generate_csrf, validate_csrf
+from wtforms import ValidationError as CSRFError
+
+from page_tracker.auth.tokens import Scope, grants, resolve_token, token_scopes
+from page_tracker.db import get_session
+from page_tracker.errors import Forbidden, Unauthorized
+from page_tracker.users.models import User
+
+CSRF_HEADER = "X-CSRF-Token"
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_SESSION_USER = "user_id"
+_SESSION_PASSWORD = "password_mark"  # noqa: S105  # nosec B105 - a session key's name
+_BEARER = {"WWW-Authenticate": 'Bearer realm="page-tracker"'}
+
+
+@dataclass(frozen=True)
+class Principal:
+    """An authenticated caller: the user, the scopes of this request's credential, and
+    the token used (``None`` for a browser session)."""
+
+    user: User
+    scopes: tuple[Scope, ...]
+    token_id: int | None = None
+
+    @property
+    def by_session(self) -> bool:
+        return self.token_id is None
+
+    def may(self, scope: Scope) -> bool:
+        return grants(self.scopes, scope)
+
+
+def _role_scopes(user: User) -> tuple[Scope, ...]:
+    return (Scope.READ, Scope.WRITE, Scope.ADMIN) if user.is_admin else (Scope.READ, Scope.WRITE)
+
+
+def _password_mark(user: User) -> str:
+    # Changing the password changes the mark, which ends every session of the user.
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+
+
+def start_session(user: User) -> str:
+    """Sign the browser in as ``user`` (a fresh session: nothing of a session before
+    survives); returns the CSRF token its script must send."""
+    session.clear()
+    session.permanent = True
+    session[_SESSION_USER] = user.id
+    session[_SESSION_PASSWORD] = _password_mark(user)
+    return csrf_token()
+
+
+def end_session() -> None:
+    session.clear()
+
+
+def csrf_token() -> str:
+    return str(generate_csrf())
+
+
+def current_principal() -> Principal | None:
+    """The request's caller, or ``None`` when it brings no credential. A bearer token
+    that is unknown or expired raises :class:`Unauthorized` (it never falls back to the
+    cookie); so does a session whose user is gone or changed their password."""
+    if "principal" not in g:
+        g.principal = _authenticate()
+    found: Principal | None = g.principal
+    return found
+
+
+def _authenticate() -> Principal | None:
+    header = request.headers.get("Authorization", "")
+    if header:
+        scheme, _, credential = header.partition(" ")
+        if scheme.lower() != "bearer" or not credential.strip():
+            raise Unauthorized("use Authorization: Bearer TOKEN", headers=_BEARER)
+        db_session = get_session()
+        resolved = resolve_token(db_session, credential.strip())
+        if resolved is None:
+            raise Unauthorized("the token is unknown, revoked or expired", headers=_BEARER)
+        db_session.commit()  # the recorded use, before the view starts its own work
+        token, user = resolved
+        allowed = _role_scopes(user)
+        return Principal(user, tuple(s for s in token_scopes(token) if s in allowed), token.id)
+    user_id = session.get(_SESSION_USER)
+    if user_id is None:
+        return None
+    account = get_session().get(User, user_id)
+    if account is None or session.get(_SESSION_PASSWORD) != _password_mark(account):
+        session.clear()
+        raise Unauthorized("the session has ended; sign in again", headers=_BEARER)
+    return Principal(account, _role_scopes(account))
+
+
+def require(scope: Scope) -> Principal:
+    """The caller, who must hold ``scope``: :class:`Unauthorized` without credentials,
+    :class:`Forbidden` without the scope or (session, unsafe method) without the CSRF
+    token."""
+    principal = current_principal()
+    if principal is None:
+        raise Unauthorized(headers=_BEARER)
+    if principal.by_session and request.method not in _SAFE_METHODS:
+        try:
+            validate_csrf(request.headers.get(CSRF_HEADER, ""))
+        except CSRFError:
+            raise Forbidden(f"send the session's CSRF token in {CSRF_HEADER}") from None
+    if not principal.may(scope):
+        raise Forbidden(f"this needs the {scope} scope")
+    return principal

@@ -1,0 +1,143 @@
+"""Typed JSON endpoints: one declaration is the validation, the answer and the OpenAPI.
+
+A view decorated with :func:`operation` gets its JSON body (and query) parsed into the
+pydantic models it declares, returns a model (or ``None`` for 204), and carries an
+:class:`Operation` that ``api.openapi`` turns into the OpenAPI document, so what is
+checked, what is answered and what is documented cannot drift apart::
+
+    @blueprint.post("/sites")
+    @operation("Create a site", body=SiteCreate, responses={201: SiteOut}, errors=(409,))
+    def create_site(body: SiteCreate) -> tuple[SiteOut, int]: ...
+
+Refusals follow the one error shape (:mod:`page_tracker.errors`): a body over
+:data:`MAX_BODY` is 413, a body that is not ``application/json`` 415, one that is not
+JSON or does not fit the model 400 with the offending fields in ``details`` (never their
+values: a password must not come back).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from flask import Response, request
+from pydantic import AfterValidator, BaseModel, Field, ValidationError
+
+from page_tracker.errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed
+
+MAX_BODY = 64 * 1024
+# Row ids in URLs: werkzeug's int converter takes any size, the databases' INTEGER not.
+MAX_ROW_ID = 2**31 - 1
+ROW_ID = f"int(max={MAX_ROW_ID})"
+# Who may call an operation: anybody, or a caller holding a token with this scope (or a
+# browser session). The views check it (``auth``); the document shows it.
+Access = Literal["public", "read", "write", "admin"]
+
+
+def _utc(moment: datetime) -> datetime:
+    # SQLite and MariaDB hand back naive datetimes for what was written in UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+# A timestamp in an answer: always with its zone (UTC when the database dropped it).
+UtcDatetime = Annotated[datetime, AfterValidator(_utc)]
+
+
+# Text that ends up in the database: no control characters (PostgreSQL refuses NUL).
+PlainText = Annotated[str, Field(pattern=r"^[^\x00-\x1f\x7f]*$")]
+
+
+@dataclass(frozen=True)
+class Operation:
+    """What the OpenAPI document says about one view."""
+
+    summary: str
+    tag: str
+    access: Access
+    body: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+    responses: Mapping[int, type[BaseModel] | None] = field(default_factory=dict)
+    errors: tuple[int, ...] = ()
+
+
+def operation(
+    summary: str,
+    *,
+    tag: str,
+    access: Access,
+    body: type[BaseModel] | None = None,
+    query: type[BaseModel] | None = None,
+    responses: Mapping[int, type[BaseModel] | None],
+    errors: tuple[int, ...] = (),
+) -> Callable[[Callable[..., Any]], Callable[..., Response]]:
+    """Declare a JSON operation; the view receives ``body=`` and ``query=`` models."""
+    declared = Operation(summary, tag, access, body, query, dict(responses), errors)
+    success = min(declared.responses)
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Response]:
+        @functools.wraps(view)
+        def wrapper(**kwargs: Any) -> Response:
+            if query is not None:
+                kwargs["query"] = _parse(query, request.args.to_dict(), "query")
+            if body is not None:
+                kwargs["body"] = _parse(body, _json_body(), "body")
+            return to_response(view(**kwargs), success)
+
+        wrapper.operation = declared  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorate
+
+
+def operation_of(view: Callable[..., Any]) -> Operation | None:
+    """The :class:`Operation` a view was declared with, if any."""
+    found = getattr(view, "operation", None)
+    return found if isinstance(found, Operation) else None
+
+
+def _json_body() -> Any:
+    if request.content_length is not None and request.content_length > MAX_BODY:
+        raise PayloadTooLarge(f"a request body has at most {MAX_BODY} bytes")
+    if request.mimetype != "application/json":
+        raise UnsupportedMediaType("send the body as application/json")
+    data = request.get_data(cache=True)
+    if len(data) > MAX_BODY:  # chunked bodies carry no Content-Length
+        raise PayloadTooLarge(f"a request body has at most {MAX_BODY} bytes")
+    parsed = request.get_json(silent=True)
+    if parsed is None:
+        raise ValidationFailed("the body is not valid JSON")
+    return parsed
+
+
+def _parse(model: type[BaseModel], data: Any, where: str) -> BaseModel:
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        details = [
+            {
+                "field": ".".join(str(part) for part in (where, *item["loc"])),
+                "message": item["msg"],
+                "type": item["type"],
+            }
+            for item in error.errors(include_url=False, include_input=False)
+        ]
+        raise ValidationFailed(f"invalid {where}", details=details) from None
+
+
+def to_response(result: Any, status: int = 200) -> Response:
+    """A view's result as a response: a model (or list of models) as JSON, ``(model,
+    status)``, ``None`` as 204, a :class:`Response` as it is."""
+    if isinstance(result, Response):
+        return result
+    if isinstance(result, tuple):
+        result, status = result
+    if result is None:
+        return Response(status=204)
+    if isinstance(result, BaseModel):
+        payload = result.model_dump_json()
+    else:
+        raise TypeError(f"a JSON operation returns a model, not {type(result).__name__}")
+    return Response(payload + "\n", status, content_type="application/json")

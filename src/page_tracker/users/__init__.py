@@ -1,0 +1,1 @@
+"""Accounts: users with a role (``admin`` | ``user``) and their site memberships."""
