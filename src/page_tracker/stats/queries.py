@@ -52,3 +52,8 @@ def top_pages(
         .limit(limit)
     )
     return [PageTotal(path, int(pv), int(uv)) for path, pv, uv in rows]
+
+
+def site_paths(session: Session, site_id: str) -> list[str]:
+    """Every path the site has statistics for."""
+    return list(session.scalars(select(Path.path).where(Path.site_id == site_id)))
