@@ -280,6 +280,10 @@ bench: install ## Ingest benchmark: wrk vs nginx 204, embedded and Redis mode, f
 bench-stats: install ## Stats API reads of a year of a busy site (20 000 pages) on PostgreSQL and MariaDB
 	$(BIN)/python -m bench.stats $(BENCH_ARGS)
 
+.PHONY: bench-import
+bench-import: install ## Import a generated GoatCounter export (1 M rows) into SQLite (not a test)
+	$(BIN)/python -m bench.imports $(BENCH_ARGS)
+
 .PHONY: bench-redis-memory
 bench-redis-memory: install ## Redis bytes per pending hit and per visitor key (sizing maxmemory)
 	tools/apt-ensure.sh redis-server

@@ -1,10 +1,11 @@
 """The application factory: settings, logging, core extensions, then the features in order.
 
 The features are listed here and nowhere else, lower layers first (each may use what
-the ones before it set up): the sites, the accounts and sign-ins beside them, the statistics, the
-buffer that decides where accepted page views go, the hit path in front of it, the
-compatibility endpoints on top of the hit path, the REST API for site owners, and the
-seed page and probes, which stand on their own.
+the ones before it set up): the sites, the accounts and sign-ins beside them, the
+statistics, the buffer that decides where accepted page views go, the hit path in front
+of it, the compatibility endpoints on top of the hit path and the imports of other
+trackers' history beside them, the REST API for site owners, and the seed page and
+probes, which stand on their own.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from page_tracker.db import DATABASE, init_db
 from page_tracker.errors import ConfigError
 from page_tracker.features import Feature, PeriodicJob
 from page_tracker.health.feature import FEATURE as HEALTH
+from page_tracker.imports.feature import FEATURE as IMPORTS
 from page_tracker.ingest.feature import FEATURE as INGEST
 from page_tracker.metrics import METRICS, HitMetrics
 from page_tracker.redis_client import REDIS, make_redis_client
@@ -42,6 +44,7 @@ FEATURES: tuple[Feature, ...] = (
     BUFFER,
     INGEST,
     COMPAT,
+    IMPORTS,
     API,
     SEED_PAGE,
     HEALTH,

@@ -2,6 +2,7 @@
 
 from page_tracker.auth.models import ApiToken, AuditEvent
 from page_tracker.buffer.models import FlushedBatch
+from page_tracker.imports.models import Import, ImportChunk
 from page_tracker.ingest.models import Salt
 from page_tracker.seedpage.models import Counter
 from page_tracker.sites.models import Site, SiteHost
@@ -29,6 +30,8 @@ __all__ = [
     "FlushedBatch",
     "Hit",
     "HourlyCount",
+    "Import",
+    "ImportChunk",
     "LifetimeVisitor",
     "Path",
     "Salt",

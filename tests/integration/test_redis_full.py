@@ -92,7 +92,7 @@ def post_hits(app: Flask, site: str, first: int, count: int) -> list[str]:
 def add_site(app: Flask) -> str:
     with app.app_context():
         session = get_session()
-        site = create_site(session, "example.com", public_counters=True)
+        site = create_site(session, "example.com", public_counters=True)  # Busuanzi answers
         session.commit()
         return site.id
 

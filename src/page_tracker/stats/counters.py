@@ -70,17 +70,23 @@ class DatabaseCounterReader:
         self.session_factory = session_factory
 
     def read(self, site_id: str, path: str) -> Counters:
+        return self.read_with_imported(site_id, path)[0]
+
+    def read_with_imported(self, site_id: str, path: str) -> tuple[Counters, int, int]:
+        """The counters, and the site's and the page's imported visitors (part of the
+        counters' uniques, without a visitor set behind them)."""
         page = select(Path.id).where(Path.site_id == site_id, Path.path == path)
         query = (
-            select(Total.path_id, Total.pageviews, Total.visitors)
+            select(Total.path_id, Total.pageviews, Total.visitors, Total.imported_visitors)
             .where(Total.site_id == site_id)
             .where(or_(Total.path_id == SITE, Total.path_id.in_(page.scalar_subquery())))
         )
         with self.session_factory() as session:
             rows = session.execute(query).all()
-        site = next(((pv, uv) for pid, pv, uv in rows if pid == SITE), (0, 0))
-        page_row = next(((pv, uv) for pid, pv, uv in rows if pid != SITE), (0, 0))
-        return Counters(int(site[0]), int(site[1]), int(page_row[0]), int(page_row[1]))
+        site = next((row[1:] for row in rows if row[0] == SITE), (0, 0, 0))
+        page_row = next((row[1:] for row in rows if row[0] != SITE), (0, 0, 0))
+        counters = Counters(int(site[0]), int(site[1]), int(page_row[0]), int(page_row[1]))
+        return counters, int(site[2]), int(page_row[2])
 
 
 class CachedCounterReader:

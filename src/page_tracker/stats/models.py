@@ -114,7 +114,11 @@ class DailyVisitor(Base):
 
 
 class Total(Base):
-    """All-time page views and unique visitors of a site (path 0) and of each path."""
+    """All-time page views and unique visitors of a site (path 0) and of each path.
+
+    ``visitors`` includes ``imported_visitors``: the unique visitors that imported history
+    brought as a number, with no visitor set behind them (Redis mode's counter reader
+    adds them to the visitor sets it counts)."""
 
     __tablename__ = "stat_totals"
 
@@ -122,6 +126,9 @@ class Total(Base):
     path_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     pageviews: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
     visitors: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    imported_visitors: Mapped[int] = mapped_column(
+        BigInteger, nullable=False, default=0, server_default="0"
+    )
 
 
 class LifetimeVisitor(Base):

@@ -164,6 +164,20 @@ def _new_visitors(
     return new
 
 
+def resolve_ids(
+    session: Session,
+    wanted: Iterable[tuple[str, str]],
+    model: type[Path] | type[Dimension],
+    cache: IdCache,
+    *,
+    titles: dict[tuple[str, str], str | None] | None = None,
+) -> dict[tuple[str, str], int]:
+    """Ids of ``(site_id, path)`` (``model`` :class:`Path`, new paths get their ``titles``)
+    or ``(kind, value)`` keys (:class:`Dimension`), creating the missing rows."""
+    known = cache.paths if model is Path else cache.dimensions
+    return _resolve(session, wanted, model, known, cache, titles=titles)
+
+
 def _path_ids(
     session: Session, views: Sequence[PageView], cache: IdCache
 ) -> dict[tuple[str, str], int]:

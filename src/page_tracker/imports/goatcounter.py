@@ -1,0 +1,346 @@
+"""GoatCounter's CSV export, version 2: one row per page view.
+
+The header is exactly :data:`HEADER`: ``2Path,Title,Event,UserAgent,Browser,System,
+Session,Bot,Referrer,Referrer scheme,Screen size,Location,FirstVisit,Date`` on one line
+(the version digit glued to the first name), and each row has those 14 fields.
+``Event``, ``Bot`` and ``FirstVisit`` are ``0``/``1`` or ``true``/``false`` (``Bot``
+may be any bot number: not 0 is a bot),
+``Screen size`` is ``w,h,scale``, ``Referrer scheme`` one of ``h`` (http), ``g``
+(generated: a name such as "Hacker News"), ``c`` (campaign), ``o`` (other), ``Date`` is
+RFC 3339. How rows count:
+
+- bot rows are skipped; event rows (``Event`` 1) count in the ``event`` dimension only,
+  they are not page views;
+- a page view adds one to its path's hour, day and all-time total and to the site's;
+- ``Session`` identifies a visitor per day: the first view of a session on a day adds
+  one visitor to the site's day (and to the dimensions of that view), the first on a
+  path to the path's hour and day. All-time visitors are the sum of daily visitors
+  (a returning visitor counts once per day: GoatCounter sessions do not outlive a day).
+  Without a session, ``FirstVisit`` 1 marks a new visitor;
+- ``Browser``, ``System`` ("Firefox 133", "Windows 10"), ``Location`` ("DE", "US-CA":
+  the country), the referrer and the screen width fill the matching dimensions. The
+  user agent is not kept, nor a path's query string.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Collection, Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from page_tracker.enrich.referrers import referrer as normalise_referrer
+from page_tracker.enrich.screens import screen_class
+from page_tracker.imports.errors import BadInput
+from page_tracker.imports.reading import Row, content_hash, csv_rows, open_bytes, text_lines
+from page_tracker.stats.tally import Tally, clip_path
+
+VERSION = "2"
+COLUMNS = (
+    "Path",
+    "Title",
+    "Event",
+    "UserAgent",
+    "Browser",
+    "System",
+    "Session",
+    "Bot",
+    "Referrer",
+    "Referrer scheme",
+    "Screen size",
+    "Location",
+    "FirstVisit",
+    "Date",
+)
+HEADER = VERSION + ",".join(COLUMNS)
+(PATH, TITLE, EVENT, _AGENT, BROWSER, SYSTEM, SESSION, BOT, REF, SCHEME, SCREEN, LOCATION,
+ FIRST, DATE) = range(len(COLUMNS))  # fmt: skip
+_FLAGS = {"1": True, "true": True, "0": False, "false": False, "": False}
+MAX_REMEMBERED = 100_000  # distinct referrers and dimension sets kept for reuse
+_LOCATION = re.compile(r"([A-Za-z]{2})(-[A-Za-z0-9]{1,3})?")
+_SCREEN = re.compile(r"(\d{1,6}(?:\.\d+)?),(\d{1,6}(?:\.\d+)?),(\d{1,3}(?:\.\d+)?)")
+# Days kept open for visitor sessions behind the newest day seen: exports are in time
+# order, so older days are complete; memory stays bounded by a few days' sessions.
+OPEN_DAYS = 2
+
+
+def _column(index: int) -> str:
+    return f"{index + 1} ({COLUMNS[index]})"
+
+
+@functools.lru_cache(maxsize=1024)
+def _name_and_version(value: str) -> tuple[str, str]:
+    """``"Firefox 133.0"`` -> ``("Firefox", "133.0")``; no version -> ``""``."""
+    name, _, version = value.strip().rpartition(" ")
+    if name and version[:1].isdigit():
+        return name, version
+    return value.strip(), ""
+
+
+class DailySessions:
+    """Which sessions were seen on which day (and path)."""
+
+    def __init__(self) -> None:
+        self.site: dict[date, set[str]] = {}
+        self.pages: dict[date, set[tuple[str, str]]] = {}
+        self.newest: date | None = None
+
+    def seen(self, day: date, path: str, session: str) -> tuple[bool, bool]:
+        """``(new on the site that day, new on the path that day)``, and remember it."""
+        if self.newest is None or day > self.newest:
+            self.newest = day
+            for old in [d for d in self.site if (day - d).days > OPEN_DAYS]:
+                del self.site[old]
+                self.pages.pop(old, None)
+        site = self.site.get(day)
+        if site is None:
+            site = self.site[day] = set()
+            self.pages[day] = set()
+        pages = self.pages[day]
+        new_site = session not in site
+        if new_site:
+            site.add(session)
+        page = (path, session)
+        new_page = page not in pages
+        if new_page:
+            pages.add(page)
+        return new_site, new_page
+
+
+class GoatCounterImport:
+    """An export file (plain or ``.gz``) for :class:`~page_tracker.imports.services.
+    ImportRunner`; ``site_hosts`` are the site's own hosts (no self-referrals)."""
+
+    source = "goatcounter"
+
+    def __init__(self, path: Path, site_hosts: Collection[str]) -> None:
+        self.path = path
+        self.name = path.name
+        self.content_hash = content_hash(path)
+        self.site_hosts = frozenset(site_hosts)
+        self.sessions = DailySessions()
+        self.bytes_read = 0
+        self._referrers: dict[str, tuple[tuple[str, str], ...]] = {}
+        self._combos: dict[tuple[str, ...], tuple[tuple[str, str], ...]] = {}
+        self._hourly: dict[tuple[str, datetime], list[int]] = {}
+        self._site_visitors: dict[date, int] = {}
+        self._by_dimensions: dict[tuple[date, tuple[tuple[str, str], ...]], list[int]] = {}
+        self._titles: dict[str, str] = {}
+
+    def size(self) -> int:
+        return self.path.stat().st_size
+
+    def rows(self) -> Iterator[Row]:
+        raw, data = open_bytes(self.path)
+        with raw, data:
+            rows = csv_rows(self.name, text_lines(self.name, data))
+            header = next(rows, None)
+            self._check_header(header)
+            for row in rows:
+                self.bytes_read = raw.tell()
+                yield row
+
+    def _check_header(self, header: Row | None) -> None:
+        if header is None:
+            raise BadInput(self.name, 1, None, "empty file: no GoatCounter header line")
+        first = header.fields[0]
+        version = first[: len(first) - len(first.lstrip("0123456789"))]
+        if version != VERSION:
+            shown = version or "none"
+            raise BadInput(
+                self.name,
+                header.line,
+                _column(PATH),
+                f"GoatCounter export version {shown} is not supported (expected a header "
+                f"starting with {HEADER[:6]!r}: version {VERSION})",
+            )
+        names = [first[len(version) :], *header.fields[1:]]
+        if tuple(names) != COLUMNS:
+            raise BadInput(
+                self.name,
+                header.line,
+                None,
+                f"not a GoatCounter export header (expected {HEADER!r})",
+            )
+
+    def count(self, row: Row, tally: Tally) -> int:
+        # The hot loop of a million-row import: rows are checked and added to compact
+        # counters (per path and hour, per site day, per day and set of dimensions);
+        # drain() spreads them over the tally's rollups once per chunk.
+        fields = row.fields
+        if len(fields) != len(COLUMNS):
+            raise BadInput(
+                self.name, row.line, None, f"{len(fields)} fields, expected {len(COLUMNS)}"
+            )
+        event = self._flag(row, EVENT)
+        bot = self._flag(row, BOT)
+        first_visit = self._flag(row, FIRST)
+        at = self._time(row)
+        path = self._path(row)
+        combo = (fields[BROWSER], fields[SYSTEM], fields[LOCATION], fields[SCREEN],
+                 fields[SCHEME], fields[REF])  # fmt: skip
+        dimensions = self._combos.get(combo)
+        if dimensions is None:
+            dimensions = self._dimensions(row, combo)
+        if bot:
+            return 0
+        day = at.date()
+        if event:
+            tally.dimensions[("event", path[:255], day)][0] += 1
+            return 0
+        session = fields[SESSION]
+        if session:
+            new_site, new_page = self.sessions.seen(day, path, session)
+        else:
+            new_site = new_page = first_visit
+        hour = at.replace(minute=0, second=0, microsecond=0, tzinfo=None)
+        counts = self._hourly.get((path, hour))
+        if counts is None:
+            self._hourly[(path, hour)] = [1, int(new_page)]
+        else:
+            counts[0] += 1
+            counts[1] += new_page
+        if new_site:
+            self._site_visitors[day] = self._site_visitors.get(day, 0) + 1
+        counts = self._by_dimensions.get((day, dimensions))
+        if counts is None:
+            self._by_dimensions[(day, dimensions)] = [1, int(new_site)]
+        else:
+            counts[0] += 1
+            counts[1] += new_site
+        if fields[TITLE]:
+            self._titles[path] = fields[TITLE]
+        return 1
+
+    def drain(self, tally: Tally) -> None:
+        """Spread the compact counters over ``tally``'s rollups and empty them."""
+        for (path, hour), (views, visitors) in self._hourly.items():
+            day = hour.date()
+            for counts in (tally.hourly[(path, hour)], tally.daily[(path, day)],
+                           tally.totals[path]):  # fmt: skip
+                counts[0] += views
+                counts[1] += visitors
+            tally.daily[(None, day)][0] += views
+            tally.totals[None][0] += views
+        for day, visitors in self._site_visitors.items():
+            tally.daily[(None, day)][1] += visitors
+            tally.totals[None][1] += visitors
+        for (day, dimensions), (views, visitors) in self._by_dimensions.items():
+            for kind, value in dimensions:
+                counts = tally.dimensions[(kind, value, day)]
+                counts[0] += views
+                counts[1] += visitors
+        tally.titles.update((path, title.strip()) for path, title in self._titles.items())
+        self._hourly.clear()
+        self._site_visitors.clear()
+        self._by_dimensions.clear()
+        self._titles.clear()
+
+    def finish(self, tally: Tally) -> None:
+        self.drain(tally)
+
+    def _path(self, row: Row) -> str:
+        path = row.fields[PATH]
+        if "?" in path or "#" in path or path != path.strip():
+            path = path.split("?", 1)[0].split("#", 1)[0].strip()  # no query at rest
+        if not path:
+            raise BadInput(self.name, row.line, _column(PATH), "empty path")
+        return clip_path(path)
+
+    def _flag(self, row: Row, index: int) -> bool:
+        value = row.fields[index]
+        found = _FLAGS.get(value)
+        if found is not None:
+            return found
+        value = value.strip().lower()
+        if value in _FLAGS:
+            return _FLAGS[value]
+        if index == BOT and value.isdigit():
+            return True  # GoatCounter's bot kinds are numbers above 0
+        raise BadInput(
+            self.name,
+            row.line,
+            _column(index),
+            f"expected 0/1 or true/false, got {row.fields[index]!r}",
+        )
+
+    def _time(self, row: Row) -> datetime:
+        text = row.fields[DATE]
+        try:
+            at = datetime.fromisoformat(text.strip())
+        except ValueError:
+            raise BadInput(
+                self.name, row.line, _column(DATE), f"not an RFC 3339 date: {text!r}"
+            ) from None
+        offset = at.utcoffset()
+        if offset is None:
+            raise BadInput(
+                self.name,
+                row.line,
+                _column(DATE),
+                f"not an RFC 3339 date (no time zone): {text!r}",
+            )
+        return at.astimezone(UTC) if offset else at
+
+    def _dimensions(self, row: Row, combo: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+        """The dimensions of a row's browser, system, location, screen and referrer
+        (checked; remembered for the next row with the same values)."""
+        browser, system, location, screen, scheme, referrer = (text.strip() for text in combo)
+        if scheme not in {"", "h", "g", "c", "o"}:
+            raise BadInput(
+                self.name, row.line, _column(SCHEME), f"expected one of h, g, c, o, got {scheme!r}"
+            )
+        size: str | None = None
+        if screen:
+            match = _SCREEN.fullmatch(screen.replace(" ", ""))
+            if match is None:
+                raise BadInput(
+                    self.name, row.line, _column(SCREEN), f"expected w,h,scale, got {screen!r}"
+                )
+            width, height = int(float(match[1])), int(float(match[2]))
+            size = f"{width}x{height}" if width and height else None
+        if location and _LOCATION.fullmatch(location) is None:
+            raise BadInput(
+                self.name,
+                row.line,
+                _column(LOCATION),
+                f"expected a country code such as DE or US-CA, got {location!r}",
+            )
+        dimensions: list[tuple[str, str]] = []
+        for kind, text in (("browser", browser), ("os", system)):
+            if text:
+                name, version = _name_and_version(text)
+                dimensions.append((kind, name))
+                if version:
+                    dimensions.append((f"{kind}_version", f"{name} {version}"))
+        if location:
+            dimensions.append(("country", location[:2].upper()))
+        if size and (found := screen_class(size)):
+            dimensions.append(("screen_class", found))
+        dimensions.extend(self._referrer(scheme, referrer))
+        result = tuple(dimensions)
+        if len(self._combos) < MAX_REMEMBERED:
+            self._combos[combo] = result
+        return result
+
+    def _referrer(self, scheme: str, value: str) -> tuple[tuple[str, str], ...]:
+        if not value:
+            return ()
+        key = f"{scheme}\x00{value}"
+        found = self._referrers.get(key)
+        if found is None:
+            if scheme in {"h", ""}:
+                ref = normalise_referrer(value.split("?", 1)[0], self.site_hosts)
+                found = tuple(
+                    (kind, text)
+                    for kind, text in (("referrer_host", ref.host), ("referrer_source", ref.source))
+                    if text
+                )
+            elif scheme == "c":
+                found = (("utm_campaign", value[:255]),)
+            else:  # generated ("Hacker News") or other ("android-app://...")
+                found = (("referrer_source", value[:255]),)
+            if len(self._referrers) < MAX_REMEMBERED:
+                self._referrers[key] = found
+        return found

@@ -1,0 +1,175 @@
+"""Counts that arrive already counted (imported history): :class:`Tally`, written by
+:func:`add_tally` into the same rollups :func:`page_tracker.stats.rollup.apply` fills.
+
+A tally carries page views and unique visitors as *numbers*: nothing is added to the
+visitor sets, so no visitor hash is ever invented. :func:`add_tally` returns what it
+added, keyed by the rows' ids (:class:`Applied`), so that the caller can keep a ledger
+and later take exactly that back out with :func:`subtract`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import and_, delete
+from sqlalchemy.orm import Session
+
+from page_tracker.db import add_rows_to_counters
+from page_tracker.stats.models import (
+    MAX_PATH_LENGTH,
+    MAX_VALUE_LENGTH,
+    SITE,
+    DailyCount,
+    DailyDimensionCount,
+    Dimension,
+    HourlyCount,
+    Path,
+    Total,
+)
+from page_tracker.stats.rollup import IdCache, resolve_ids
+
+# [page views, unique visitors]
+Pair = list[int]
+
+
+CHUNK = 5000  # rows per executemany (parameters are per row: no dialect limit)
+
+
+def _first(item: tuple[Any, Any]) -> Any:
+    # Rows in key order: concurrent writers lock rows in the same order (no deadlocks).
+    return item[0]
+
+
+def _pair() -> Pair:
+    return [0, 0]
+
+
+@dataclass
+class Tally:
+    """Page views and visitors of one site, keyed by path text and dimension value.
+
+    ``path`` ``None`` is the whole site (daily and all-time rows). Hourly rows exist
+    only for sources that know the time of each view.
+    """
+
+    hourly: defaultdict[tuple[str, datetime], Pair] = field(
+        default_factory=lambda: defaultdict(_pair)
+    )
+    daily: defaultdict[tuple[str | None, date], Pair] = field(
+        default_factory=lambda: defaultdict(_pair)
+    )
+    dimensions: defaultdict[tuple[str, str, date], Pair] = field(
+        default_factory=lambda: defaultdict(_pair)
+    )
+    totals: defaultdict[str | None, Pair] = field(default_factory=lambda: defaultdict(_pair))
+    titles: dict[str, str] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(self.hourly or self.daily or self.dimensions or self.totals)
+
+
+@dataclass
+class Applied:
+    """What :func:`add_tally` added, keyed like the rollup rows (ids, not text)."""
+
+    hourly: dict[tuple[int, datetime], Pair] = field(default_factory=dict)
+    daily: dict[tuple[date, int], Pair] = field(default_factory=dict)
+    dimensions: dict[tuple[date, int], Pair] = field(default_factory=dict)
+    totals: dict[int, Pair] = field(default_factory=dict)
+
+
+def clip_path(path: str) -> str:
+    return path[:MAX_PATH_LENGTH]
+
+
+def _merge(target: dict[Any, Pair], key: Any, pair: Pair) -> None:
+    found = target.setdefault(key, [0, 0])
+    found[0] += pair[0]
+    found[1] += pair[1]
+
+
+def add_tally(session: Session, site_id: str, tally: Tally, cache: IdCache) -> Applied:
+    """Add ``tally`` to the rollups of ``site_id`` in ``session``'s transaction (the caller
+    commits) and return what was added, by row key."""
+    paths = {p for p, _ in tally.hourly} | {p for p, _ in tally.daily if p is not None}
+    paths |= {p for p in tally.totals if p is not None}
+    path_ids = resolve_ids(
+        session,
+        ((site_id, clip_path(p)) for p in paths),
+        Path,
+        cache,
+        titles={
+            (site_id, clip_path(p)): t[:MAX_VALUE_LENGTH] for p, t in tally.titles.items() if t
+        },
+    )
+    dimension_ids = resolve_ids(
+        session,
+        ((kind, value[:MAX_VALUE_LENGTH]) for kind, value, _ in tally.dimensions),
+        Dimension,
+        cache,
+    )
+
+    def pid(path: str | None) -> int:
+        return SITE if path is None else path_ids[(site_id, clip_path(path))]
+
+    applied = Applied()
+    for (path, hour), pair in tally.hourly.items():
+        _merge(applied.hourly, (pid(path), hour), pair)
+    for (maybe_path, day), pair in tally.daily.items():
+        _merge(applied.daily, (day, pid(maybe_path)), pair)
+    for (kind, value, day), pair in tally.dimensions.items():
+        _merge(applied.dimensions, (day, dimension_ids[(kind, value[:MAX_VALUE_LENGTH])]), pair)
+    for maybe_path, pair in tally.totals.items():
+        _merge(applied.totals, pid(maybe_path), pair)
+    _write(session, site_id, applied, sign=1)
+    return applied
+
+
+def subtract(session: Session, site_id: str, applied: Applied) -> None:
+    """Take ``applied`` back out of the rollups; rows left at zero are deleted."""
+    _write(session, site_id, applied, sign=-1)
+    for model in (HourlyCount, DailyCount, DailyDimensionCount, Total):
+        session.execute(
+            delete(model).where(
+                and_(model.site_id == site_id, model.pageviews == 0, model.visitors == 0)
+            )
+        )
+
+
+def _rows(
+    site_id: str, items: Iterable[tuple[Any, Pair]], sign: int, *, imported: bool = False
+) -> list[tuple[Any, ...]]:
+    """``(site_id, *key, pageviews, visitors[, imported_visitors])`` in key order."""
+    rows = []
+    for key, (views, visitors) in sorted(items, key=_first):
+        keys = key if isinstance(key, tuple) else (key,)
+        counts = (sign * views, sign * visitors)
+        rows.append((site_id, *keys, *counts, counts[1]) if imported else (site_id, *keys, *counts))
+    return rows
+
+
+def _write(session: Session, site_id: str, applied: Applied, sign: int) -> None:
+    tables: tuple[tuple[type[Any], tuple[str, ...], dict[Any, Pair]], ...] = (
+        (HourlyCount, ("site_id", "path_id", "hour"), applied.hourly),
+        (DailyCount, ("site_id", "day", "path_id"), applied.daily),
+        (DailyDimensionCount, ("site_id", "day", "dimension_id"), applied.dimensions),
+        (Total, ("site_id", "path_id"), applied.totals),
+    )
+    for model, names, counts in tables:
+        increments: tuple[str, ...] = ("pageviews", "visitors")
+        if model is Total:  # imported uniques have no visitor set: keep them apart too
+            increments = (*increments, "imported_visitors")
+        rows = _rows(site_id, counts.items(), sign, imported=model is Total)
+        for start in range(0, len(rows), CHUNK):
+            add_rows_to_counters(
+                session,
+                model.__table__,
+                names,
+                rows[start : start + CHUNK],
+                columns=(*names, *increments),
+                increment_columns=increments,
+            )
