@@ -22,6 +22,7 @@ from page_tracker.auth.tokens import Scope, issue_token
 from page_tracker.buffer.live import RedisLiveVisitors
 from page_tracker.buffer.tasks import get_flusher
 from page_tracker.db import DATABASE, get_session
+from page_tracker.imports.rollup_rows import rollup_rows
 from page_tracker.ingest.hits import RawHit
 from page_tracker.ingest.record import record
 from page_tracker.sites.services import create_site
@@ -345,3 +346,10 @@ def test_should_refuse_control_characters_in_filters_on_every_database(tracker: 
         answer = tracker.get(f"/stats?{name}=/a%00b")
         assert answer.status_code == 400
         assert answer.get_json()["details"][0]["field"] == f"query.{name}"
+
+
+def test_should_export_page_hours_only_not_the_whole_sites(tracker: Tracker) -> None:
+    with tracker.app.app_context():
+        rows = [row for row in rollup_rows(get_session(), tracker.site) if row.table == "hourly"]
+    assert sum(row.pageviews for row in rows) == len(HITS)  # each view once, by its page
+    assert all(row.path for row in rows)
