@@ -276,6 +276,10 @@ bench: install ## Ingest benchmark: wrk vs nginx 204, embedded and Redis mode, f
 	tools/apt-ensure.sh wrk nginx redis-server
 	$(BIN)/python -m bench.ingest $(BENCH_ARGS)
 
+.PHONY: bench-stats
+bench-stats: install ## Stats API reads of a year of a busy site (20 000 pages) on PostgreSQL and MariaDB
+	$(BIN)/python -m bench.stats $(BENCH_ARGS)
+
 .PHONY: bench-import
 bench-import: install ## Import a generated GoatCounter export (1 M rows) into SQLite (not a test)
 	$(BIN)/python -m bench.imports $(BENCH_ARGS)

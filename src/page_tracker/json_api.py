@@ -61,6 +61,7 @@ class Operation:
     query: type[BaseModel] | None = None
     responses: Mapping[int, type[BaseModel] | None] = field(default_factory=dict)
     errors: tuple[int, ...] = ()
+    csv: bool = False  # also answers text/csv, and 304 to a matching conditional request
 
 
 def operation(
@@ -72,9 +73,10 @@ def operation(
     query: type[BaseModel] | None = None,
     responses: Mapping[int, type[BaseModel] | None],
     errors: tuple[int, ...] = (),
+    csv: bool = False,
 ) -> Callable[[Callable[..., Any]], Callable[..., Response]]:
     """Declare a JSON operation; the view receives ``body=`` and ``query=`` models."""
-    declared = Operation(summary, tag, access, body, query, dict(responses), errors)
+    declared = Operation(summary, tag, access, body, query, dict(responses), errors, csv)
     success = min(declared.responses)
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Response]:

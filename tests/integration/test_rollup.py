@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import Engine, func, select
@@ -23,7 +24,7 @@ from page_tracker.stats.models import (
     Total,
 )
 from page_tracker.stats.pageview import PageView
-from page_tracker.stats.queries import DayTotal, totals_by_day
+from page_tracker.stats.report import Interval, Range, summary
 
 NOON = datetime(2026, 3, 1, 12, 30, tzinfo=UTC)
 
@@ -93,9 +94,16 @@ def test_should_count_views_and_unique_visitors_across_batches(engine: Engine) -
                 select(DailyCount.path_id, DailyCount.visitors).where(DailyCount.path_id == SITE)
             ).all()
         )
-        hourly = session.execute(select(func.sum(HourlyCount.pageviews))).scalar_one()
+        site_hours, page_hours = (
+            session.execute(select(func.sum(HourlyCount.pageviews)).where(where)).scalar_one()
+            for where in (HourlyCount.path_id == SITE, HourlyCount.path_id != SITE)
+        )
+        site_hour = session.execute(
+            select(HourlyCount.pageviews, HourlyCount.visitors).where(HourlyCount.path_id == SITE)
+        ).one()
     assert daily == {SITE: 3}
-    assert hourly == 7
+    assert site_hours == page_hours == 7  # the site's rows add up to its pages' rows
+    assert tuple(site_hour) == (7, 3)
 
 
 def test_should_count_daily_visitors_per_day_and_all_time_visitors_once(engine: Engine) -> None:
@@ -104,9 +112,11 @@ def test_should_count_daily_visitors_per_day_and_all_time_visitors_once(engine: 
     # The same person gets another daily hash tomorrow (new salt) but the same lifetime hash.
     apply(engine, [view_same_person(tomorrow)])
     with Session(engine) as session:
-        assert totals_by_day(session, "site00000001", NOON.date(), tomorrow.date()) == [
-            DayTotal(NOON.date(), 1, 1),
-            DayTotal(tomorrow.date(), 2, 2),
+        days = Range(NOON.date(), tomorrow.date(), ZoneInfo("UTC"))
+        series = summary(session, "site00000001", days, Interval.DAY).series
+        assert [(point.period, point.pageviews, point.visitors) for point in series] == [
+            (NOON.date().isoformat(), 1, 1),
+            (tomorrow.date().isoformat(), 2, 2),
         ]
     assert totals(engine)["(site)"] == (3, 2)
 

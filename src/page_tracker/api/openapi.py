@@ -23,13 +23,15 @@ from page_tracker.sites.models import SITE_ID_LENGTH
 
 API_PREFIX = "/api/v1"
 _REF = "#/components/schemas/{model}"
+_CSV = "text/csv"
 _CONVERTER_TYPES = {"int": {"type": "integer", "minimum": 0, "maximum": MAX_ROW_ID}}
 _PARAMETER_TYPES = {"site_id": {"type": "string", "pattern": f"^[a-z0-9]{{{SITE_ID_LENGTH}}}$"}}
-_PLACEHOLDER = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
+_PLACEHOLDER = re.compile(r"<(?:(\w+)(?:\(([^)]*)\))?:)?(\w+)>")
 _STATUS_TEXT = {
     200: "OK",
     201: "Created",
     204: "No content",
+    304: "Not modified (If-None-Match or If-Modified-Since matched)",
     400: "The request is invalid",
     401: "No valid credential",
     403: "Not allowed (scope, role, membership or CSRF token)",
@@ -68,16 +70,61 @@ def _path(rule: Rule) -> tuple[str, list[dict[str, Any]]]:
     """The rule as an OpenAPI path (``<int:user_id>`` -> ``{user_id}``) and its
     parameters."""
     parameters = [
-        {
-            "name": name,
-            "in": "path",
-            "required": True,
-            "schema": _PARAMETER_TYPES.get(name)
-            or _CONVERTER_TYPES.get(converter, {"type": "string", "pattern": "^[^/]+$"}),
-        }
-        for converter, name in _PLACEHOLDER.findall(rule.rule)
+        {"name": name, "in": "path", "required": True, "schema": _path_type(converter, args, name)}
+        for converter, args, name in _PLACEHOLDER.findall(rule.rule)
     ]
-    return _PLACEHOLDER.sub(lambda match: f"{{{match[2]}}}", rule.rule), parameters
+    return _PLACEHOLDER.sub(lambda match: f"{{{match[3]}}}", rule.rule), parameters
+
+
+def _path_type(converter: str, args: str, name: str) -> dict[str, Any]:
+    if converter == "any":  # <any(pages, referrers):kind>: one of the words
+        return {"type": "string", "enum": [word.strip() for word in args.split(",")]}
+    return _PARAMETER_TYPES.get(name) or _CONVERTER_TYPES.get(
+        converter, {"type": "string", "pattern": "^[^/]+$"}
+    )
+
+
+def _query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
+    """A query model's fields as OpenAPI query parameters (by their aliases; an optional
+    field is simply not required: a query string has no null)."""
+    schema = model.model_json_schema(mode="validation")
+    required = set(schema.get("required", ()))
+    parameters = []
+    for name, field in schema["properties"].items():
+        variants = [item for item in field.pop("anyOf", ()) if item.get("type") != "null"]
+        if len(variants) == 1:
+            field.update(variants[0])
+        elif variants:
+            field["anyOf"] = variants
+        if field.get("default") is None:
+            field.pop("default", None)
+        description = field.pop("description", None)
+        parameter = {"name": name, "in": "query", "required": name in required, "schema": field}
+        if description:
+            parameter["description"] = description
+        parameters.append(parameter)
+    return parameters
+
+
+def _responses(declared: Operation, refs: dict[Any, Any]) -> dict[str, Any]:
+    """An operation's answers: its models (and CSV), then its errors in the one shape."""
+    responses: dict[str, Any] = {}
+    for status, model in sorted(declared.responses.items()):
+        answer: dict[str, Any] = {"description": _STATUS_TEXT.get(status, "OK")}
+        if model is not None:
+            answer["content"] = {"application/json": {"schema": refs[(model, "serialization")]}}
+            if declared.csv:
+                answer["content"][_CSV] = {"schema": {"type": "string"}}
+        responses[str(status)] = answer
+    if declared.csv:
+        responses["304"] = {"description": _STATUS_TEXT[304]}
+    error_schema = refs[(ErrorBody, "serialization")]
+    for status in declared.errors:
+        responses[str(status)] = {
+            "description": _STATUS_TEXT[status],
+            "content": {"application/json": {"schema": error_schema}},
+        }
+    return responses
 
 
 def build_document(app: Flask) -> dict[str, Any]:
@@ -98,8 +145,9 @@ def build_document(app: Flask) -> dict[str, Any]:
             "operationId": f"{rule.endpoint}.{method.lower()}",
             "summary": declared.summary,
             "tags": [declared.tag],
-            "responses": {},
         }
+        if declared.query is not None:
+            parameters += _query_parameters(declared.query)
         if parameters:
             entry["parameters"] = parameters
         if declared.access == "public":
@@ -111,24 +159,14 @@ def build_document(app: Flask) -> dict[str, Any]:
                 "required": True,
                 "content": {"application/json": {"schema": refs[(declared.body, "validation")]}},
             }
-        for status, model in sorted(declared.responses.items()):
-            answer: dict[str, Any] = {"description": _STATUS_TEXT.get(status, "OK")}
-            if model is not None:
-                answer["content"] = {"application/json": {"schema": refs[(model, "serialization")]}}
-            entry["responses"][str(status)] = answer
-        error_schema = refs[(ErrorBody, "serialization")]
-        for status in declared.errors:
-            entry["responses"][str(status)] = {
-                "description": _STATUS_TEXT[status],
-                "content": {"application/json": {"schema": error_schema}},
-            }
+        entry["responses"] = _responses(declared, refs)
         paths.setdefault(path, {})[method.lower()] = entry
     return {
         "openapi": "3.1.0",
         "info": {
             "title": "page-tracker API",
             "version": version("page-tracker"),
-            "description": "Sites, members, users and tokens of page-tracker. "
+            "description": "Sites, members, statistics, users and tokens of page-tracker. "
             "Authenticate with `Authorization: Bearer pt_...` from `POST /api/v1/tokens`.",
         },
         "paths": dict(sorted(paths.items())),

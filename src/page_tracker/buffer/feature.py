@@ -9,6 +9,9 @@ from the configuration:
   RedisCounterReader` adds what Redis holds to the totals, and beat flushes Redis into
   the database (:mod:`page_tracker.buffer.tasks`).
 
+``LIVE`` (visitors of the last five minutes) is Redis' in Redis mode and unknown in
+embedded mode (:mod:`page_tracker.stats.live`).
+
 Both sinks sit behind group commit (:class:`~page_tracker.buffer.sinks.BatchingSink`).
 """
 
@@ -22,6 +25,7 @@ from flask import Flask
 from page_tracker.buffer import tasks
 from page_tracker.buffer.cli import flush_command
 from page_tracker.buffer.dead_letters import DeadLetters
+from page_tracker.buffer.live import RedisLiveVisitors
 from page_tracker.buffer.redis_counters import RedisCounterReader
 from page_tracker.buffer.redis_keys import RedisKeys
 from page_tracker.buffer.redis_sink import RedisSink
@@ -37,6 +41,7 @@ from page_tracker.stats.counters import (
     CounterReader,
     DatabaseCounterReader,
 )
+from page_tracker.stats.live import LIVE, LiveVisitors, NoLiveVisitors
 
 
 def init_app(app: Flask) -> None:
@@ -45,14 +50,18 @@ def init_app(app: Flask) -> None:
     client = REDIS.find(app)
     sink: HitSink
     reader: CounterReader
+    live: LiveVisitors
     if client is None:
         cache = CachedCounterReader(DatabaseCounterReader(sessions))
         sink = DatabaseSink(sessions, cache)
         reader = cache
+        live = NoLiveVisitors()
     else:
         prefix = settings.redis_key_prefix
-        sink = RedisSink(client, prefix, sessions, METRICS.get(app))
+        redis_live = RedisLiveVisitors(client, prefix)
+        sink = RedisSink(client, prefix, sessions, METRICS.get(app), live=redis_live)
         reader = RedisCounterReader(client, prefix, sessions)
+        live = redis_live
         add_gauge(app, "redis_backlog", partial(stream_backlog, client, RedisKeys(prefix)))
         add_gauge(app, "dead_letters", DeadLetters(client, prefix).count)
     SINK.put(
@@ -62,6 +71,7 @@ def init_app(app: Flask) -> None:
         ),
     )
     COUNTERS.put(app, reader)
+    LIVE.put(app, live)
 
 
 def stream_backlog(client: redis.Redis, keys: RedisKeys) -> int:

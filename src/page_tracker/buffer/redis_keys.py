@@ -21,6 +21,9 @@ Everything lives under ``REDIS_KEY_PREFIX`` (``P``):
 ``P uv:SITE[:PATHHASH]``      all-time visitors of a site or page: an exact set while it
                               has fewer than 1 000 members, then a HyperLogLog.
 ``P uvseed:SITE[:PATHHASH]``  set once the database's visitors were added to that key.
+``P live:SITE``               sorted set: daily visitor hashes seen in the last five
+                              minutes, scored by their latest view (expires when idle);
+                              :mod:`page_tracker.buffer.live`.
 
 Other features keep their own keys under the same prefix: ``P salt:DAY`` (the daily
 salt, :mod:`page_tracker.ingest.salts`) and ``P counter:NAME`` (the seed page's counter,
@@ -79,6 +82,9 @@ class RedisKeys:
     def visitors(self, site_id: str, path: str | None = None) -> str:
         suffix = "" if path is None else f":{path_hash(path)}"
         return f"{self.prefix}uv:{site_id}{suffix}"
+
+    def live(self, site_id: str) -> str:
+        return f"{self.prefix}live:{site_id}"
 
     def seeded(self, site_id: str, path: str | None = None) -> str:
         suffix = "" if path is None else f":{path_hash(path)}"

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from page_tracker.buffer.batch_format import encode_views
 from page_tracker.buffer.counted_batches import write_batches
+from page_tracker.buffer.live import RedisLiveVisitors
 from page_tracker.buffer.redis_keys import RedisKeys, page_field, site_field
 from page_tracker.buffer.redis_scripts import Scripts, ingest_arguments
 from page_tracker.errors import StoreError
@@ -38,8 +39,10 @@ class RedisSink:
         prefix: str,
         session_factory: sessionmaker[Session] | None = None,
         metrics: HitMetrics | None = None,
+        live: RedisLiveVisitors | None = None,
     ) -> None:
         self.client = client
+        self.live = live
         self.keys = RedisKeys(prefix)
         self.scripts = Scripts(client)
         self.session_factory = session_factory
@@ -65,6 +68,17 @@ class RedisSink:
             if self.metrics is not None:
                 self.metrics.count(REDIS_FALLBACK, len(views))
             self._raise_totals(totals)
+        else:
+            self._record_live(views)
+
+    def _record_live(self, views: Sequence[PageView]) -> None:
+        """Best effort: the batch is durable already; live visitors are a nicety."""
+        if self.live is None:
+            return
+        try:
+            self.live.record(views)
+        except redis.RedisError as error:
+            log.warning("live visitors not recorded (%s)", error)
 
     def _raise_totals(self, totals: dict[TotalKey, tuple[int, int]]) -> None:
         """Best effort: the totals cache learns of hits that bypassed ``pending``. If

@@ -67,7 +67,8 @@ def rollup_rows(
     path_text = select(Path.path).where(Path.id == HourlyCount.path_id).scalar_subquery()
     hourly = (
         select(path_text, HourlyCount.hour, HourlyCount.pageviews, HourlyCount.visitors)
-        .where(HourlyCount.site_id == site_id)
+        # pages only: the whole site's hours (path 0) are the live path's sums of them
+        .where(HourlyCount.site_id == site_id, HourlyCount.path_id != SITE)
         .order_by(HourlyCount.hour, HourlyCount.path_id)
     )
     if start is not None:

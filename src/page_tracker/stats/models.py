@@ -63,7 +63,9 @@ class Dimension(Base):
 
 
 class HourlyCount(Base):
-    """Page views and new (daily) visitors of one path in one UTC hour."""
+    """Page views and new (daily) visitors of one path (or, path 0, the site) in one UTC
+    hour: a visitor counts in the hour of their first view of the UTC day, so the hours
+    of a day add up to its daily uniques (what the stats API sums in any time zone)."""
 
     __tablename__ = "stat_hourly"
 

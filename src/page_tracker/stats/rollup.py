@@ -232,19 +232,16 @@ def apply(session: Session, views: Sequence[PageView], cache: IdCache | None = N
     for view in views:
         path_id = path_ids[(view.site_id, view.path)]
         site, day = view.site_id, view.day
-        hourly[(site, path_id, view.hour)] += 1
-        site_visit = (site, day, SITE, view.visitor)
-        if site_visit in new_daily:  # first page view of this visitor today (and credit once)
-            new_daily.discard(site_visit)
-            daily_uv[(site, day, SITE)] += 1
-            for pair in _dimension_values(view):
-                dims_uv[(site, day, dimension_ids[pair])] += 1
-        page_visit = (site, day, path_id, view.visitor)
-        if page_visit in new_daily:
-            new_daily.discard(page_visit)
-            daily_uv[(site, day, path_id)] += 1
-            hourly_uv[(site, path_id, view.hour)] += 1
         for pid in (SITE, path_id):
+            visit = (site, day, pid, view.visitor)
+            if visit in new_daily:  # first view of this visitor here today (credit once)
+                new_daily.discard(visit)
+                daily_uv[(site, day, pid)] += 1
+                hourly_uv[(site, pid, view.hour)] += 1
+                if pid == SITE:  # dimensions credit a visitor's first view of the day
+                    for pair in _dimension_values(view):
+                        dims_uv[(site, day, dimension_ids[pair])] += 1
+            hourly[(site, pid, view.hour)] += 1
             daily[(site, day, pid)] += 1
             totals[(site, pid)] += 1
             lifetime = (site, pid, view.lifetime_visitor)

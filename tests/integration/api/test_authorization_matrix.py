@@ -21,6 +21,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from page_tracker import create_app, migrate
+from page_tracker.api.stats_views import BREAKDOWN_RULE
 from page_tracker.app import close_app
 from page_tracker.auth.tokens import Scope, issue_token
 from page_tracker.db import DATABASE, get_session
@@ -107,6 +108,28 @@ MATRIX: list[tuple[str, str, str, dict[str, Any] | None, str]] = [
         f"/api/v1/sites/{SITE}/members/{VIEWER}",
         None,
         "401 404 403 204 403 204 204",
+    ),
+    # --- statistics: members (a read token is enough) and admins
+    (
+        "GET",
+        "/api/v1/sites/<site_id>/stats",
+        f"/api/v1/sites/{SITE}/stats",
+        None,
+        "401 404 200 200 200 200 200",
+    ),
+    (
+        "GET",
+        f"/api/v1{BREAKDOWN_RULE}",
+        f"/api/v1/sites/{SITE}/stats/pages",
+        None,
+        "401 404 200 200 200 200 200",
+    ),
+    (
+        "GET",
+        "/api/v1/sites/<site_id>/stats/realtime",
+        f"/api/v1/sites/{SITE}/stats/realtime",
+        None,
+        "401 404 200 200 200 200 200",
     ),
     # --- users: admins with the admin scope; anybody for themselves
     ("GET", "/api/v1/users", "/api/v1/users", None, "401 403 403 403 403 200 403"),
