@@ -57,6 +57,7 @@ class StatsQuery(_Query):
         default=None,
         min_length=1,
         max_length=MAX_VALUE_LENGTH,
+        pattern=r"^[^\x00-\x1f\x7f]*$",  # PostgreSQL refuses NUL in a parameter
         description="Only views from this referring host (whole UTC days: tz=UTC, "
         "interval day or month).",
     )

@@ -338,3 +338,10 @@ def test_should_say_unknown_rather_than_fail_when_redis_does_not_answer() -> Non
     assert live.count("site00000001") is None
     assert live.unflushed_pageviews("site00000001") is None
     nobody.close()
+
+
+def test_should_refuse_control_characters_in_filters_on_every_database(tracker: Tracker) -> None:
+    for name in ("referrer", "page"):
+        answer = tracker.get(f"/stats?{name}=/a%00b")
+        assert answer.status_code == 400
+        assert answer.get_json()["details"][0]["field"] == f"query.{name}"
