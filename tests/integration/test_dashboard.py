@@ -19,7 +19,7 @@ from page_tracker.ingest.record import record
 from page_tracker.sites.services import create_site
 from page_tracker.users.memberships import set_member
 from page_tracker.users.models import MemberRole
-from page_tracker.users.services import create_user
+from page_tracker.users.services import create_user, update_user, user_by_email
 
 PASSWORD = "correct horse"
 AGENT = (
@@ -30,6 +30,7 @@ AGENT = (
 
 @dataclass
 class Dashboard:
+    app: Flask
     client: FlaskClient
     mine: str
     theirs: str
@@ -61,7 +62,7 @@ def dashboard(tmp_path: object, make_app: Callable[..., Flask]) -> Dashboard:
                 source="js",
             )
             assert record(raw, now=datetime.now(UTC)).reason == "accepted"
-    return Dashboard(app.test_client(), *ids)
+    return Dashboard(app, app.test_client(), *ids)
 
 
 def _sign_in(client: FlaskClient, password: str = PASSWORD) -> int:
@@ -150,3 +151,16 @@ def test_should_serve_the_vendored_chart_library_and_the_own_script(dashboard: D
         with dashboard.client.get(f"/dashboard/static/{name}") as answer:
             assert answer.status_code == 200, name
             assert answer.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_should_ask_to_sign_in_again_once_the_session_has_ended(dashboard: Dashboard) -> None:
+    _sign_in(dashboard.client)
+    assert dashboard.client.get(f"/dashboard/sites/{dashboard.mine}").status_code == 200
+    with dashboard.app.app_context():
+        session = get_session()
+        update_user(session, user_by_email(session, "me@example.com"), password="new horse!")
+        session.commit()
+    page = dashboard.client.get(f"/dashboard/sites/{dashboard.mine}")
+    assert page.status_code == 401
+    assert 'id="sign-in"' in page.get_data(as_text=True)
+    assert "mine.example" not in page.get_data(as_text=True)
