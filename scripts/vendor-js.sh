@@ -7,11 +7,13 @@
 #   busuanzi.pure.js  -> src/page_tracker/compat/static/busuanzi/   (served, MIT)
 #   plausible-tracker -> tests/browser/vendor/plausible-tracker/     (browser tests, MIT)
 #   swagger-ui-dist   -> src/page_tracker/api/static/swagger-ui/     (/api/v1/docs, Apache-2.0)
+#   uplot             -> src/page_tracker/dashboard/static/uplot/    (dashboard chart, MIT)
 set -euo pipefail
 
 BUSUANZI="busuanzi.pure.js@1.0.3"
 PLAUSIBLE="plausible-tracker@0.3.9"
 SWAGGER_UI="swagger-ui-dist@5.35.0"
+UPLOT="uplot@1.6.32"
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 work="$(mktemp -d)"
@@ -44,9 +46,15 @@ for file in LICENSE NOTICE swagger-ui-bundle.js swagger-ui-bundle.js.LICENSE.txt
   cp "$work/swagger-ui/package/$file" "$dest/"
 done
 
+fetch "$UPLOT" "$work/uplot"
+dest="$root/src/page_tracker/dashboard/static/uplot"
+mkdir -p "$dest"
+cp "$work/uplot/package/LICENSE" "$work/uplot/package/dist/uPlot.iife.min.js" \
+   "$work/uplot/package/dist/uPlot.min.css" "$dest/"
+
 cd "$root"
 {
-  echo "# sha256 of the vendored npm files ($BUSUANZI, $PLAUSIBLE, $SWAGGER_UI); checked by the unit tests"
+  echo "# sha256 of the vendored npm files ($BUSUANZI, $PLAUSIBLE, $SWAGGER_UI, $UPLOT); checked by the unit tests"
   sha256sum src/page_tracker/compat/static/busuanzi/busuanzi.pure.js \
             src/page_tracker/compat/static/busuanzi/LICENSE \
             tests/browser/vendor/plausible-tracker/LICENSE \
@@ -55,6 +63,9 @@ cd "$root"
             tests/browser/vendor/plausible-tracker/lib/request.js \
             src/page_tracker/api/static/swagger-ui/LICENSE \
             src/page_tracker/api/static/swagger-ui/swagger-ui-bundle.js \
-            src/page_tracker/api/static/swagger-ui/swagger-ui.css
+            src/page_tracker/api/static/swagger-ui/swagger-ui.css \
+            src/page_tracker/dashboard/static/uplot/LICENSE \
+            src/page_tracker/dashboard/static/uplot/uPlot.iife.min.js \
+            src/page_tracker/dashboard/static/uplot/uPlot.min.css
 } > vendor.sha256
-echo "vendored $BUSUANZI, $PLAUSIBLE and $SWAGGER_UI; see vendor.sha256"
+echo "vendored $BUSUANZI, $PLAUSIBLE, $SWAGGER_UI and $UPLOT; see vendor.sha256"

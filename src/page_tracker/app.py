@@ -4,8 +4,8 @@ The features are listed here and nowhere else, lower layers first (each may use 
 the ones before it set up): the sites, the accounts and sign-ins beside them, the
 statistics, the buffer that decides where accepted page views go, the hit path in front
 of it, the compatibility endpoints on top of the hit path and the imports of other
-trackers' history beside them, the REST API for site owners, and the seed page and
-probes, which stand on their own.
+trackers' history beside them, the REST API and the dashboard for site owners, and the
+seed page and probes, which stand on their own.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from page_tracker.auth.feature import FEATURE as AUTH
 from page_tracker.buffer.feature import FEATURE as BUFFER
 from page_tracker.celery_app import celery_init_app
 from page_tracker.compat.feature import FEATURE as COMPAT
+from page_tracker.dashboard.feature import FEATURE as DASHBOARD
 from page_tracker.db import DATABASE, init_db
 from page_tracker.errors import ConfigError
 from page_tracker.features import Feature, PeriodicJob
@@ -46,6 +47,7 @@ FEATURES: tuple[Feature, ...] = (
     COMPAT,
     IMPORTS,
     API,
+    DASHBOARD,
     SEED_PAGE,
     HEALTH,
 )
