@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 BROWSER = (
@@ -64,4 +65,7 @@ def get_request(port: int, target: str, headers: dict[str, str]) -> bytes:
 
 def burst(port: int, requests: Sequence[bytes], wait: float = 40.0) -> list[Answer]:
     """Send ``requests`` at once, one connection each; wait up to ``wait`` s for each."""
-    return asyncio.run(_burst(port, requests, wait))
+    # In a thread of its own: an earlier test (Playwright's sync API) may have left an
+    # event loop running in this one, where asyncio.run() refuses to start.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(lambda: asyncio.run(_burst(port, requests, wait))).result()
