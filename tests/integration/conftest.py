@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import redis
 from flask import Flask
 
 from page_tracker import create_app
@@ -48,3 +49,26 @@ def capped_redis(tmp_path: Path) -> Iterator[RedisServer]:
     server = RedisServer(tmp_path / "capped-redis", CAPPED_REDIS).start()
     yield server
     server.kill()
+
+
+@pytest.fixture
+def redis_app(
+    tmp_path: Path, clean_database: str, redis_url: str, redis_prefix: str
+) -> Iterator[Flask]:
+    """An app in Redis mode on the test's database (logging left to pytest); its Redis
+    keys are deleted after the test."""
+    settings = load_settings(
+        LOG_DIR=str(tmp_path / "log"),
+        PAGE_TRACKER_ENV="test",
+        DATABASE_URL=clean_database,
+        REDIS_URL=redis_url,
+        REDIS_KEY_PREFIX=redis_prefix,
+    )
+    app = create_app(settings=settings, configure_logging=False)
+    yield app
+    close_app(app)
+    client = redis.Redis.from_url(redis_url)
+    keys = list(client.scan_iter(f"{redis_prefix}*"))
+    if keys:
+        client.delete(*keys)
+    client.close()

@@ -27,27 +27,6 @@ from tests.integration.test_redis_mode import BROWSERS, post_hits
 BROWSER = BROWSERS[0]
 
 
-@pytest.fixture
-def redis_app(
-    tmp_path: Path, clean_database: str, redis_url: str, redis_prefix: str
-) -> Iterator[Flask]:
-    settings = load_settings(
-        LOG_DIR=str(tmp_path / "log"),
-        PAGE_TRACKER_ENV="test",
-        DATABASE_URL=clean_database,
-        REDIS_URL=redis_url,
-        REDIS_KEY_PREFIX=redis_prefix,
-    )
-    app = create_app(settings=settings, configure_logging=False)
-    yield app
-    close_app(app)
-    client = redis.Redis.from_url(redis_url)
-    keys = list(client.scan_iter(f"{redis_prefix}*"))
-    if keys:
-        client.delete(*keys)
-    client.close()
-
-
 def site_of(app: Flask) -> str:
     with app.app_context():
         session = get_session()

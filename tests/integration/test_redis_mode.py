@@ -59,18 +59,6 @@ def make_app(tmp_path: Path) -> Iterator[Callable[..., Flask]]:
         close_app(app)
 
 
-@pytest.fixture
-def redis_app(
-    make_app: Callable[..., Flask], clean_database: str, redis_url: str, redis_prefix: str
-) -> Iterator[Flask]:
-    yield make_app(DATABASE_URL=clean_database, REDIS_URL=redis_url, REDIS_KEY_PREFIX=redis_prefix)
-    client = redis.Redis.from_url(redis_url)
-    keys = list(client.scan_iter(f"{redis_prefix}*"))
-    if keys:
-        client.delete(*keys)
-    client.close()
-
-
 def add_site(app: Flask, domain: str = "example.com") -> str:
     with app.app_context():
         session = get_session()
