@@ -119,16 +119,26 @@ def preload(engine: Engine, kind: str, site: str, hits: int) -> float:
     return time.monotonic() - started
 
 
-def views(site: str, count: int, start: int) -> list[PageView]:
+def views(
+    site: str,
+    count: int,
+    start: int = 0,
+    *,
+    pages: int = 500,
+    visitors: int = 5000,
+    path: str = "/posts/{page}",
+    hostname: str = "bench.example",
+) -> list[PageView]:
+    """Views with a full enrichment; ``path`` is formatted with the page number."""
     now = datetime.now(UTC)
     made = []
     for n in range(start, start + count):
-        token = (n % 5000).to_bytes(16, "big")
+        token = (n % visitors).to_bytes(16, "big")
         made.append(
             PageView(
                 site_id=site,
-                path=f"/posts/{n % 500}",
-                hostname="bench.example",
+                path=path.format(page=n % pages),
+                hostname=hostname,
                 timestamp=now - timedelta(seconds=n % 3600),
                 visitor=token,
                 lifetime_visitor=token,
@@ -136,7 +146,7 @@ def views(site: str, count: int, start: int) -> list[PageView]:
                     browser=("Chrome", "Firefox", "Safari")[n % 3],
                     os=("Windows", "macOS")[n % 2],
                     device="desktop",
-                    referrer_host="google.com",
+                    referrer_host="www.google.com",
                     referrer_source="Google",
                     country=("DE", "FR", "US")[n % 3],
                     screen_class="desktop",

@@ -13,16 +13,15 @@ from __future__ import annotations
 
 import argparse
 import tempfile
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import redis
 
+from bench import flush as flush_bench
 from bench.harness import start_redis
 from page_tracker.buffer.redis_keys import RedisKeys
 from page_tracker.buffer.redis_sink import RedisSink
-from page_tracker.enrich import Enrichment
 from page_tracker.stats.pageview import PageView
 
 PREFIX = "pt:"
@@ -31,30 +30,15 @@ SITE = "abcdefabcdef"
 
 def views(count: int, pages: int, visitors: int, start: int = 0) -> list[PageView]:
     """Realistic views: a 30-character path, a referrer, a full enrichment."""
-    now = datetime.now(UTC)
-    made = []
-    for n in range(start, start + count):
-        token = (n % visitors).to_bytes(16, "big")
-        made.append(
-            PageView(
-                site_id=SITE,
-                path=f"/posts/2026/12/some-post-{n % pages:05d}/",
-                hostname="blog.example.com",
-                timestamp=now - timedelta(seconds=n % 3600),
-                visitor=token,
-                lifetime_visitor=token,
-                enrichment=Enrichment(
-                    browser=("Chrome", "Firefox", "Safari")[n % 3],
-                    os=("Windows", "macOS")[n % 2],
-                    device="desktop",
-                    referrer_host="www.google.com",
-                    referrer_source="Google",
-                    country=("DE", "FR", "US")[n % 3],
-                    screen_class="desktop",
-                ),
-            )
-        )
-    return made
+    return flush_bench.views(
+        SITE,
+        count,
+        start,
+        pages=pages,
+        visitors=visitors,
+        path="/posts/2026/12/some-post-{page:05d}/",
+        hostname="blog.example.com",
+    )
 
 
 def usage(client: redis.Redis, pattern: str) -> int:
