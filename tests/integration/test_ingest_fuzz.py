@@ -30,8 +30,8 @@ from page_tracker.app import close_app
 from page_tracker.buffer.tasks import flush
 from page_tracker.db import get_session
 from page_tracker.settings import load_settings
-from page_tracker.sites.services import create_site
 from page_tracker.stats.models import SITE, Total
+from tests.integration.sites import add_site
 
 READER = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -63,14 +63,6 @@ def fuzz_app(
         if keys:
             client.delete(*keys)
         client.close()
-
-
-def add_site(app: Flask) -> str:
-    with app.app_context():
-        session = get_session()
-        site = create_site(session, HOST, public_counters=True)
-        session.commit()
-        return site.id
 
 
 def stored_pageviews(app: Flask, site: str) -> int:
@@ -182,7 +174,7 @@ def check_answer(path: str, response: Any) -> int:
 
 
 def test_should_hold_for_any_hits_body(fuzz_app: Flask) -> None:
-    site = add_site(fuzz_app)
+    site = add_site(fuzz_app, HOST)
     client = fuzz_app.test_client()
     accepted = 0
 
@@ -202,7 +194,7 @@ def test_should_hold_for_any_hits_body(fuzz_app: Flask) -> None:
 
 
 def test_should_hold_for_any_pixel_query(fuzz_app: Flask) -> None:
-    site = add_site(fuzz_app)
+    site = add_site(fuzz_app, HOST)
     client = fuzz_app.test_client()
     accepted = 0
 
@@ -222,7 +214,7 @@ def test_should_hold_for_any_pixel_query(fuzz_app: Flask) -> None:
 
 
 def test_should_hold_for_any_busuanzi_referer(fuzz_app: Flask) -> None:
-    site = add_site(fuzz_app)
+    site = add_site(fuzz_app, HOST)
     client = fuzz_app.test_client()
     accepted = 0
 
@@ -241,7 +233,7 @@ def test_should_hold_for_any_busuanzi_referer(fuzz_app: Flask) -> None:
 
 
 def test_should_hold_for_any_plausible_event(fuzz_app: Flask) -> None:
-    site = add_site(fuzz_app)
+    site = add_site(fuzz_app, HOST)
     client = fuzz_app.test_client()
     accepted = 0
 

@@ -36,10 +36,10 @@ from page_tracker.enrich import Enrichment
 from page_tracker.metrics import METRICS
 from page_tracker.redis_client import REDIS
 from page_tracker.settings import SETTINGS, load_settings
-from page_tracker.sites.services import create_site
 from page_tracker.stats.models import SITE, Total
 from page_tracker.stats.models import Path as PathRow
 from page_tracker.stats.pageview import PageView
+from tests.integration.sites import add_site
 
 READER = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -60,15 +60,6 @@ def make_app(tmp_path: Path) -> Iterator[Callable[..., Flask]]:
     yield build
     for app in apps:
         close_app(app)
-
-
-def add_site(app: Flask, domain: str = "example.com") -> str:
-    with app.app_context():
-        session = get_session()
-        # public counters: Busuanzi answers a site that shows them
-        site = create_site(session, domain, public_counters=True)
-        session.commit()
-        return site.id
 
 
 def site_pageviews(app: Flask, site: str) -> int:

@@ -12,23 +12,14 @@ import redis
 from flask import Flask
 from flask.testing import FlaskClient
 
-from page_tracker.db import get_session
 from page_tracker.metrics import METRICS
-from page_tracker.sites.services import create_site
 from page_tracker.stats.counters import COUNTERS
+from tests.integration.sites import add_site
 
 CHROME = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/124.0.0.0 Safari/537.36"
 )
-
-
-def add_site(app: Flask) -> str:
-    with app.app_context():
-        session = get_session()
-        site = create_site(session, "example.com", public_counters=True)  # Busuanzi answers
-        session.commit()
-        return site.id
 
 
 def post_hit(client: FlaskClient, site: str, ip: str) -> str:

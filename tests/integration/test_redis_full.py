@@ -29,10 +29,10 @@ from page_tracker.db import get_session
 from page_tracker.ingest.models import Salt
 from page_tracker.metrics import METRICS
 from page_tracker.settings import load_settings
-from page_tracker.sites.services import create_site
 from page_tracker.stats.cli import stats
 from page_tracker.stats.counters import COUNTERS, Counters
 from page_tracker.stats.models import SITE, DailyCount, Total
+from tests.integration.sites import add_site
 from tests.services import RedisServer, fill_redis, free_redis, redis_is_full
 
 BROWSERS = [
@@ -87,14 +87,6 @@ def post_hits(app: Flask, site: str, first: int, count: int) -> list[str]:
 
     with ThreadPoolExecutor(8) as pool:
         return list(pool.map(one, range(first, first + count)))
-
-
-def add_site(app: Flask) -> str:
-    with app.app_context():
-        session = get_session()
-        site = create_site(session, "example.com", public_counters=True)  # Busuanzi answers
-        session.commit()
-        return site.id
 
 
 def fallback_writes(app: Flask) -> int:

@@ -6,8 +6,6 @@ import pytest
 import redis
 from flask import Flask
 
-from page_tracker.db import get_session
-from page_tracker.sites.services import create_site
 from page_tracker.stats.counters import COUNTERS, Counters
 
 DESKTOP_CHROME = (
@@ -30,16 +28,6 @@ def own_redis_keys(redis_url: str, redis_prefix: str) -> Iterator[str]:
 @pytest.fixture
 def app(clean_database: str, make_app: Callable[..., Flask]) -> Flask:
     return make_app(DATABASE_URL=clean_database)
-
-
-def add_site(app: Flask, domain: str, *hosts: str, public_counters: bool = True) -> str:
-    """Create a site the way the CLI does (public counters: Busuanzi shows numbers only
-    for those); returns its public id."""
-    with app.app_context():
-        session = get_session()
-        site = create_site(session, domain, hosts=hosts, public_counters=public_counters)
-        session.commit()
-        return site.id
 
 
 def read_counters(app: Flask, site_id: str, path: str) -> Counters:

@@ -18,9 +18,9 @@ from page_tracker.stats.counters import DatabaseCounterReader
 from tests.integration.compat.conftest import (
     DESKTOP_CHROME,
     DESKTOP_FIREFOX,
-    add_site,
     read_counters,
 )
+from tests.integration.sites import add_site
 
 ANSWER = re.compile(
     r'try\{(\w+)\((\{"site_uv":\d+,"page_pv":\d+,"version":2\.4,"site_pv":\d+\})\);\}catch\(e\)\{\}'

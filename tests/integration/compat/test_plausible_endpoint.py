@@ -9,7 +9,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from tests.integration.compat.conftest import DESKTOP_CHROME, add_site, read_counters
+from tests.integration.compat.conftest import DESKTOP_CHROME, read_counters
+from tests.integration.sites import add_site
 
 
 def send(client: FlaskClient, body: dict[str, Any] | bytes, **headers: str) -> TestResponse:

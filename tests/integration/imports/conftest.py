@@ -14,7 +14,6 @@ from sqlalchemy import select
 from page_tracker.cli import cli
 from page_tracker.db import get_session
 from page_tracker.imports.models import Import
-from page_tracker.sites.services import create_site
 from page_tracker.stats.models import (
     DailyCount,
     DailyDimensionCount,
@@ -23,6 +22,7 @@ from page_tracker.stats.models import (
     Path,
     Total,
 )
+from tests.integration.sites import add_site
 
 
 @pytest.fixture
@@ -33,14 +33,6 @@ def app(clean_database: str, make_app: Callable[..., Flask]) -> Flask:
 @pytest.fixture
 def site(app: Flask) -> str:
     return add_site(app, "blog.example")
-
-
-def add_site(app: Flask, domain: str) -> str:
-    with app.app_context():
-        session = get_session()
-        created = create_site(session, domain, public_counters=True)  # Busuanzi answers
-        session.commit()
-        return created.id
 
 
 def run_cli(app: Flask, *args: str) -> Result:
