@@ -2,8 +2,9 @@
 seen in the last five minutes, scored by the moment of their latest view; and the
 site's page views waiting for the flush (``P pending``).
 
-The sink adds each batch's visitors after the batch is durable; entries older than the
-window are trimmed on every write and read, and an idle site's key expires.
+The sink adds each batch's visitors in the round trip that makes the batch durable;
+entries older than the window are trimmed on every write and read, and an idle site's
+key expires.
 """
 
 from __future__ import annotations
@@ -26,20 +27,24 @@ class RedisLiveVisitors:
         self.client = client
         self.keys = RedisKeys(prefix)
 
-    def record(self, views: Sequence[PageView], now: float | None = None) -> None:
-        """Add the views' visitors (one round trip for the batch)."""
+    def queue(
+        self,
+        pipe: redis.client.Pipeline,
+        views: Sequence[PageView],
+        now: float | None = None,
+    ) -> None:
+        """Add the commands that record the views' visitors to ``pipe`` (the sink sends
+        them in the round trip that makes the batch durable)."""
         now = time.time() if now is None else now
         by_site: dict[str, dict[bytes, float]] = {}
         for view in views:
             seen = by_site.setdefault(view.site_id, {})
             seen[view.visitor] = max(seen.get(view.visitor, 0.0), view.timestamp.timestamp())
-        pipe = self.client.pipeline(transaction=False)
         for site_id, seen in by_site.items():
             key = self.keys.live(site_id)
             pipe.zadd(key, seen)
             pipe.zremrangebyscore(key, "-inf", f"({now - WINDOW_SECONDS}")
             pipe.expire(key, WINDOW_SECONDS * 2)
-        pipe.execute()
 
     def count(self, site_id: str, now: float | None = None) -> int | None:
         """The site's live visitors; ``None`` when Redis fails (the answer says unknown

@@ -53,8 +53,14 @@ class RedisSink:
             return
         batch_id = uuid.uuid4().hex
         keys, argv = ingest_arguments(self.keys, batch_id, encode_views(views), views)
+        pipe = self.client.pipeline(transaction=False)
+        self.scripts.ingest(keys=keys, args=argv, client=pipe)
+        if self.live is not None:
+            self.live.queue(pipe, views)  # same round trip; best effort (below)
         try:
-            self.scripts.ingest(keys=keys, args=argv)
+            stored, *live_replies = pipe.execute(raise_on_error=False)
+            if isinstance(stored, Exception):
+                raise stored
         except redis.RedisError as error:
             if self.session_factory is None:
                 raise StoreError(f"Redis failed to store {len(views)} hits: {error}") from error
@@ -69,16 +75,10 @@ class RedisSink:
                 self.metrics.count(REDIS_FALLBACK, len(views))
             self._raise_totals(totals)
         else:
-            self._record_live(views)
-
-    def _record_live(self, views: Sequence[PageView]) -> None:
-        """Best effort: the batch is durable already; live visitors are a nicety."""
-        if self.live is None:
-            return
-        try:
-            self.live.record(views)
-        except redis.RedisError as error:
-            log.warning("live visitors not recorded (%s)", error)
+            # The batch is durable; live visitors are a nicety and never fail it.
+            refused = next((reply for reply in live_replies if isinstance(reply, Exception)), None)
+            if refused is not None:
+                log.warning("live visitors not recorded (%s)", refused)
 
     def _raise_totals(self, totals: dict[TotalKey, tuple[int, int]]) -> None:
         """Best effort: the totals cache learns of hits that bypassed ``pending``. If
