@@ -9,6 +9,10 @@ from page_tracker.features import Feature
 
 
 def init_app(app: Flask) -> None:
+    # Templates mark their text with _() from the start; these null translations serve
+    # English until a message catalog is installed.
+    app.jinja_env.add_extension("jinja2.ext.i18n")
+    app.jinja_env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
     app.register_blueprint(views.blueprint)
 
 
