@@ -137,30 +137,17 @@ def page_tracker(args: list[str], env: dict[str, str], cwd: Path) -> str:
     return done.stdout
 
 
-REPO = BENCH.parent
-
-# What users start, as command lines (``{port}`` filled in): ``make run`` and
-# ``page-tracker serve`` (the image's CMD and compose's ``web`` run the same command with
-# ``--host 0.0.0.0``), and gunicorn with ``deploy/gunicorn.conf.py`` at compose's former
-# 2 workers x 4 threads, the alternative measured against it (issue 13 item 4).
+# What users start, as command lines (``{port}`` filled in) with extra environment:
+# ``make run``'s ``page-tracker serve`` (the image's CMD and compose's ``web`` run the same
+# command with ``--host 0.0.0.0``; compose's ``--workers 2 --threads 64`` are the defaults
+# on 2 cores). The A/B of 2026-12-02 (bench/README.md, "Server choice") also ran gunicorn
+# with the former ``deploy/gunicorn.conf.py``: ``[BIN/gunicorn, -c, deploy/gunicorn.conf.py,
+# page_tracker.wsgi:app]`` with ``GUNICORN_HOST/PORT`` and ``GUNICORN_WORKERS=2
+# GUNICORN_THREADS=4``; add such an entry to measure another server against it.
 SERVER_COMMANDS: dict[str, tuple[list[str], dict[str, str]]] = {
     "serve": (
         [str(BIN / "page-tracker"), "serve", "--host", "127.0.0.1", "--port", "{port}"],
         {},
-    ),
-    "gunicorn": (
-        [
-            str(BIN / "gunicorn"),
-            "-c",
-            str(REPO / "deploy" / "gunicorn.conf.py"),
-            "page_tracker.wsgi:app",
-        ],
-        {
-            "GUNICORN_HOST": "127.0.0.1",
-            "GUNICORN_PORT": "{port}",
-            "GUNICORN_WORKERS": "2",
-            "GUNICORN_THREADS": "4",
-        },
     ),
 }
 

@@ -6,7 +6,7 @@ Run: ``make bench`` (or ``.venv/bin/python -m bench.ingest --help``). Everything
 embedded SQLite mode and in Redis mode (a private redis-server; a throwaway PostgreSQL
 database for the flush), started with the command lines users start
 (``harness.SERVER_COMMANDS``: ``page-tracker serve`` as ``make run``, the image and
-compose run it, and gunicorn with ``deploy/gunicorn.conf.py`` for the A/B). Each row
+compose run it; other entries get the A/B rows). Each row
 (``POST /api/v1/hits``, ``/count.gif``, Busuanzi at 8/64/256 connections, counters
 JSON, badge) is driven by wrk for ``--duration`` seconds, ``--repeat`` times,
 interleaved; medians are printed as a Markdown table with their ratio to the nginx
@@ -335,9 +335,10 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument(
         "--servers",
-        default="serve,gunicorn",
-        help="serve: `page-tracker serve` as make run/the image/compose start it; "
-        "gunicorn: deploy/gunicorn.conf.py at 2 x 4 (A/B rows only)",
+        default="serve",
+        help="servers of bench.harness.SERVER_COMMANDS, comma-separated; serve: "
+        "`page-tracker serve` as make run/the image/compose start it (all rows), any "
+        "other: the A/B rows (hits, count.gif, Busuanzi at --connections)",
     )
     parser.add_argument(
         "--serve-args",
