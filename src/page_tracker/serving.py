@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import Flask
 
-from page_tracker.logs import load_logging_config
+from page_tracker.logs import GRANIAN_ACCESS_FORMAT, load_logging_config
 from page_tracker.settings import Settings
 
 
@@ -93,6 +93,7 @@ def granian_server(
         websockets=False,
         log_dictconfig=config,
         log_access=access_log,
+        log_access_format=GRANIAN_ACCESS_FORMAT,
         reload=reload,
         # A worker that has not stopped 15 s after SIGTERM is killed: seen here after
         # heavy load, a granian 2.8 worker can hang in its signal handler. Nothing is lost
