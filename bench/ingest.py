@@ -33,6 +33,7 @@ from sqlalchemy.engine import make_url
 from bench.harness import (
     BENCH,
     BIN,
+    SERVER_COMMANDS,
     Process,
     WrkResult,
     page_tracker,
@@ -345,6 +346,12 @@ def main() -> None:
         default="",
         help="extra `page-tracker serve` options for an experiment, e.g. '--workers 3'",
     )
+    parser.add_argument(
+        "--compare-bin",
+        type=Path,
+        help="A/B against another checkout: also start ITS_VENV/bin/page-tracker serve "
+        "(server 'before'; A/B rows) next to this one, in the same run",
+    )
     parser.add_argument("--modes", default="nginx,embedded,redis")
     parser.add_argument(
         "--no-worker",
@@ -354,6 +361,12 @@ def main() -> None:
     )
     parser.add_argument("--postgres-url", default="postgresql+psycopg://postgres@127.0.0.1:5432")
     args = parser.parse_args()
+    if args.compare_bin:
+        SERVER_COMMANDS["before"] = (
+            [str(args.compare_bin / "page-tracker"), *SERVER_COMMANDS["serve"][0][1:]],
+            {},
+        )
+        args.servers += ",before"
     modes = args.modes.split(",")
     nginx: dict[str, Any] | None = None
     measured: dict[str, tuple[list[dict[str, Any]], dict[str, Any]]] = {}

@@ -175,14 +175,14 @@ def granian_access_record(request_id: str, query: str = "token=s3cret") -> loggi
         "headers": headers.get,
     }
     logger = logging.getLogger("granian.access")
-    captured, filters = Captured(), logger.filters
-    logger.addHandler(captured)
-    logger.filters = []  # the raw record: the tests apply the filters themselves
+    captured, handlers, filters = Captured(), logger.handlers, logger.filters
+    # Only the raw record: the tests apply the filters themselves, and no handler another
+    # test configured opens its file.
+    logger.handlers, logger.filters = [captured], []
     try:
         log_request_builder(GRANIAN_ACCESS_FORMAT)(time.time(), time.perf_counter(), request, 200)
     finally:
-        logger.removeHandler(captured)
-        logger.filters = filters
+        logger.handlers, logger.filters = handlers, filters
     (record,) = captured.records
     return record
 
