@@ -102,9 +102,9 @@ def record_batch(
         errors = SINK.get(app).submit_each(views)
     except STORE_FAILURES as error:
         errors = [error] * len(views)
-    for n, error in zip(waiting, errors, strict=True):
-        if error is not None:
-            verdicts[n] = _lost(app, hits[n][0], error)
+    for n, failure in zip(waiting, errors, strict=True):
+        if failure is not None:
+            verdicts[n] = _lost(app, hits[n][0], failure)
     metrics = METRICS.get(app)
     for verdict in verdicts:
         if verdict.reason not in {REJECTED, STORE_UNAVAILABLE}:  # _lost() counted those
