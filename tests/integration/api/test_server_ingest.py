@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 import redis
+from hypothesis import given
+from hypothesis import strategies as st
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select, update
@@ -23,6 +25,7 @@ from page_tracker.db import Base, get_session
 from page_tracker.redis_client import REDIS
 from page_tracker.settings import SETTINGS
 from page_tracker.sites.services import create_site
+from page_tracker.stats.models import SITE, Total
 from page_tracker.users.memberships import set_member
 from page_tracker.users.models import MemberRole, Role
 from page_tracker.users.services import create_user
@@ -326,3 +329,71 @@ def test_should_refuse_a_bad_body_whole_and_count_nothing(
     assert answer.status_code == status, answer.get_data(as_text=True)[:300]
     assert answer.get_json()["code"] == status
     assert embedded.counted() == (0, 0)
+
+
+ANY_TEXT = st.text(st.characters(exclude_categories=()), max_size=40)  # NUL, surrogates too
+REASONS = {
+    "accepted",
+    "malformed",
+    "host-not-allowed",
+    "bot",
+    "dnt",
+    "timestamp-too-old",
+    "timestamp-in-future",
+}
+HITS = st.lists(
+    st.fixed_dictionaries(
+        {
+            "url": st.one_of(
+                st.just("https://example.com/"),
+                ANY_TEXT.map(lambda path: f"https://example.com/{path}"),
+                st.just("https://elsewhere.example/"),
+                ANY_TEXT,
+            ),
+            "ip": st.one_of(st.ip_addresses().map(str), ANY_TEXT),
+            "user_agent": st.one_of(st.sampled_from([CHROME, FIREFOX, "curl/8.4.0"]), ANY_TEXT),
+        },
+        optional={
+            "timestamp": st.timedeltas(timedelta(days=-3), timedelta(hours=3)),
+            "referrer": st.none() | ANY_TEXT,
+            "title": st.none() | ANY_TEXT,
+            "event": st.none() | ANY_TEXT,
+            "dnt": st.booleans(),
+        },
+    ),
+    min_size=1,
+    max_size=30,
+)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_should_answer_any_batch_with_a_verdict_per_hit_and_count_the_accepted(
+    clean_database: str, make_app: Callable[..., Flask]
+) -> None:
+    world = build_world(make_app(DATABASE_URL=clean_database))
+    expected = 0
+
+    @given(batch=HITS)
+    def one_batch(batch: list[dict[str, Any]]) -> None:
+        nonlocal expected
+        for item in batch:  # an offset from now, as the backend's RFC 3339 timestamp
+            if "timestamp" in item:
+                item["timestamp"] = (datetime.now(UTC) + item["timestamp"]).isoformat()
+        answer = world.post({"hits": batch})
+        assert answer.status_code == 202, answer.get_data(as_text=True)
+        body = answer.get_json()
+        assert len(body["verdicts"]) == len(batch)
+        assert set(reasons(answer)) <= REASONS
+        assert body["accepted"] == sum(verdict["accepted"] for verdict in body["verdicts"])
+        expected += body["accepted"]
+        assert site_pageviews(world) == expected
+
+    one_batch()
+
+
+def site_pageviews(world: World) -> int:
+    with world.app.app_context():
+        value = get_session().scalar(
+            select(Total.pageviews).where(Total.site_id == world.site, Total.path_id == SITE)
+        )
+        return int(value or 0)
