@@ -43,7 +43,7 @@ def post_site_hits(site_id: str, body: HitBatch) -> tuple[HitBatchResult, int]:
     # group commit: its writer needs one.
     session.close()
     verdicts = record_server_hits(
-        current_app._get_current_object(),  # type: ignore[attr-defined]
+        current_app,
         site_id,
         [hit.to_hit() for hit in body.hits],
         cast(Session, lazy_session()),
