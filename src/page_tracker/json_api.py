@@ -96,6 +96,26 @@ def operation(
     return decorate
 
 
+def described(
+    summary: str,
+    *,
+    tag: str,
+    access: Access,
+    query: type[BaseModel] | None = None,
+    responses: Mapping[int, type[BaseModel] | None],
+    errors: tuple[int, ...] = (),
+) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
+    """Declare what a view that reads its own request does, for the OpenAPI document
+    only: the view is left as it is (a public counter answers before any model could)."""
+    declared = Operation(summary, tag, access, None, query, dict(responses), errors)
+
+    def decorate(view: Callable[..., Response]) -> Callable[..., Response]:
+        view.operation = declared  # type: ignore[attr-defined]
+        return view
+
+    return decorate
+
+
 def operation_of(view: Callable[..., Any]) -> Operation | None:
     """The :class:`Operation` a view was declared with, if any."""
     found = getattr(view, "operation", None)
