@@ -101,13 +101,15 @@ def described(
     *,
     tag: str,
     access: Access,
+    body: type[BaseModel] | None = None,
     query: type[BaseModel] | None = None,
     responses: Mapping[int, type[BaseModel] | None],
     errors: tuple[int, ...] = (),
 ) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
     """Declare what a view that reads its own request does, for the OpenAPI document
-    only: the view is left as it is (a public counter answers before any model could)."""
-    declared = Operation(summary, tag, access, None, query, dict(responses), errors)
+    only: the view is left as it is (the tracking endpoints parse as the lean WSGI path
+    in front of Flask does, which no model could)."""
+    declared = Operation(summary, tag, access, body, query, dict(responses), errors)
 
     def decorate(view: Callable[..., Response]) -> Callable[..., Response]:
         view.operation = declared  # type: ignore[attr-defined]
