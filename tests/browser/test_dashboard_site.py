@@ -145,7 +145,13 @@ def test_should_pass_axe_and_fit_a_phone_in_dark_mode(
     tracker: Server, browser: Browser, tmp_path: Path
 ) -> None:
     email, site = _owner_with_site(tracker, "phone.example.test")
-    _hit(tracker, site, "https://phone.example.test/", READER_USER_AGENT, "https://news.example.net/a")
+    _hit(
+        tracker,
+        site,
+        "https://phone.example.test/",
+        READER_USER_AGENT,
+        "https://news.example.net/a",
+    )
     shots = _screenshot_dir(tmp_path)
     site_page = f"{tracker.url}/dashboard/sites/{site}?tz=UTC"
     for scheme in ("light", "dark"):

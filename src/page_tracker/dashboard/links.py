@@ -6,6 +6,7 @@ else."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from flask import url_for
 
@@ -23,7 +24,7 @@ def kept(args: Mapping[str, str]) -> dict[str, str]:
 def site_page(site_id: str, args: Mapping[str, str], **changes: str | None) -> str:
     """The site page with ``changes`` applied (``None`` removes a parameter). A new range
     or filter starts every table at its first row."""
-    params = kept(args)
+    params: dict[str, Any] = kept(args)
     changed = set(changes)
     if changed & {"range", "from", "to", "tz", *filters.NAMES}:
         for name in OFFSETS:
@@ -44,4 +45,5 @@ def site_page(site_id: str, args: Mapping[str, str], **changes: str | None) -> s
 
 def stats_api(site_id: str, query: Mapping[str, str], **extra: str) -> str:
     """The stats API address of the numbers shown (the chart's data, the CSV download)."""
-    return url_for("api_stats.site_stats", site_id=site_id, **query, **extra)
+    params: dict[str, Any] = {**query, **extra}
+    return url_for("api_stats.site_stats", site_id=site_id, **params)

@@ -15,7 +15,8 @@ a visitor counts in the hour of their first view of that UTC day, so the hours o
 day add up to its daily uniques and a range's visitors are the sum of its days'.
 
 Filters: ``page`` works everywhere (per-page rollups); ``referrer``, ``country``,
-``device``, ``browser``, ``os`` and ``campaign`` (utm_campaign) only on whole UTC days (``interval`` day or month with a UTC zone), because
+``device``, ``browser``, ``os`` and ``campaign`` (utm_campaign) only on whole UTC
+days (``interval`` day or month with a UTC zone), because
 dimensions are counted per UTC day; one filter at a time. Breakdowns of dimensions count
 whole UTC days from ``start`` to ``end`` whatever the zone (``basis`` says so).
 """
