@@ -136,7 +136,7 @@ def test_should_filter_by_a_row_follow_range_and_zone_and_download_the_csv(
     expect(page).to_have_url(re.compile(r"interval=hour"))  # the rest of the view stays
     page.get_by_role("link", name="30 days", exact=True).click()
     expect(page.locator("#chart")).to_have_attribute("data-ready", "true")
-    page.screenshot(path=str(shots / "dashboard-site-desktop.png"), full_page=True)
+    page.screenshot(path=str(shots / "dashboard-site-page-desktop.png"), full_page=True)
     context.close()
     assert problems == []
 
@@ -184,7 +184,7 @@ def test_should_pass_axe_and_fit_a_phone_in_dark_mode(
     page.goto(site_page)
     expect(page.locator("#chart")).to_have_attribute("data-ready", "true")
     width: int = page.evaluate("document.documentElement.scrollWidth")
-    page.screenshot(path=str(shots / "dashboard-site-phone-dark.png"), full_page=True)
+    page.screenshot(path=str(shots / "dashboard-site-page-phone-dark.png"), full_page=True)
     phone.close()
     assert width <= PHONE_WIDTH, "the site page scrolls sideways at phone width"
     assert problems == []
