@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 
 from flask import Blueprint, Response, render_template, request
 
 from page_tracker.auth.permissions import site_for
 from page_tracker.auth.principal import Principal, csrf_token, current_principal
-from page_tracker.dashboard import ranges
+from page_tracker.dashboard import links, ranges, site_view, sparkline, tables
 from page_tracker.db import get_session
 from page_tracker.errors import NotFound, Unauthorized, Unprocessable
 from page_tracker.sites.models import Site
@@ -36,13 +37,6 @@ CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
-TABLES = (
-    ("pages", "Top pages"),
-    ("referrers", "Referrers"),
-    ("browsers", "Browsers"),
-    ("countries", "Countries"),
-)
-TABLE_ROWS = 10
 
 
 @blueprint.after_request
@@ -71,6 +65,7 @@ def _page(template: str, status: int = 200, **context: object) -> tuple[str, int
 class SiteRow:
     site: Site
     totals: report.Totals
+    sparkline: str  # SVG polyline points of the daily page views
 
 
 @blueprint.get("/")
@@ -81,11 +76,12 @@ def index() -> tuple[str, int]:
     session = get_session()
     today = datetime.now(UTC).date()
     rng = report.make_range(today - timedelta(days=29), today, "UTC", report.Interval.DAY)
-    rows = [
-        SiteRow(site, report.summary(session, site.id, rng, report.Interval.DAY).totals)
-        for site in visible_sites(session, principal.user)
-    ]
-    return _page("sites.html", user=principal.user, rows=rows)
+    rows = []
+    for site in visible_sites(session, principal.user):
+        found = report.summary(session, site.id, rng, report.Interval.DAY)
+        line = sparkline.points([point.pageviews for point in found.series])
+        rows.append(SiteRow(site, found.totals, line))
+    return _page("sites.html", user=principal.user, rows=rows, sparkline=sparkline)
 
 
 @blueprint.get("/sites/<site_id>")
@@ -99,26 +95,34 @@ def site_page(site_id: str) -> tuple[str, int]:
     except NotFound:
         return _page("not_found.html", 404, user=principal.user)
     try:
-        chosen = ranges.choose(request.args)
-        rng = report.make_range(chosen.start, chosen.end, "UTC", report.Interval(chosen.interval))
+        view = site_view.build(session, site.id, request.args)
     except Unprocessable as error:
         return _page("bad_range.html", 422, user=principal.user, site=site, message=error.message)
-    found = report.summary(session, site.id, rng, report.Interval.DAY)
-    tables = [
-        (title, report.breakdown(session, site.id, rng, kind, limit=TABLE_ROWS))
-        for kind, title in TABLES
-    ]
+    args = request.args.to_dict()
     return _page(
         "site.html",
         user=principal.user,
         site=site,
-        chosen=chosen,
+        view=view,
         presets=ranges.PRESETS,
-        found=found,
-        change=report.change(found),
-        tables=tables,
+        intervals=ranges.INTERVALS,
+        zones=_zones(),
+        tz_given="tz" in request.args,
+        kept=links.kept(args),
+        here=lambda **changes: links.site_page(site.id, args, **changes),
+        stats_url=links.stats_api(site.id, view.stats_query),
+        csv_url=links.stats_api(site.id, view.stats_query, format="csv"),
+        flag=tables.flag,
         tracker=request.host_url.rstrip("/"),
     )
+
+
+@cache
+def _zones() -> tuple[str, ...]:
+    """The zones the picker offers: IANA's Area/Location names and UTC (not the legacy
+    aliases such as ``EST5EDT`` or ``Etc/GMT+5``, which the URL still accepts)."""
+    known = report.known_zones()
+    return tuple(sorted({zone for zone in known if "/" in zone and zone[:4] != "Etc/"} | {"UTC"}))
 
 
 @blueprint.get("/<path:unknown>")
