@@ -16,6 +16,9 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 COVERAGE_FLOOR ?= 85
+# pytest-xdist processes for `make test` (0 = one process). Each test file runs whole in
+# one process; every process names its own databases, Redis keys and ports.
+TEST_WORKERS ?= 2
 
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_PYTHON := $(PYTHON)
@@ -76,7 +79,8 @@ vendor-js: ## Re-vendor busuanzi.pure.js and plausible-tracker from npm (pinned;
 
 .PHONY: test
 test: install chromium test-servers ## Run the whole test suite (unit, integration, e2e, browser) with coverage
-	$(BIN)/python -m pytest --cov --cov-report=term --cov-report=xml \
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile \
+		--cov --cov-report=term --cov-report=xml \
 		--cov-fail-under=$(COVERAGE_FLOOR) $(PYTEST_ARGS)
 
 .PHONY: test-unit
