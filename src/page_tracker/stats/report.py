@@ -30,11 +30,10 @@ from functools import cache
 from typing import Any, Final, Literal
 from zoneinfo import ZoneInfo, available_timezones
 
-from sqlalchemy import ColumnElement, func, or_, select, true, union_all
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from page_tracker.errors import Unprocessable
-from page_tracker.stats.cover import Cover, cover
 from page_tracker.stats.live import LiveVisitors
 from page_tracker.stats.models import (
     SITE,
@@ -42,9 +41,9 @@ from page_tracker.stats.models import (
     DailyDimensionCount,
     Dimension,
     HourlyCount,
-    MonthlyCount,
     Path,
 )
+from page_tracker.stats.pages import ranked_pages
 
 EARLIEST: Final = date(2000, 1, 1)
 LATEST: Final = date(2100, 12, 31)
@@ -384,64 +383,14 @@ def _total(session: Session, grouped: Any, rows: Sequence[Any], offset: int) -> 
     return int(session.scalar(select(func.count()).select_from(grouped.subquery())) or 0)
 
 
-def _page_counts(site_id: str, pieces: Cover) -> list[tuple[Any, ColumnElement[bool]]]:
-    """Each rollup a piece of the range is in, with the condition selecting its rows."""
-    found: list[tuple[Any, ColumnElement[bool]]] = []
-    tables: tuple[tuple[Any, Any, list[Any], bool], ...] = (
-        (MonthlyCount, MonthlyCount.month, pieces.months, True),
-        (DailyCount, DailyCount.day, pieces.days, True),
-        (HourlyCount, HourlyCount.hour, pieces.hours, False),
-    )
-    for table, moment, spans, inclusive in tables:
-        if spans:
-            within = or_(
-                *(
-                    (moment >= low) & ((moment <= high) if inclusive else (moment < high))
-                    for low, high in spans
-                )
-            )
-            found.append((table, (table.site_id == site_id) & (table.path_id != SITE) & within))
-    return found
-
-
 def _pages(session: Session, site_id: str, rng: Range, limit: int, offset: int) -> Breakdown:
     # Whole UTC months from stat_monthly, the days and hours at the edges from the finer
     # rollups: exact in every zone, since each rollup is the sum of the finer one.
     basis: Basis = "utc-days" if rng.utc_aligned else "local-hours"
-    parts = _page_counts(site_id, cover(*rng.utc_bounds()))
-    if not parts:
-        return Breakdown("pages", basis, 0, [])
-    counts: Any
-    if len(parts) == 1:
-        # One rollup: group it directly (MariaDB then sums straight off the primary key,
-        # path by path, with no temporary table).
-        ((model, where),) = parts
-        counts = model.__table__
-    else:
-        counts = union_all(
-            *(select(t.path_id, t.pageviews, t.visitors).where(w) for t, w in parts)
-        ).subquery()
-        where = true()
-    grouped = (
-        select(
-            counts.c.path_id,
-            func.sum(counts.c.pageviews).label("pv"),
-            func.sum(counts.c.visitors).label("uv"),
-            _TOTAL,
-        )
-        .where(where)
-        .group_by(counts.c.path_id)
-    )
-    page = grouped.subquery()
-    rows = session.execute(
-        select(Path.path, Path.title, page.c.pv, page.c.uv, page.c.total)
-        .join(Path, Path.id == page.c.path_id)
-        .order_by(page.c.pv.desc(), Path.path)
-        .limit(limit)
-        .offset(offset)
-    ).all()
-    items = [Item(path, int(pv), int(uv), title) for path, title, pv, uv, _ in rows]
-    return Breakdown("pages", basis, _total(session, grouped, rows, offset), items)
+    low, high = rng.utc_bounds()
+    total, ranked = ranked_pages(session, site_id, low, high, limit=limit, offset=offset)
+    items = [Item(p.path, p.pageviews, p.visitors, p.title) for p in ranked]
+    return Breakdown("pages", basis, total, items)
 
 
 @dataclass(frozen=True, slots=True)
