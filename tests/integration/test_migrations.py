@@ -30,7 +30,7 @@ def test_should_backfill_the_monthly_rollup_from_the_daily_one(clean_database: s
     # Given daily rows of two months and two paths, written before stat_monthly existed
     engine = make_engine(clean_database)
     head = migrate.current_revision(engine)
-    migrate.downgrade(engine, "0007_monthly_rollup-1")
+    migrate.downgrade(engine, "0007_rollup_search-1")
     assert "stat_monthly" not in inspect(engine).get_table_names()
     days = [
         ("site00000001", date(2026, 1, 1), 0, 5, 3),

@@ -10,6 +10,7 @@ themselves on both PostgreSQL and MariaDB (``EXPLAIN ANALYZE``, bench/README.md)
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -85,6 +86,23 @@ def _names(session: Session, ids: Sequence[int]) -> dict[int, tuple[str, str | N
     return names
 
 
+def _first_by_path(session: Session, site_id: str, ids: Sequence[int], count: int) -> list[int]:
+    """The ``count`` of ``ids`` whose paths sort first (ties at a page's end are broken by
+    path; there may be thousands of paths with one view)."""
+    if len(ids) <= LOOKUP_CHUNK:
+        query = select(Path.id).where(Path.id.in_(ids)).order_by(Path.path).limit(count)
+        return list(session.scalars(query))
+    wanted, found = set(ids), []
+    for path_id in session.scalars(
+        select(Path.id).where(Path.site_id == site_id).order_by(Path.path)
+    ):
+        if path_id in wanted:
+            found.append(path_id)
+            if len(found) == count:
+                break
+    return found
+
+
 def ranked_pages(
     session: Session,
     site_id: str,
@@ -105,14 +123,17 @@ def ranked_pages(
     end = offset + limit
     if not sums or offset >= len(sums) or limit <= 0:
         return len(sums), []
-    sums.sort(key=lambda row: -row[1])
-    # The page's last place decides which paths need their names: it and everything
-    # tied with it (the tie is broken by path).
-    cutoff = sums[min(end, len(sums)) - 1][1]
-    contenders = [row for row in sums if row[1] >= cutoff]
-    names = _names(session, [row[0] for row in contenders])
+    # The page's last place decides which paths need their names: those above it, and
+    # as many as needed of those tied with it, by path.
+    cutoff = max(sorted((row[1] for row in sums), reverse=True)[:end][-1], 0)
+    above = [row for row in sums if row[1] > cutoff]
+    tied = {row[0]: row for row in sums if row[1] == cutoff}
+    first_tied = _first_by_path(session, site_id, list(tied), end - len(above))
+    chosen = [*above, *(tied[path_id] for path_id in first_tied)]
+    names = _names(session, [row[0] for row in chosen])
     ranked = sorted(
-        (RankedPage(*names[p], pv, uv) for p, pv, uv in contenders if p in names),
+        (RankedPage(*names[p], pv, uv) for p, pv, uv in above if p in names),
         key=lambda page: (-page.pageviews, page.path),
     )
+    ranked += [RankedPage(*names[p], pv, uv) for p, pv, uv in chosen[len(above) :] if p in names]
     return len(sums), ranked[offset:end]
