@@ -125,7 +125,7 @@ def ranked_pages(
         return len(sums), []
     # The page's last place decides which paths need their names: those above it, and
     # as many as needed of those tied with it, by path.
-    cutoff = max(sorted((row[1] for row in sums), reverse=True)[:end][-1], 0)
+    cutoff = heapq.nlargest(end, (row[1] for row in sums))[-1]
     above = [row for row in sums if row[1] > cutoff]
     tied = {row[0]: row for row in sums if row[1] == cutoff}
     first_tied = _first_by_path(session, site_id, list(tied), end - len(above))
