@@ -44,6 +44,7 @@ from page_tracker.stats.models import (
     Path,
 )
 from page_tracker.stats.pages import ranked_pages
+from page_tracker.stats.search import matching_path_ids
 
 EARLIEST: Final = date(2000, 1, 1)
 LATEST: Final = date(2100, 12, 31)
@@ -344,11 +345,15 @@ def breakdown(
     limit: int = 10,
     offset: int = 0,
     campaign_field: str = "campaign",
+    search: str | None = None,
 ) -> Breakdown:
-    """The values of a breakdown by page views (then name), ``limit`` from ``offset``."""
+    """The values of a breakdown by page views (then name), ``limit`` from ``offset``;
+    ``search`` keeps the pages whose path or title has its words (pages only)."""
     kind = dimension_kind(name, campaign_field)
     if kind is None:
-        return _pages(session, site_id, rng, limit, offset)
+        return _pages(session, site_id, rng, limit=limit, offset=offset, search=search)
+    if search is not None:
+        raise Unprocessable("search works on the pages breakdown only")
     views = func.sum(DailyDimensionCount.pageviews)
     grouped = (
         select(
@@ -383,12 +388,15 @@ def _total(session: Session, grouped: Any, rows: Sequence[Any], offset: int) -> 
     return int(session.scalar(select(func.count()).select_from(grouped.subquery())) or 0)
 
 
-def _pages(session: Session, site_id: str, rng: Range, limit: int, offset: int) -> Breakdown:
+def _pages(
+    session: Session, site_id: str, rng: Range, *, limit: int, offset: int, search: str | None
+) -> Breakdown:
     # Whole UTC months from stat_monthly, the days and hours at the edges from the finer
     # rollups: exact in every zone, since each rollup is the sum of the finer one.
     basis: Basis = "utc-days" if rng.utc_aligned else "local-hours"
     low, high = rng.utc_bounds()
-    total, ranked = ranked_pages(session, site_id, low, high, limit=limit, offset=offset)
+    only = None if search is None else matching_path_ids(session, site_id, search)
+    total, ranked = ranked_pages(session, site_id, low, high, limit=limit, offset=offset, only=only)
     items = [Item(p.path, p.pageviews, p.visitors, p.title) for p in ranked]
     return Breakdown("pages", basis, total, items)
 

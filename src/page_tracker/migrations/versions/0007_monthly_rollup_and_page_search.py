@@ -65,7 +65,6 @@ def upgrade() -> None:
         monthly.insert().from_select(["site_id", "path_id", "month", "pageviews", "visitors"], sums)
     )
 
-
     _create_page_search(op.get_bind().dialect.name)
 
 
