@@ -75,7 +75,7 @@ def found(engine: Engine, query: str, site: str = SITE_ID) -> list[str]:
         ("holidays", ["/blog/summer_holidays"]),  # "_" separates words
         ("soup", ["/blog/winter-recipes"]),  # a word of the title
         ("EVENINGS", ["/blog/winter-recipes"]),  # any case
-        ("instal", ["/docs/install-guide"]),  # a word's start
+        ("inst", ["/docs/install-guide"]),  # a word's start
         ("blog", ["/blog/summer_holidays", "/blog/winter-recipes"]),  # most viewed first
         ("blog travelling", ["/blog/summer_holidays"]),  # every word
         ("blog author", []),
