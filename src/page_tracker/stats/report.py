@@ -44,7 +44,7 @@ from page_tracker.stats.models import (
     Path,
 )
 from page_tracker.stats.pages import ranked_pages
-from page_tracker.stats.search import matching_path_ids
+from page_tracker.stats.search import page_condition
 
 EARLIEST: Final = date(2000, 1, 1)
 LATEST: Final = date(2100, 12, 31)
@@ -395,7 +395,7 @@ def _pages(
     # rollups: exact in every zone, since each rollup is the sum of the finer one.
     basis: Basis = "utc-days" if rng.utc_aligned else "local-hours"
     low, high = rng.utc_bounds()
-    only = None if search is None else matching_path_ids(session, site_id, search)
+    only = None if search is None else page_condition(session, search)
     total, ranked = ranked_pages(session, site_id, low, high, limit=limit, offset=offset, only=only)
     items = [Item(p.path, p.pageviews, p.visitors, p.title) for p in ranked]
     return Breakdown("pages", basis, total, items)

@@ -43,7 +43,6 @@ from page_tracker.stats.models import Path, Total
 MAX_QUERY_LENGTH: Final = 200
 MAX_WORDS: Final = 8
 MAX_RESULTS: Final = 100
-MAX_MATCHES: Final = 10_000  # paths a breakdown's search may keep
 # Letters and digits: how every backend's tokenizer splits the text too.
 _WORD: Final = re.compile(r"[^\W_]+")
 # PostgreSQL: the indexed document (the index of migration 0007 is on this very text).
@@ -140,11 +139,6 @@ def search_pages(
     return [FoundPage(path, title, int(pv), int(uv)) for path, title, pv, uv in rows]
 
 
-def matching_path_ids(session: Session, site_id: str, query: str) -> list[int]:
-    """Ids of the site's pages matching ``query`` (at most :data:`MAX_MATCHES`)."""
-    condition = search_for(session).matches(words(query))
-    return list(
-        session.scalars(
-            select(Path.id).where(Path.site_id == site_id, condition).limit(MAX_MATCHES)
-        )
-    )
+def page_condition(session: Session, query: str) -> ColumnElement[bool]:
+    """The condition on :class:`Path` rows matching ``query`` (for the pages breakdown)."""
+    return search_for(session).matches(words(query))
