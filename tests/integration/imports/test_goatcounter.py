@@ -163,7 +163,13 @@ def test_should_refuse_a_malformed_file_with_one_clear_error(
     assert result.exit_code == 1
     assert result.stderr.startswith(f"page-tracker: error: {message}"), result.stderr
     assert len(result.stderr.splitlines()) == 1
-    assert snapshot(app, site) == {"hourly": [], "daily": [], "dimensions": [], "totals": []}
+    assert snapshot(app, site) == {
+        "hourly": [],
+        "daily": [],
+        "monthly": [],
+        "dimensions": [],
+        "totals": [],
+    }
     assert imports_of(app, site) == []
 
 
@@ -182,7 +188,13 @@ def test_should_take_back_applied_chunks_when_a_later_row_is_malformed(
             runner.run(site, GoatCounterImport(bad, {"blog.example"}))
 
     # Then nothing of it is left
-    assert snapshot(app, site) == {"hourly": [], "daily": [], "dimensions": [], "totals": []}
+    assert snapshot(app, site) == {
+        "hourly": [],
+        "daily": [],
+        "monthly": [],
+        "dimensions": [],
+        "totals": [],
+    }
     assert imports_of(app, site) == []
 
 
