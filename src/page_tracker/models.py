@@ -14,6 +14,7 @@ from page_tracker.stats.models import (
     Hit,
     HourlyCount,
     LifetimeVisitor,
+    MonthlyCount,
     Path,
     Total,
 )
@@ -33,6 +34,7 @@ __all__ = [
     "Import",
     "ImportChunk",
     "LifetimeVisitor",
+    "MonthlyCount",
     "Path",
     "Salt",
     "Site",

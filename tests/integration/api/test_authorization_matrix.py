@@ -126,6 +126,13 @@ MATRIX: list[tuple[str, str, str, dict[str, Any] | None, str]] = [
     ),
     (
         "GET",
+        "/api/v1/sites/<site_id>/pages/search",
+        f"/api/v1/sites/{SITE}/pages/search?q=page",
+        None,
+        "401 404 200 200 200 200 200",
+    ),
+    (
+        "GET",
         "/api/v1/sites/<site_id>/stats/realtime",
         f"/api/v1/sites/{SITE}/stats/realtime",
         None,
