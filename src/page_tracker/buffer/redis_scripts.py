@@ -132,18 +132,20 @@ return 1
 """
 
 # KEYS: pending, site visitors, page visitors, site seed mark, page seed mark, totals.
-# ARGV: site field, page field.  -> {site pending, page pending, site uv, page uv,
-# site seeded, page seeded, site total, page total} (a total is -1 when not cached)
+# ARGV: site field, page field, site imported field, page imported field.
+# -> {site pending, page pending, site uv, page uv, site seeded, page seeded, site total,
+# page total, site imported visitors, page imported visitors} (-1 when not cached)
 COUNT = """
 local function uniques(key)
   if redis.call('TYPE', key).ok == 'string' then return redis.call('PFCOUNT', key) end
   return redis.call('SCARD', key)
 end
 local pending = redis.call('HMGET', KEYS[1], ARGV[1], ARGV[2])
-local totals = redis.call('HMGET', KEYS[6], ARGV[1], ARGV[2])
+local totals = redis.call('HMGET', KEYS[6], ARGV[1], ARGV[2], ARGV[3], ARGV[4])
 return {tonumber(pending[1] or 0), tonumber(pending[2] or 0), uniques(KEYS[2]),
         uniques(KEYS[3]), redis.call('EXISTS', KEYS[4]), redis.call('EXISTS', KEYS[5]),
-        tonumber(totals[1] or -1), tonumber(totals[2] or -1)}
+        tonumber(totals[1] or -1), tonumber(totals[2] or -1),
+        tonumber(totals[3] or -1), tonumber(totals[4] or -1)}
 """
 
 # KEYS: totals.  ARGV: (field, database total)...: cache totals read from the database.

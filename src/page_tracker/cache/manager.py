@@ -130,7 +130,9 @@ class Manager:
         ):
             yield
 
-    def remove(self, node: Node[Any], group: str, detail: str = "", storage: str | None = None) -> None:
+    def remove(
+        self, node: Node[Any], group: str, detail: str = "", storage: str | None = None
+    ) -> None:
         """Drop one entry, from ``storage`` or from all of the node's storages."""
         key = node.key(group, detail)
         for name in node.storages:

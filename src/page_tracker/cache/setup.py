@@ -3,6 +3,7 @@ the local storage always, Redis after it in Redis mode."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from flask import Flask
@@ -13,7 +14,6 @@ from page_tracker.cache.storages import LocalStorage, RedisStorage
 from page_tracker.metrics import add_gauge
 from page_tracker.redis_client import REDIS as REDIS_CLIENT
 from page_tracker.settings import SETTINGS
-
 
 
 def init_cache(app: Flask) -> Manager:
@@ -37,4 +37,8 @@ def add_node(app: Flask, node: Node[Any], ttl: float) -> None:
     name = node.name
     for event, label in (("hit", "hits"), ("miss", "misses"), ("load", "loads")):
         metric = f"{name}.{event}"
-        add_gauge(app, f"cache_{name}_{label}", lambda m=metric: manager.stats().get(m, 0))
+        add_gauge(app, f"cache_{name}_{label}", partial(_count, manager, metric))
+
+
+def _count(manager: Manager, metric: str) -> int:
+    return manager.stats().get(metric, 0)
