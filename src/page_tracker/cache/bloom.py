@@ -36,14 +36,14 @@ class KnownKeys:
         self.clock = clock
         self._filter: Bloom | None = None
         self._built = 0.0
-        self._added: list[str] = []  # added while a rebuild was loading
+        # Added here lately: put into every rebuilt filter until the database surely
+        # has them (a key may be added before its transaction commits).
+        self._added: dict[str, float] = {}
         self._lock = threading.Lock()
         self._rebuilding = threading.Lock()
         self.rebuilds = 0
 
     def _rebuild(self) -> None:
-        with self._lock:
-            self._added = []
         started = self.clock()
         keys = list(self.load_all())
         # At least 1 000 slots, and room to grow before the next rebuild.
@@ -51,6 +51,9 @@ class KnownKeys:
         bloom.update(keys)
         with self._lock:
             bloom.update(self._added)
+            self._added = {
+                key: when for key, when in self._added.items() if started - when < 2 * self.refresh
+            }
             self._filter, self._built = bloom, started
             self.rebuilds += 1
 
@@ -71,7 +74,7 @@ class KnownKeys:
     def add(self, key: str) -> None:
         """``key`` now exists (created in this process)."""
         with self._lock:
-            self._added.append(key)
+            self._added[key] = self.clock()
             if self._filter is not None:
                 self._filter.add(key)
 
