@@ -51,9 +51,11 @@ class Manager:
         self.metrics = HitMetrics()
         self.nodes: dict[str, Node[Any]] = {}
         self._locks = KeyLocks()
+        self._chosen: dict[tuple[str, ...], list[Storage]] = {}
 
     def register_storage(self, name: str, storage: Storage) -> None:
         self.all_storage[name] = storage
+        self._chosen.clear()
 
     def register_node(self, node: Node[Any], ttl: float | None = None) -> None:
         """Make ``node`` known to :meth:`invalidate` (a node is also usable without),
@@ -66,7 +68,11 @@ class Manager:
         return self.ttls.get(node.name, node.ttl)
 
     def _storages(self, node: Node[Any]) -> list[Storage]:
-        return [self.all_storage[name] for name in node.storages if name in self.all_storage]
+        chosen = self._chosen.get(node.storages)
+        if chosen is None:  # once per set of names (the read path stays a dict lookup)
+            chosen = [self.all_storage[name] for name in node.storages if name in self.all_storage]
+            self._chosen[node.storages] = chosen
+        return chosen
 
     def _read(self, storage: Storage, node: Node[T], key: str) -> Any:
         found = storage.get(key)

@@ -2,9 +2,12 @@
 write drops from it.
 
 - ``counters``: a site's and a page's all-time counters for ``/api/v1/counters`` and
-  the badge, kept ``CACHE_COUNTERS_TTL`` seconds (local, then Redis);
+  the badge, kept ``CACHE_COUNTERS_TTL`` seconds in the process (local only) in Redis
+  mode; in embedded mode the counter reader is already the process's cache (kept
+  exact by the group-commit writer), so the node is off there;
 - ``summary`` / ``breakdown``: the stats API's reports, ``CACHE_REPORT_TTL`` seconds,
-  keyed by their whole query.
+  keyed by their whole query (local, then Redis in Redis mode: one process's query
+  serves the others, and one process at a time runs it).
 
 Every entry is grouped by its site: :func:`invalidate_sites` drops a site's entries
 after a rollup write (group commit, flush), an import or an import's deletion. The
@@ -25,29 +28,34 @@ from typing import TypeVar
 
 from flask import Flask
 
-from page_tracker.cache import CACHE, Node, add_node
+from page_tracker.cache import CACHE, LOCAL, Node, add_node
+from page_tracker.redis_client import REDIS
 from page_tracker.settings import SETTINGS
 from page_tracker.stats.counters import COUNTERS, Counters
 from page_tracker.stats.report import Breakdown, Summary
 
 T = TypeVar("T")
 
-COUNTERS_NODE: Node[Counters] = Node("counters", ttl=2.0, type_=Counters)
+# Local only: in Redis mode the reader's own answer is one Redis call, as a Redis
+# storage's would be (plus its lock); the local storage saves that call.
+COUNTERS_NODE: Node[Counters] = Node("counters", ttl=2.0, type_=Counters, storages=(LOCAL,))
 SUMMARY_NODE: Node[Summary] = Node("summary", ttl=30.0, type_=Summary)
 BREAKDOWN_NODE: Node[Breakdown] = Node("breakdown", ttl=30.0, type_=Breakdown)
 
 
 def init_app(app: Flask) -> None:
     settings = SETTINGS.get(app)
-    add_node(app, COUNTERS_NODE, settings.cache_counters_ttl)
+    # Embedded mode's counter reader is itself an in-process cache that the writer
+    # keeps exact (no TTL): a node in front of it would only cost time (bench/README).
+    embedded = REDIS.find(app) is None
+    add_node(app, COUNTERS_NODE, 0 if embedded else settings.cache_counters_ttl)
     add_node(app, SUMMARY_NODE, settings.cache_report_ttl)
     add_node(app, BREAKDOWN_NODE, settings.cache_report_ttl)
 
 
 def read_counters(site_id: str, path: str) -> Counters:
     """The all-time counters of ``site_id`` and ``path``, cached for a short while."""
-    reader = COUNTERS.get()
-    return CACHE.get().get(COUNTERS_NODE, site_id, path, lambda: reader.read(site_id, path))
+    return CACHE.get().get(COUNTERS_NODE, site_id, path, lambda: COUNTERS.get().read(site_id, path))
 
 
 def through_cache(node: Node[T], site_id: str, query: object, load: Callable[[], T]) -> T:
