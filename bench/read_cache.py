@@ -17,7 +17,7 @@ each variant:
 
 Each variant is measured at two levels: ``http``, requests through the app (Flask's
 own cost per request is in it and bounds the ratio), and ``reader``, the read the
-endpoints make (``read_counters``), ten times as many, in one thread. Variants alternate
+endpoints make (``read_counters``), ``--reader-reads`` times, in one thread. Variants alternate
 within each of ``--repeat`` rounds; medians are printed as a Markdown table with the
 ratios. Not a test: numbers from a shared 2-core machine are noisy.
 """
@@ -144,7 +144,7 @@ def run(kind: str, mode: str, args: argparse.Namespace) -> dict[str, float]:
                     _rate(app, site, min(200, args.requests), args.threads, args.pages)  # warm-up
                     found = _rate(app, site, args.requests, args.threads, args.pages)
                     rates.setdefault(f"http {variant}", []).append(found)
-                    found = _reader_rate(app, site, 10 * args.requests, args.pages)
+                    found = _reader_rate(app, site, args.reader_reads, args.pages)
                     rates.setdefault(f"reader {variant}", []).append(found)
             return {variant: statistics.median(found) for variant, found in rates.items()}
         finally:
@@ -166,6 +166,7 @@ def main() -> None:
     parser.add_argument("--hits", type=int, default=500)
     parser.add_argument("--requests", type=int, default=3000, help="reads per measurement")
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--reader-reads", type=int, default=3000, help="reads per measurement")
     parser.add_argument("--pages", type=int, default=10, help="pages read in turn (of 50)")
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
