@@ -88,7 +88,7 @@ test-integration: install test-servers ## Integration tests against real Redis, 
 	$(BIN)/python -m pytest tests/integration $(PYTEST_ARGS)
 
 .PHONY: test-e2e
-test-e2e: install test-servers ## End-to-end tests against a real gunicorn (or --flask-url)
+test-e2e: install test-servers ## End-to-end tests against a real `page-tracker serve` (or --flask-url)
 	$(BIN)/python -m pytest tests/e2e $(PYTEST_ARGS)
 
 .PHONY: test-browser
@@ -218,7 +218,7 @@ deploy-rollback: install ## Switch ENV back to its previous release and restart
 	$(DEPLOY) rollback
 
 .PHONY: deploy-start
-deploy-start: install ## Start supervisord: gunicorn + Celery of ENV's current release
+deploy-start: install ## Start supervisord: the web server + Celery of ENV's current release
 	$(DEPLOY) start
 
 .PHONY: deploy-stop

@@ -6,7 +6,7 @@ import threading
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -31,6 +31,17 @@ class CounterReader(Protocol):
     def forget(self, site_id: str) -> None:
         """Drop what this reader keeps of the site's totals: they changed other than
         by hits (an import, or its deletion, which lowers them)."""
+        ...
+
+
+@runtime_checkable
+class CountsWithHits(Protocol):
+    """A reader that has the counters of a page whose hit it just recorded at hand (Redis
+    mode: the ingest script call returned them)."""
+
+    def read_after_hit(self, site_id: str, path: str) -> Counters:
+        """What :meth:`CounterReader.read` answers, just after a hit on ``path`` was
+        recorded by this process."""
         ...
 
 
