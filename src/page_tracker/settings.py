@@ -113,6 +113,13 @@ class Settings(BaseSettings):
     # Redis mode refuses a Redis whose maxmemory-policy may evict its keys (anything but
     # noeviction: README "Redis memory") unless the operator accepts that risk here.
     redis_accept_eviction_risk: bool = Field(default=False, alias="REDIS_ACCEPT_EVICTION_RISK")
+    # Files uploaded to POST /api/v1/sites/{id}/imports wait here until imported (then
+    # they are removed); in Redis mode the web processes and the workers must share it.
+    import_dir: Path = Field(default=Path("var/imports"), alias="IMPORT_DIR")
+    # The largest upload the import endpoint takes (bytes; larger is answered 413).
+    import_max_bytes: int = Field(
+        default=256 * 1024 * 1024, ge=1024, le=1 << 40, alias="IMPORT_MAX_BYTES"
+    )
 
     @field_validator("database_url")
     @classmethod

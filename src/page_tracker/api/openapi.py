@@ -39,7 +39,7 @@ _STATUS_TEXT = {
     405: "Method not allowed",
     409: "Conflict with the current state",
     413: "The body is too large",
-    415: "The body is not application/json",
+    415: "The body is not application/json (an upload: not multipart/form-data)",
     422: "Well-formed, but the current state refuses it",
     429: "Too many failed sign-ins",
 }
@@ -127,6 +127,20 @@ def _responses(declared: Operation, refs: dict[Any, Any]) -> dict[str, Any]:
     return responses
 
 
+def _form_body(declared: Operation, definitions: dict[str, Any]) -> dict[str, Any]:
+    """A multipart body: the form model's fields (inlined: a multipart schema is an
+    object of its parts) and the file fields as binary parts."""
+    if declared.form is None:  # pragma: no cover - the caller checks
+        return {}
+    schema = dict(definitions["$defs"][declared.form.__name__])
+    properties = dict(schema.get("properties", {}))
+    for name in declared.files:
+        properties[name] = {"type": "string", "format": "binary"}
+    schema["properties"] = properties
+    schema["required"] = [*schema.get("required", ()), *declared.files]
+    return {"required": True, "content": {"multipart/form-data": {"schema": schema}}}
+
+
 def build_document(app: Flask) -> dict[str, Any]:
     """The OpenAPI 3.1 document of ``app``'s declared ``/api/v1`` operations."""
     operations = declared_operations(app)
@@ -134,6 +148,8 @@ def build_document(app: Flask) -> dict[str, Any]:
     for _rule, _method, declared in operations:
         if declared.body is not None:
             models.add((declared.body, "validation"))
+        if declared.form is not None:
+            models.add((declared.form, "validation"))
         models.update((model, "serialization") for model in declared.responses.values() if model)
     refs, definitions = models_json_schema(
         sorted(models, key=lambda item: (item[0].__name__, item[1])), ref_template=_REF
@@ -159,6 +175,8 @@ def build_document(app: Flask) -> dict[str, Any]:
                 "required": True,
                 "content": {"application/json": {"schema": refs[(declared.body, "validation")]}},
             }
+        if declared.form is not None:
+            entry["requestBody"] = _form_body(declared, definitions)
         entry["responses"] = _responses(declared, refs)
         paths.setdefault(path, {})[method.lower()] = entry
     return {

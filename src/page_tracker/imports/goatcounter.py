@@ -11,10 +11,11 @@ RFC 3339. How rows count:
 
 - bot rows are skipped; event rows (``Event`` 1) count in the ``event`` dimension only,
   they are not page views;
-- a page view adds one to its path's hour, day and all-time total and to the site's;
+- a page view adds one to its path's hour, day and all-time total and to the site's
+  (hour, day and all-time);
 - ``Session`` identifies a visitor per day: the first view of a session on a day adds
-  one visitor to the site's day (and to the dimensions of that view), the first on a
-  path to the path's hour and day. All-time visitors are the sum of daily visitors
+  one visitor to the site's hour and day (and to the dimensions of that view), the
+  first on a path to the path's hour and day. All-time visitors are the sum of daily visitors
   (a returning visitor counts once per day: GoatCounter sessions do not outlive a day).
   Without a session, ``FirstVisit`` 1 marks a new visitor;
 - ``Browser``, ``System`` ("Firefox 133", "Windows 10"), ``Location`` ("DE", "US-CA":
@@ -124,7 +125,7 @@ class GoatCounterImport:
         self._referrers: dict[str, tuple[tuple[str, str], ...]] = {}
         self._combos: dict[tuple[str, ...], tuple[tuple[str, str], ...]] = {}
         self._hourly: dict[tuple[str, datetime], list[int]] = {}
-        self._site_visitors: dict[date, int] = {}
+        self._site_hourly: dict[datetime, list[int]] = {}
         self._by_dimensions: dict[tuple[date, tuple[tuple[str, str], ...]], list[int]] = {}
         self._titles: dict[str, str] = {}
 
@@ -201,8 +202,12 @@ class GoatCounterImport:
         else:
             counts[0] += 1
             counts[1] += new_page
-        if new_site:
-            self._site_visitors[day] = self._site_visitors.get(day, 0) + 1
+        counts = self._site_hourly.get(hour)
+        if counts is None:
+            self._site_hourly[hour] = [1, int(new_site)]
+        else:
+            counts[0] += 1
+            counts[1] += new_site
         counts = self._by_dimensions.get((day, dimensions))
         if counts is None:
             self._by_dimensions[(day, dimensions)] = [1, int(new_site)]
@@ -221,11 +226,11 @@ class GoatCounterImport:
                            tally.totals[path]):  # fmt: skip
                 counts[0] += views
                 counts[1] += visitors
-            tally.daily[(None, day)][0] += views
-            tally.totals[None][0] += views
-        for day, visitors in self._site_visitors.items():
-            tally.daily[(None, day)][1] += visitors
-            tally.totals[None][1] += visitors
+        for hour, (views, visitors) in self._site_hourly.items():
+            for counts in (tally.hourly[(None, hour)], tally.daily[(None, hour.date())],
+                           tally.totals[None]):  # fmt: skip
+                counts[0] += views
+                counts[1] += visitors
         for (day, dimensions), (views, visitors) in self._by_dimensions.items():
             for kind, value in dimensions:
                 counts = tally.dimensions[(kind, value, day)]
@@ -233,7 +238,7 @@ class GoatCounterImport:
                 counts[1] += visitors
         tally.titles.update((path, title.strip()) for path, title in self._titles.items())
         self._hourly.clear()
-        self._site_visitors.clear()
+        self._site_hourly.clear()
         self._by_dimensions.clear()
         self._titles.clear()
 

@@ -52,11 +52,13 @@ def _pair() -> Pair:
 class Tally:
     """Page views and visitors of one site, keyed by path text and dimension value.
 
-    ``path`` ``None`` is the whole site (daily and all-time rows). Hourly rows exist
-    only for sources that know the time of each view.
+    ``path`` ``None`` is the whole site (hourly, daily and all-time rows). Hourly rows
+    exist only for sources that know the time of each view; such a source fills the
+    whole site's hours too (the stats API's hourly series reads them), with a visitor in
+    the hour of their first view of the UTC day, as the live path counts them.
     """
 
-    hourly: defaultdict[tuple[str, datetime], Pair] = field(
+    hourly: defaultdict[tuple[str | None, datetime], Pair] = field(
         default_factory=lambda: defaultdict(_pair)
     )
     daily: defaultdict[tuple[str | None, date], Pair] = field(
@@ -95,7 +97,8 @@ def _merge(target: dict[Any, Pair], key: Any, pair: Pair) -> None:
 def add_tally(session: Session, site_id: str, tally: Tally, cache: IdCache) -> Applied:
     """Add ``tally`` to the rollups of ``site_id`` in ``session``'s transaction (the caller
     commits) and return what was added, by row key."""
-    paths = {p for p, _ in tally.hourly} | {p for p, _ in tally.daily if p is not None}
+    paths = {p for p, _ in tally.hourly if p is not None}
+    paths |= {p for p, _ in tally.daily if p is not None}
     paths |= {p for p in tally.totals if p is not None}
     path_ids = resolve_ids(
         session,
