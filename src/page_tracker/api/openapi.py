@@ -84,6 +84,17 @@ def _path_type(converter: str, args: str, name: str) -> dict[str, Any]:
     )
 
 
+def _without_null(field: dict[str, Any]) -> None:
+    """An optional field as a query string or a form sends it: absent, never null."""
+    variants = [item for item in field.pop("anyOf", ()) if item.get("type") != "null"]
+    if len(variants) == 1:
+        field.update(variants[0])
+    elif variants:
+        field["anyOf"] = variants
+    if field.get("default") is None:
+        field.pop("default", None)
+
+
 def _query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
     """A query model's fields as OpenAPI query parameters (by their aliases; an optional
     field is simply not required: a query string has no null)."""
@@ -91,13 +102,7 @@ def _query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
     required = set(schema.get("required", ()))
     parameters = []
     for name, field in schema["properties"].items():
-        variants = [item for item in field.pop("anyOf", ()) if item.get("type") != "null"]
-        if len(variants) == 1:
-            field.update(variants[0])
-        elif variants:
-            field["anyOf"] = variants
-        if field.get("default") is None:
-            field.pop("default", None)
+        _without_null(field)
         description = field.pop("description", None)
         parameter = {"name": name, "in": "query", "required": name in required, "schema": field}
         if description:
@@ -133,7 +138,9 @@ def _form_body(declared: Operation, definitions: dict[str, Any]) -> dict[str, An
     if declared.form is None:  # pragma: no cover - the caller checks
         return {}
     schema = dict(definitions["$defs"][declared.form.__name__])
-    properties = dict(schema.get("properties", {}))
+    properties = {name: dict(field) for name, field in schema.get("properties", {}).items()}
+    for field in properties.values():
+        _without_null(field)
     for name in declared.files:
         properties[name] = {"type": "string", "format": "binary"}
     schema["properties"] = properties

@@ -30,6 +30,7 @@ import re
 from collections.abc import Collection, Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 from page_tracker.enrich.referrers import referrer as normalise_referrer
 from page_tracker.enrich.screens import screen_class
@@ -64,6 +65,16 @@ _SCREEN = re.compile(r"(\d{1,6}(?:\.\d+)?),(\d{1,6}(?:\.\d+)?),(\d{1,3}(?:\.\d+)
 # Days kept open for visitor sessions behind the newest day seen: exports are in time
 # order, so older days are complete; memory stays bounded by a few days' sessions.
 OPEN_DAYS = 2
+
+
+def _view(counters: dict[Any, list[int]], key: Any, new_visitor: bool) -> None:
+    """One more view (and maybe visitor) under ``key``: ``[views, visitors]``."""
+    counts = counters.get(key)
+    if counts is None:
+        counters[key] = [1, int(new_visitor)]
+    else:
+        counts[0] += 1
+        counts[1] += new_visitor
 
 
 def _column(index: int) -> str:
@@ -196,24 +207,9 @@ class GoatCounterImport:
         else:
             new_site = new_page = first_visit
         hour = at.replace(minute=0, second=0, microsecond=0, tzinfo=None)
-        counts = self._hourly.get((path, hour))
-        if counts is None:
-            self._hourly[(path, hour)] = [1, int(new_page)]
-        else:
-            counts[0] += 1
-            counts[1] += new_page
-        counts = self._site_hourly.get(hour)
-        if counts is None:
-            self._site_hourly[hour] = [1, int(new_site)]
-        else:
-            counts[0] += 1
-            counts[1] += new_site
-        counts = self._by_dimensions.get((day, dimensions))
-        if counts is None:
-            self._by_dimensions[(day, dimensions)] = [1, int(new_site)]
-        else:
-            counts[0] += 1
-            counts[1] += new_site
+        _view(self._hourly, (path, hour), new_page)
+        _view(self._site_hourly, hour, new_site)
+        _view(self._by_dimensions, (day, dimensions), new_site)
         if fields[TITLE]:
             self._titles[path] = fields[TITLE]
         return 1

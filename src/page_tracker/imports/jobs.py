@@ -15,6 +15,7 @@ committed chunk; a finished job is left alone.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -42,7 +43,7 @@ log = logging.getLogger(__name__)
 PROGRESS_EVERY = 1.0  # seconds between two progress writes of a running job
 
 
-def create_job(  # noqa: PLR0913, PLR0917 - one per column the caller fills
+def create_job(  # noqa: PLR0917 - one per column the caller fills
     session: Session,
     site_id: str,
     source: str,
@@ -266,10 +267,9 @@ def delete_job(factory: sessionmaker[Session], site_id: str, job_id: int, import
             raise Conflict(f"import {job_id} is running; delete it once it is done or failed")
         import_id, upload = job.import_id, job.upload
     if import_id is not None:
-        try:
+        # Gone already: replaced, or taken out by page-tracker imports delete.
+        with contextlib.suppress(NoSuchImport):
             ImportRunner(factory).delete(import_id, site_id)
-        except NoSuchImport:
-            pass  # taken out already (replaced, or page-tracker imports delete)
     with factory() as session:
         # Not while a worker claims it: a job that started meanwhile stays.
         gone = session.execute(

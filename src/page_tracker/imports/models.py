@@ -12,7 +12,6 @@ why it failed; a job that ran links to the ``imports`` row it made.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-
 from typing import Any
 
 from sqlalchemy import (

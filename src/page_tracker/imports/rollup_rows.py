@@ -1,8 +1,8 @@
 """A site's rollups as plain rows: what the exports write and our own import reads back.
 
 A :class:`RollupRow` is one row of one rollup, with path text and dimension kind/value
-instead of ids: ``hourly`` (path, or ``""`` for the whole site; hour), ``daily`` (path, or ``""`` for the whole site;
-day), ``dimension`` (kind, value, day) and ``total`` (path or ``""``). Read in key
+instead of ids: ``hourly`` (path, or ``""`` for the whole site; hour), ``daily`` (path
+or ``""``; day), ``dimension`` (kind, value, day) and ``total`` (path or ``""``). Read in key
 order, a chunk at a time (memory stays flat).
 """
 

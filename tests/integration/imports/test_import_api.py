@@ -299,7 +299,7 @@ def test_should_import_plausible_and_busuanzi_uploads(api: Api) -> None:
 
     assert (plausible["state"], plausible["pageviews"]) == ("done", 9)
     assert (busuanzi["state"], busuanzi["pageviews"]) == ("done", 40)
-    totals = dict((path, views) for path, views, _ in snapshot(api.app, api.site)["totals"])
+    totals = {path: views for path, views, _ in snapshot(api.app, api.site)["totals"]}
     assert totals["(site)"] == 9 + 100
     assert totals["/old"] == 40
 
