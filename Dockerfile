@@ -110,7 +110,7 @@ RUN $PIP install --no-cache-dir --no-deps /tmp/*.whl \
 
 WORKDIR /app
 COPY --chown=app:app deploy/gunicorn.conf.py /app/gunicorn.conf.py
-RUN mkdir -p /app/var/log && chown -R app:app /app/var
+RUN mkdir -p /app/var/log /app/var/imports && chown -R app:app /app/var
 
 ARG VERSION=0.0.0-dev
 ARG REVISION=unknown
