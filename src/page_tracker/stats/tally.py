@@ -120,14 +120,36 @@ def add_tally(session: Session, site_id: str, tally: Tally, cache: IdCache) -> A
         return SITE if path is None else path_ids[(site_id, clip_path(path))]
 
     applied = Applied()
-    for (path, hour), pair in tally.hourly.items():
-        _merge(applied.hourly, (pid(path), hour), pair)
-    for (maybe_path, day), pair in tally.daily.items():
-        _merge(applied.daily, (day, pid(maybe_path)), pair)
-    for (kind, value, day), pair in tally.dimensions.items():
-        _merge(applied.dimensions, (day, dimension_ids[(kind, value[:MAX_VALUE_LENGTH])]), pair)
-    for maybe_path, pair in tally.totals.items():
-        _merge(applied.totals, pid(maybe_path), pair)
+    # Keys map one to one unless two texts clip to the same path or value: then the
+    # merging loop adds them up.
+    hourly = {(pid(path), hour): pair for (path, hour), pair in tally.hourly.items()}
+    daily = {(day, pid(path)): pair for (path, day), pair in tally.daily.items()}
+    dimensions = {
+        (day, dimension_ids[(kind, value[:MAX_VALUE_LENGTH])]): pair
+        for (kind, value, day), pair in tally.dimensions.items()
+    }
+    totals = {pid(path): pair for path, pair in tally.totals.items()}
+    if len(hourly) == len(tally.hourly):
+        applied.hourly = hourly
+    else:
+        for (path, hour), pair in tally.hourly.items():
+            _merge(applied.hourly, (pid(path), hour), pair)
+    if len(daily) == len(tally.daily):
+        applied.daily = daily
+    else:
+        for (maybe_path, day), pair in tally.daily.items():
+            _merge(applied.daily, (day, pid(maybe_path)), pair)
+    if len(dimensions) == len(tally.dimensions):
+        applied.dimensions = dimensions
+    else:
+        for (kind, value, day), pair in tally.dimensions.items():
+            key = (day, dimension_ids[(kind, value[:MAX_VALUE_LENGTH])])
+            _merge(applied.dimensions, key, pair)
+    if len(totals) == len(tally.totals):
+        applied.totals = totals
+    else:
+        for maybe_path, pair in tally.totals.items():
+            _merge(applied.totals, pid(maybe_path), pair)
     _write(session, site_id, applied, sign=1)
     return applied
 
@@ -147,12 +169,10 @@ def _rows(
     site_id: str, items: Iterable[tuple[Any, Pair]], sign: int, *, imported: bool = False
 ) -> list[tuple[Any, ...]]:
     """``(site_id, *key, pageviews, visitors[, imported_visitors])`` in key order."""
-    rows = []
-    for key, (views, visitors) in sorted(items, key=_first):
-        keys = key if isinstance(key, tuple) else (key,)
-        counts = (sign * views, sign * visitors)
-        rows.append((site_id, *keys, *counts, counts[1]) if imported else (site_id, *keys, *counts))
-    return rows
+    ordered = sorted(items, key=_first)
+    if imported:  # the totals: one key, and the visitors once more as imported ones
+        return [(site_id, key, sign * v, sign * u, sign * u) for key, (v, u) in ordered]
+    return [(site_id, *key, sign * v, sign * u) for key, (v, u) in ordered]
 
 
 def _write(session: Session, site_id: str, applied: Applied, sign: int) -> None:
