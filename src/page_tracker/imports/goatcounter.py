@@ -216,10 +216,21 @@ class GoatCounterImport:
 
     def drain(self, tally: Tally) -> None:
         """Spread the compact counters over ``tally``'s rollups and empty them."""
-        for (path, hour), (views, visitors) in self._hourly.items():
-            day = hour.date()
-            for counts in (tally.hourly[(path, hour)], tally.daily[(path, day)],
-                           tally.totals[path]):  # fmt: skip
+        days: dict[datetime, date] = {}
+        hourly, daily, totals = tally.hourly, tally.daily, tally.totals
+        for key, pair in self._hourly.items():
+            path, hour = key
+            views, visitors = pair
+            day = days.get(hour)
+            if day is None:
+                day = days[hour] = hour.date()
+            counts = hourly.get(key)
+            if counts is None:
+                hourly[key] = pair  # the usual case: a chunk's tally starts empty
+            else:
+                counts[0] += views
+                counts[1] += visitors
+            for counts in (daily[(path, day)], totals[path]):
                 counts[0] += views
                 counts[1] += visitors
         for hour, (views, visitors) in self._site_hourly.items():
