@@ -16,7 +16,7 @@ values: a password must not come back).
 
 An upload is declared with ``form=`` (the text fields' model) and ``files=`` (the file
 fields' names): the body must be ``multipart/form-data`` (else 415) of at most
-``max_body()`` bytes (else 413); the view reads the files from ``request.files``.
+``max_upload()`` bytes (else 413); the view reads the files from ``request.files``.
 """
 
 from __future__ import annotations
@@ -80,12 +80,14 @@ def operation(
     responses: Mapping[int, type[BaseModel] | None],
     errors: tuple[int, ...] = (),
     csv: bool = False,
+    max_body: int = MAX_BODY,
     form: type[BaseModel] | None = None,
     files: tuple[str, ...] = (),
-    max_body: Callable[[], int] | None = None,
+    max_upload: Callable[[], int] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Response]]:
     """Declare a JSON operation; the view receives ``body=``, ``query=`` and ``form=``
-    models."""
+    models. A JSON body over ``max_body`` bytes is refused (413), as is an upload over
+    ``max_upload()``."""
     declared = Operation(
         summary, tag, access, body, query, dict(responses), errors, csv, form, files
     )
@@ -97,13 +99,35 @@ def operation(
             if query is not None:
                 kwargs["query"] = _parse(query, request.args.to_dict(), "query")
             if body is not None:
-                kwargs["body"] = _parse(body, _json_body(), "body")
+                kwargs["body"] = _parse(body, _json_body(max_body), "body")
             if form is not None:
-                kwargs["form"] = _parse(form, _form_body(files, max_body), "form")
+                kwargs["form"] = _parse(form, _form_body(files, max_upload), "form")
             return to_response(view(**kwargs), success)
 
         wrapper.operation = declared  # type: ignore[attr-defined]
         return wrapper
+
+    return decorate
+
+
+def described(
+    summary: str,
+    *,
+    tag: str,
+    access: Access,
+    body: type[BaseModel] | None = None,
+    query: type[BaseModel] | None = None,
+    responses: Mapping[int, type[BaseModel] | None],
+    errors: tuple[int, ...] = (),
+) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
+    """Declare what a view that reads its own request does, for the OpenAPI document
+    only: the view is left as it is (the tracking endpoints parse as the lean WSGI path
+    in front of Flask does, which no model could)."""
+    declared = Operation(summary, tag, access, body, query, dict(responses), errors)
+
+    def decorate(view: Callable[..., Response]) -> Callable[..., Response]:
+        view.operation = declared  # type: ignore[attr-defined]
+        return view
 
     return decorate
 
@@ -114,26 +138,32 @@ def operation_of(view: Callable[..., Any]) -> Operation | None:
     return found if isinstance(found, Operation) else None
 
 
-def _json_body() -> Any:
-    if request.content_length is not None and request.content_length > MAX_BODY:
-        raise PayloadTooLarge(f"a request body has at most {MAX_BODY} bytes")
+def _json_body(max_body: int) -> Any:
+    too_large = PayloadTooLarge(
+        f"a request body has at most {max_body} bytes", details={"max_bytes": max_body}
+    )
+    if request.content_length is not None and request.content_length > max_body:
+        raise too_large
     if request.mimetype != "application/json":
         raise UnsupportedMediaType("send the body as application/json")
     data = request.get_data(cache=True)
-    if len(data) > MAX_BODY:  # chunked bodies carry no Content-Length
-        raise PayloadTooLarge(f"a request body has at most {MAX_BODY} bytes")
-    parsed = request.get_json(silent=True)
+    if len(data) > max_body:  # chunked bodies carry no Content-Length
+        raise too_large
+    try:
+        parsed = request.get_json(silent=True)
+    except RecursionError:  # nested deeper than the parser goes: bad JSON too, not a 500
+        parsed = None
     if parsed is None:
         raise ValidationFailed("the body is not valid JSON")
     return parsed
 
 
-def _form_body(files: tuple[str, ...], max_body: Callable[[], int] | None) -> dict[str, str]:
+def _form_body(files: tuple[str, ...], max_upload: Callable[[], int] | None) -> dict[str, str]:
     """The text fields of a ``multipart/form-data`` body (the files stay in
     ``request.files``); a missing file field is a 400 naming it."""
     if request.mimetype != "multipart/form-data":
         raise UnsupportedMediaType("send the body as multipart/form-data")
-    limit = max_body() if max_body is not None else MAX_BODY
+    limit = max_upload() if max_upload is not None else MAX_BODY
     if request.content_length is not None and request.content_length > limit:
         raise PayloadTooLarge(f"a request body has at most {limit} bytes")
     request.max_content_length = limit  # werkzeug stops a longer (chunked) body: 413

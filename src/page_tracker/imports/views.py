@@ -56,7 +56,7 @@ def _out(job: ImportJob) -> ImportOut:
     access="write",
     form=ImportForm,
     files=("file",),
-    max_body=_max_upload,
+    max_upload=_max_upload,
     responses={202: ImportOut},
     errors=(400, 401, 403, 404, 413, 415),
 )
