@@ -122,6 +122,13 @@ class Settings(BaseSettings):
     cache_known_sites_refresh: float = Field(
         default=10.0, gt=0, le=3600, alias="CACHE_KNOWN_SITES_REFRESH"
     )
+    # Files uploaded to POST /api/v1/sites/{id}/imports wait here until imported (then
+    # they are removed); in Redis mode the web processes and the workers must share it.
+    import_dir: Path = Field(default=Path("var/imports"), alias="IMPORT_DIR")
+    # The largest upload the import endpoint takes (bytes; larger is answered 413).
+    import_max_bytes: int = Field(
+        default=256 * 1024 * 1024, ge=1024, le=1 << 40, alias="IMPORT_MAX_BYTES"
+    )
 
     @field_validator("database_url")
     @classmethod
