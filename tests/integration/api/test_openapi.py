@@ -44,6 +44,12 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Flask, 
         # "unreliable" (the limits have their own tests in test_auth.py).
         LOGIN_LIMITS_PER_ADDRESS="100000/minute",
         LOGIN_LIMITS_PER_ACCOUNT="100000/minute",
+        # Likewise nothing else may hold SQLite's write lock or the pool while an example
+        # runs (on a loaded machine a 503 on the first call and a 2xx on the replay were
+        # "unreliable"): no periodic jobs in this process, and a pool wait long enough
+        # for the group-commit writer. Busy answers have their own tests.
+        EMBEDDED_JOBS="false",
+        DB_POOL_TIMEOUT="30",
     )
     app = create_app(settings=settings_, configure_logging=False)
     with app.app_context():

@@ -206,6 +206,7 @@ def test_should_fail_a_malformed_file_with_its_line_and_column_and_change_nothin
     assert snapshot(api.app, api.site) == {
         "hourly": [],
         "daily": [],
+        "monthly": [],
         "dimensions": [],
         "totals": [],
     }
@@ -262,6 +263,7 @@ def test_should_delete_an_import_and_its_counts(api: Api) -> None:
     assert snapshot(api.app, api.site) == {
         "hourly": [],
         "daily": [],
+        "monthly": [],
         "dimensions": [],
         "totals": [],
     }
