@@ -5,13 +5,12 @@ database."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import redis
 from flask import Flask
-from sqlalchemy import event
 
 from page_tracker import create_app
 from page_tracker.app import close_app
@@ -22,6 +21,7 @@ from page_tracker.redis_client import REDIS
 from page_tracker.settings import load_settings
 from page_tracker.sites.services import create_site
 from page_tracker.stats.counters import COUNTERS, Counters, DatabaseCounterReader
+from tests.integration.queries import count_queries
 from tests.integration.test_redis_mode import BROWSERS, post_hits
 
 BROWSER = BROWSERS[0]
@@ -48,18 +48,6 @@ def database(app: Flask, site: str, path: str) -> Counters:
 def flush(app: Flask, prefix: str) -> None:
     with app.app_context():
         Flusher(REDIS.get(app), prefix, get_db().sessions.session_factory).flush()
-
-
-def count_queries(app: Flask) -> Callable[[], int]:
-    seen: list[str] = []
-    with app.app_context():
-        engine = get_db().engine
-
-    def before(*args: object) -> None:
-        seen.append(str(args[2]))
-
-    event.listen(engine, "before_cursor_execute", before)
-    return lambda: len(seen)
 
 
 def test_should_read_exact_counters_from_the_cache_across_hits_and_flushes(

@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 import redis
 from flask import Flask
-from sqlalchemy import event
 
 from page_tracker.buffer.tasks import get_flusher
 from page_tracker.cache import CACHE, REDIS, LocalStorage, Manager, Node, RedisStorage
@@ -25,6 +24,7 @@ from tests.integration.api.test_stats_api import Tracker, _tracker
 from tests.integration.imports.conftest import imports_of, run_cli
 from tests.integration.imports.files import write_plausible_csv
 from tests.integration.imports.test_busuanzi import busuanzi_numbers
+from tests.integration.queries import count_queries
 from tests.integration.sites import add_site
 from tests.integration.test_redis_mode import post_hits
 
@@ -71,18 +71,6 @@ def badge_value(app: Flask, site: str) -> str:
     answer = app.test_client().get(f"/badge/{site}.svg")
     assert answer.status_code == 200
     return answer.text.rsplit("<text", 1)[1].split(">")[1].split("<")[0]
-
-
-def count_queries(app: Flask) -> Callable[[], int]:
-    seen: list[str] = []
-    with app.app_context():
-        engine = get_db().engine
-
-    def before(*args: object) -> None:
-        seen.append(str(args[2]))
-
-    event.listen(engine, "before_cursor_execute", before)
-    return lambda: len(seen)
 
 
 def import_counts(app: Flask, site: str, tmp_path: Path, csv: str) -> int:
