@@ -294,3 +294,13 @@ bench-flush: install ## Flush rate into MariaDB/PostgreSQL with 0, 1 M and 10 M 
 	tools/apt-ensure.sh redis-server
 	$(BIN)/python -m bench.flush --databases postgresql --preload 0,1000000,10000000 $(BENCH_ARGS)
 	$(BIN)/python -m bench.flush --databases mariadb --preload 0,1000000 $(BENCH_ARGS)
+
+# --- dashboard languages (src/page_tracker/dashboard/translations, babel.cfg) ---------
+TRANSLATIONS := src/page_tracker/dashboard/translations
+
+.PHONY: translations
+translations: install ## Extract the dashboard's text, update the catalogs, compile them (commit all)
+	$(BIN)/pybabel extract -F babel.cfg -k _l --no-location --sort-output --omit-header \
+		-o $(TRANSLATIONS)/messages.pot .
+	$(BIN)/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --no-fuzzy-matching --omit-header
+	$(BIN)/pybabel compile -d $(TRANSLATIONS) --statistics

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+from flask_babel import gettext as _
+
 from page_tracker.errors import Unprocessable
 
 PRESETS = {"today": 1, "7d": 7, "30d": 30}
@@ -31,7 +33,7 @@ def _date(args: Mapping[str, str], name: str) -> date:
     try:
         return date.fromisoformat(given)
     except ValueError:
-        raise Unprocessable(f"{name} must be a date such as 2026-01-31") from None
+        raise Unprocessable(_("%(name)s must be a date such as 2026-01-31", name=name)) from None
 
 
 def choose(args: Mapping[str, str], *, today: date | None = None) -> Chosen:
@@ -41,8 +43,8 @@ def choose(args: Mapping[str, str], *, today: date | None = None) -> Chosen:
     if name in PRESETS:
         return Chosen(name, today - timedelta(days=PRESETS[name] - 1), today)
     if name != "custom":
-        raise Unprocessable("range must be today, 7d, 30d or custom")
+        raise Unprocessable(_("range must be today, 7d, 30d or custom"))
     start, end = _date(args, "from"), _date(args, "to")
     if start > end:
-        raise Unprocessable("from is after to")
+        raise Unprocessable(_("from is after to"))
     return Chosen(name, start, end)

@@ -8,19 +8,24 @@ pages read the session it sets. The numbers come from :mod:`page_tracker.stats.r
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, request, url_for
+from flask_babel import lazy_gettext as _l
 
 from page_tracker.auth.permissions import site_for
-from page_tracker.auth.principal import Principal, csrf_token, current_principal
 from page_tracker.dashboard import ranges
+from page_tracker.dashboard.pages import page as _page
+from page_tracker.dashboard.pages import signed_in as _principal
+from page_tracker.dashboard.pages import strict_headers
 from page_tracker.db import get_session
-from page_tracker.errors import NotFound, Unauthorized, Unprocessable
+from page_tracker.errors import NotFound, Unprocessable
 from page_tracker.sites.models import Site
 from page_tracker.stats import report
 from page_tracker.users.memberships import visible_sites
+from page_tracker.users.models import User
 
 blueprint = Blueprint(
     "dashboard",
@@ -31,40 +36,16 @@ blueprint = Blueprint(
     static_url_path="/static",
 )
 
-# Scripts and styles from this origin only (no inline code); nothing may frame a page.
-CSP = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
-)
 TABLES = (
-    ("pages", "Top pages"),
-    ("referrers", "Referrers"),
-    ("browsers", "Browsers"),
-    ("countries", "Countries"),
+    ("pages", _l("Top pages")),
+    ("referrers", _l("Referrers")),
+    ("browsers", _l("Browsers")),
+    ("countries", _l("Countries")),
 )
 TABLE_ROWS = 10
 
 
-@blueprint.after_request
-def _strict_headers(response: Response) -> Response:
-    response.headers["Content-Security-Policy"] = CSP
-    response.headers["X-Frame-Options"] = "DENY"
-    response.headers["Referrer-Policy"] = "same-origin"
-    if response.mimetype == "text/html":
-        response.headers["Cache-Control"] = "private, no-store"
-    return response
-
-
-def _principal() -> Principal | None:
-    """The signed-in user, or ``None`` (also when the session has ended)."""
-    try:
-        return current_principal()
-    except Unauthorized:
-        return None
-
-
-def _page(template: str, status: int = 200, **context: object) -> tuple[str, int]:
-    return render_template(f"dashboard/{template}", csrf_token=csrf_token(), **context), status
+blueprint.after_request(strict_headers)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,11 +79,24 @@ def site_page(site_id: str) -> tuple[str, int]:
         site = site_for(session, principal, site_id, manage=False)
     except NotFound:
         return _page("not_found.html", 404, user=principal.user)
+    return render_site(site, user=principal.user)
+
+
+def render_site(site: Site, *, user: User | None, share: str | None = None) -> tuple[str, int]:
+    """A site's page for a member (``user``), or read-only for whoever holds the public
+    share link ``share`` (no settings, no snippets; its links stay on the share link)."""
+    if share is None:
+        site_url = functools.partial(url_for, "dashboard.site_page", site_id=site.id)
+    else:
+        site_url = functools.partial(url_for, "dashboard_share.shared", token=share)
+    session = get_session()
     try:
         chosen = ranges.choose(request.args)
         rng = report.make_range(chosen.start, chosen.end, "UTC", report.Interval(chosen.interval))
     except Unprocessable as error:
-        return _page("bad_range.html", 422, user=principal.user, site=site, message=error.message)
+        return _page(
+            "bad_range.html", 422, user=user, site=site, site_url=site_url, message=error.message
+        )
     found = report.summary(session, site.id, rng, report.Interval.DAY)
     tables = [
         (title, report.breakdown(session, site.id, rng, kind, limit=TABLE_ROWS))
@@ -110,8 +104,10 @@ def site_page(site_id: str) -> tuple[str, int]:
     ]
     return _page(
         "site.html",
-        user=principal.user,
+        user=user,
         site=site,
+        share=share,
+        site_url=site_url,
         chosen=chosen,
         presets=ranges.PRESETS,
         found=found,
