@@ -17,7 +17,11 @@ class ShareCreate(BaseModel):
         default="", description="What the link is for (shown to the site's owners only)."
     )
     expires_in_days: int | None = Field(
-        default=None, ge=1, le=3650, description="Days the link works; null: until revoked."
+        default=None,
+        ge=1,
+        le=3650,
+        strict=True,
+        description="Days the link works; null: until revoked.",
     )
 
 

@@ -28,6 +28,7 @@ from page_tracker.db import DATABASE, get_session
 from page_tracker.json_api import ROW_ID
 from page_tracker.settings import load_settings
 from page_tracker.sites.services import SITES, create_site
+from page_tracker.sites.shares import create_share
 from page_tracker.users.memberships import set_member
 from page_tracker.users.models import MemberRole, Role, User
 from page_tracker.users.services import create_user
@@ -40,6 +41,7 @@ SITE = "{site}"
 USER = "{user}"  # the plain user's id: "user" acts on themselves
 TOKEN = "{token}"  # the plain user's token id
 VIEWER = "{viewer}"  # the viewer's user id
+SHARE = "{share}"  # a share link of the site
 
 _CREDENTIALS = {"email": "user@example.com", "password": PASSWORD}
 
@@ -130,6 +132,28 @@ MATRIX: list[tuple[str, str, str, dict[str, Any] | None, str]] = [
         f"/api/v1/sites/{SITE}/stats/realtime",
         None,
         "401 404 200 200 200 200 200",
+    ),
+    # --- share links: owners (and admins) only; a read token lists, writing needs write
+    (
+        "GET",
+        "/api/v1/sites/<site_id>/shares",
+        f"/api/v1/sites/{SITE}/shares",
+        None,
+        "401 404 403 200 200 200 200",
+    ),
+    (
+        "POST",
+        "/api/v1/sites/<site_id>/shares",
+        f"/api/v1/sites/{SITE}/shares",
+        {"label": "press"},
+        "401 404 403 201 403 201 201",
+    ),
+    (
+        "DELETE",
+        f"/api/v1/sites/<site_id>/shares/<{ROW_ID}:share_id>",
+        f"/api/v1/sites/{SITE}/shares/{SHARE}",
+        None,
+        "401 404 403 204 403 204 204",
     ),
     # --- users: admins with the admin scope; anybody for themselves
     ("GET", "/api/v1/users", "/api/v1/users", None, "401 403 403 403 403 200 403"),
@@ -240,6 +264,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             ]
         }
         site = create_site(session, "site.example", public_counters=True)
+        site.sharing = True
+        share, _ = create_share(session, site)
         set_member(session, site.id, accounts["owner"], MemberRole.OWNER)
         set_member(session, site.id, accounts["viewer"], MemberRole.VIEWER)
         read_write = (Scope.READ, Scope.WRITE)
@@ -262,6 +288,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             "user": str(accounts["user"].id),
             "viewer": str(accounts["viewer"].id),
             "token": str(token_ids["user"]),
+            "share": str(share.id),
         }
     DATABASE.get(app).engine.dispose()
     template = folder / "template.sqlite3"

@@ -83,7 +83,7 @@ def test_should_publish_a_valid_openapi_31_document(live_app: tuple[Flask, str])
         (method, path) for path, operations in document["paths"].items() for method in operations
     }
     declared = {(method.lower(), rule.rule) for rule, method, _ in declared_operations(live_app[0])}
-    assert len(documented) == len(declared) == 23
+    assert len(documented) == len(declared) == 26
 
 
 def test_should_serve_the_interactive_docs_without_a_cdn(live_app: tuple[Flask, str]) -> None:
@@ -124,5 +124,5 @@ def test_should_keep_to_the_document(
             keeps_to_it()
         except Exception as error:
             failures.append(f"{operation.label}: {error}")
-    assert len(labels) == 23
+    assert len(labels) == 26
     assert not failures, "\n\n".join(failures)
