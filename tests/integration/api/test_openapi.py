@@ -97,6 +97,8 @@ def test_should_serve_the_interactive_docs_without_a_cdn(live_app: tuple[Flask, 
             assert answer.status_code == 200, asset
 
 
+# It walks every operation: more than the folder's 60 s on a loaded machine.
+@pytest.mark.timeout(240)
 def test_should_keep_to_the_document(
     api_schema: OpenApiSchema, live_app: tuple[Flask, str]
 ) -> None:
