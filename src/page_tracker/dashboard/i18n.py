@@ -10,9 +10,12 @@ clone and the wheel need no build step).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from flask import Flask, request
 from flask_babel import Babel
+
+from page_tracker.extensions import Extension
 
 ENGLISH = "en"
 CHINESE = "zh"
@@ -24,6 +27,8 @@ HTML_LANG = {ENGLISH: "en", CHINESE: "zh-Hans"}
 COOKIE = "pt_lang"
 COOKIE_MAX_AGE = 365 * 24 * 3600
 TRANSLATIONS = Path(__file__).parent / "translations"
+# Flask-Babel keeps its configuration under this key itself (we only declare it).
+BABEL: Extension[Any] = Extension("babel", "Flask-Babel's configuration of the app")
 
 
 def select_locale() -> str:
