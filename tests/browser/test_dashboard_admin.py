@@ -125,6 +125,7 @@ def test_should_manage_members_snippets_share_links_and_tokens(
     expect(page.locator("#share-created")).to_be_visible()
     link = page.input_value("#share-url")
     assert link.startswith(f"{dashboard}share/pts_")
+    expect(page.locator("#shares tr", has_text="press kit")).to_contain_text(link[-43:][:6])
     page.screenshot(path=str(shots / "dashboard-settings-desktop.png"), full_page=True)
 
     problems += _open_shared(browser, link, site, shots)
@@ -186,6 +187,7 @@ def _tokens(page: Page, dashboard: str, shots: Path) -> None:
     expect(page.locator("#token-created")).to_be_visible()
     token = page.input_value("#token-value")
     assert token.startswith("pt_")
+    expect(page.locator("#tokens tr", has_text="deploy script")).to_contain_text(token[:9])
     page.screenshot(path=str(shots / "dashboard-tokens-desktop.png"), full_page=True)
     page.reload()
     row = page.locator("#tokens tr", has_text="deploy script")

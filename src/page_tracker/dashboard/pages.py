@@ -49,7 +49,7 @@ def page(template: str, status: int = 200, **context: object) -> tuple[str, int]
         locale=locale,
         html_lang=i18n.HTML_LANG.get(locale, locale),
         languages=i18n.NAMES,
-        here=request.full_path.rstrip("?"),
+        current_path=request.full_path.rstrip("?"),
         session_ended=g.get("session_ended", False),
         **context,
     )

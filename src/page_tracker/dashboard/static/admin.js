@@ -42,6 +42,25 @@
 
   function reload() { location.reload(); }
 
+  /* A row for what was just made, so the list shows it without a reload (which would
+     also hide the secret shown this once); its button revokes it. */
+  function addRow(table, cells, onRevoke) {
+    var body = table.tBodies[0];
+    Array.prototype.forEach.call(body.querySelectorAll("tr.empty"), function (row) { row.remove(); });
+    var row = body.insertRow();
+    cells.forEach(function (value) { row.insertCell().textContent = value; });
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "secondary";
+    button.textContent = text.revoke;
+    button.addEventListener("click", function () {
+      if (confirm(text.confirmRevoke)) onRevoke();
+    });
+    row.insertCell().appendChild(button);
+  }
+
+  function day(moment) { return moment ? moment.slice(0, 10) : text.never; }
+
   var options = document.getElementById("site-options");
   if (options) {
     options.addEventListener("submit", function (event) {
@@ -99,6 +118,11 @@
         document.getElementById("share-url").value = created.url;
         document.getElementById("share-created").hidden = false;
         show(sharesStatus, text.saved);
+        addRow(document.getElementById("shares"),
+          [created.label, created.prefix + "…", day(created.expires_at), text.working],
+          function () {
+            api("DELETE", sharesUrl + "/" + created.id).then(reload, failure(sharesStatus));
+          });
         addShare.reset();
       }, failure(sharesStatus));
     });
@@ -128,6 +152,12 @@
         document.getElementById("token-value").value = created.token;
         document.getElementById("token-created").hidden = false;
         show(tokenStatus, "");
+        addRow(document.getElementById("tokens"),
+          [created.name, created.prefix + "…", created.scopes.join(", "), day(created.expires_at), text.never],
+          function () {
+            api("DELETE", "/api/v1/tokens/" + created.id)
+              .then(reload, failure(document.getElementById("tokens-status")));
+          });
         addToken.reset();
       }, failure(tokenStatus));
     });
