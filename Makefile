@@ -61,7 +61,8 @@ chromium: ## Install Debian's Chromium for the browser tests when it is missing 
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium; \
 	fi
 	@# A CJK font, so the Chinese dashboard's screenshots show characters, not boxes.
-	@if command -v dpkg-query >/dev/null; then tools/apt-ensure.sh fonts-wqy-zenhei; fi
+	@if command -v dpkg-query >/dev/null; then tools/apt-ensure.sh fonts-wqy-zenhei \
+		|| echo "no CJK font installed: Chinese screenshots will show boxes" >&2; fi
 
 # Debian's Redis, PostgreSQL and MariaDB servers: a test session starts private instances
 # of them when the configured servers do not answer (a fresh machine; tests/private_servers.py),
