@@ -8,12 +8,14 @@
 #   plausible-tracker -> tests/browser/vendor/plausible-tracker/     (browser tests, MIT)
 #   swagger-ui-dist   -> src/page_tracker/api/static/swagger-ui/     (/api/v1/docs, Apache-2.0)
 #   uplot             -> src/page_tracker/dashboard/static/uplot/    (dashboard chart, MIT)
+#   axe-core          -> tests/browser/vendor/axe-core/              (accessibility checks in tests, MPL-2.0)
 set -euo pipefail
 
 BUSUANZI="busuanzi.pure.js@1.0.3"
 PLAUSIBLE="plausible-tracker@0.3.9"
 SWAGGER_UI="swagger-ui-dist@5.35.0"
 UPLOT="uplot@1.6.32"
+AXE="axe-core@4.11.0"
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 work="$(mktemp -d)"
@@ -52,9 +54,14 @@ mkdir -p "$dest"
 cp "$work/uplot/package/LICENSE" "$work/uplot/package/dist/uPlot.iife.min.js" \
    "$work/uplot/package/dist/uPlot.min.css" "$dest/"
 
+fetch "$AXE" "$work/axe"
+dest="$root/tests/browser/vendor/axe-core"
+mkdir -p "$dest"
+cp "$work/axe/package/LICENSE" "$work/axe/package/axe.min.js" "$dest/"
+
 cd "$root"
 {
-  echo "# sha256 of the vendored npm files ($BUSUANZI, $PLAUSIBLE, $SWAGGER_UI, $UPLOT); checked by the unit tests"
+  echo "# sha256 of the vendored npm files ($BUSUANZI, $PLAUSIBLE, $SWAGGER_UI, $UPLOT, $AXE); checked by the unit tests"
   sha256sum src/page_tracker/compat/static/busuanzi/busuanzi.pure.js \
             src/page_tracker/compat/static/busuanzi/LICENSE \
             tests/browser/vendor/plausible-tracker/LICENSE \
@@ -66,6 +73,8 @@ cd "$root"
             src/page_tracker/api/static/swagger-ui/swagger-ui.css \
             src/page_tracker/dashboard/static/uplot/LICENSE \
             src/page_tracker/dashboard/static/uplot/uPlot.iife.min.js \
-            src/page_tracker/dashboard/static/uplot/uPlot.min.css
+            src/page_tracker/dashboard/static/uplot/uPlot.min.css \
+            tests/browser/vendor/axe-core/LICENSE \
+            tests/browser/vendor/axe-core/axe.min.js
 } > vendor.sha256
-echo "vendored $BUSUANZI, $PLAUSIBLE, $SWAGGER_UI and $UPLOT; see vendor.sha256"
+echo "vendored $BUSUANZI, $PLAUSIBLE, $SWAGGER_UI, $UPLOT and $AXE; see vendor.sha256"

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -128,20 +129,50 @@ def test_should_answer_another_members_site_and_an_unknown_id_with_a_404_page(
 
 
 @pytest.mark.parametrize(
-    "query",
+    ("query", "words"),
     [
-        "range=year",
-        "range=custom&from=2026-02-30&to=2026-03-01",
-        "range=custom&from=2026-03-02&to=2026-03-01",
-        "range=custom&from=1900-01-01&to=1900-01-02",
-        "range=custom",
+        ("range=decade", "range must be one of"),
+        ("range=custom&from=2026-02-30&to=2026-03-01", "from must be a date"),
+        ("range=custom&from=2026-03-02&to=2026-03-01", "from is after to"),
+        ("range=custom&from=1900-01-01&to=1900-01-02", "between"),
+        ("range=custom", "from must be a date"),
+        ("range=custom&from=%00&to=2026-03-01", "from must be a date"),
+        ("tz=Mars/Olympus", "IANA time zone"),
+        ("tz=Europe/Berlin%00", "IANA time zone"),
+        ("tz=", "IANA time zone"),
+        ("interval=week", "interval must be one of"),
+        ("range=year&interval=hour&tz=UTC", "at most 31 days"),
+        ("page=nope", "page must be a path"),
+        ("page=/a%00b", "control characters"),
+        ("referrer=%ED%A0%80x%01", "control characters"),
+        ("page=/" + "a" * 600, "1 to 500 characters"),
+        ("country=germany", "two-letter code"),
+        ("device=toaster", "device must be one of"),
+        ("page=/a&country=DE", "one filter at a time"),
+        ("pages_offset=-1", "pages_offset must be"),
+        ("countries_offset=%C2%B2", "countries_offset must be"),
+        ("os_offset=99999999", "os_offset must be"),
     ],
 )
-def test_should_explain_a_bad_range_in_the_url(dashboard: Dashboard, query: str) -> None:
+def test_should_explain_a_bad_range_zone_filter_or_offset_in_the_url(
+    dashboard: Dashboard, query: str, words: str
+) -> None:
     _sign_in(dashboard.client)
     page = dashboard.client.get(f"/dashboard/sites/{dashboard.mine}?{query}")
     assert page.status_code == 422
-    assert "That range cannot be shown" in page.get_data(as_text=True)
+    text = html.unescape(page.get_data(as_text=True))
+    assert "This view cannot be shown" in text
+    assert words in text
+    assert "Traceback" not in text
+
+
+def test_should_answer_a_bad_url_on_another_members_site_with_the_404_page(
+    dashboard: Dashboard,
+) -> None:
+    _sign_in(dashboard.client)
+    page = dashboard.client.get(f"/dashboard/sites/{dashboard.theirs}?range=decade")
+    assert page.status_code == 404
+    assert "theirs.example" not in page.get_data(as_text=True)
 
 
 def test_should_serve_the_vendored_chart_library_and_the_own_script(dashboard: Dashboard) -> None:

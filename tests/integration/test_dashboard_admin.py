@@ -206,5 +206,5 @@ def test_should_explain_a_bad_range_in_chinese(world: World) -> None:
     )
     assert page.status_code == 422
     text = page.get_data(as_text=True)
-    assert "无法显示该时间范围" in text
+    assert "无法显示此视图" in text
     assert "开始日期晚于结束日期" in text

@@ -69,6 +69,27 @@ class StatsQuery(_Query):
     device: Literal["desktop", "mobile", "tablet", "other"] | None = Field(
         default=None, description="Only views from this device class (whole UTC days)."
     )
+    browser: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_VALUE_LENGTH,
+        pattern=r"^[^\x00-\x1f\x7f]*$",
+        description="Only views from this browser (Firefox; whole UTC days).",
+    )
+    os: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_VALUE_LENGTH,
+        pattern=r"^[^\x00-\x1f\x7f]*$",
+        description="Only views from this operating system (Android; whole UTC days).",
+    )
+    campaign: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_VALUE_LENGTH,
+        pattern=r"^[^\x00-\x1f\x7f]*$",
+        description="Only views with this utm_campaign (whole UTC days).",
+    )
 
 
 class BreakdownQuery(_Query):

@@ -112,7 +112,13 @@ def site_stats(site_id: str, query: schemas.StatsQuery) -> Response:
     interval = report.Interval(query.interval)
     rng = report.make_range(query.from_, query.to, query.tz, interval)
     where = report.Filter.of(
-        page=query.page, referrer=query.referrer, country=query.country, device=query.device
+        page=query.page,
+        referrer=query.referrer,
+        country=query.country,
+        device=query.device,
+        browser=query.browser,
+        os=query.os,
+        campaign=query.campaign,
     )
     found = report.summary(session, site_id, rng, interval, where)
     fresh = _freshness(site_id)

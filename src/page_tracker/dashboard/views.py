@@ -8,15 +8,16 @@ pages read the session it sets. The numbers come from :mod:`page_tracker.stats.r
 
 from __future__ import annotations
 
-import functools
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
+from typing import Any
 
 from flask import Blueprint, request, url_for
-from flask_babel import lazy_gettext as _l
 
 from page_tracker.auth.permissions import site_for
-from page_tracker.dashboard import ranges
+from page_tracker.dashboard import links, ranges, site_view, sparkline, tables
 from page_tracker.dashboard.pages import page as _page
 from page_tracker.dashboard.pages import signed_in as _principal
 from page_tracker.dashboard.pages import strict_headers
@@ -36,15 +37,6 @@ blueprint = Blueprint(
     static_url_path="/static",
 )
 
-TABLES = (
-    ("pages", _l("Top pages")),
-    ("referrers", _l("Referrers")),
-    ("browsers", _l("Browsers")),
-    ("countries", _l("Countries")),
-)
-TABLE_ROWS = 10
-
-
 blueprint.after_request(strict_headers)
 
 
@@ -52,6 +44,7 @@ blueprint.after_request(strict_headers)
 class SiteRow:
     site: Site
     totals: report.Totals
+    sparkline: str  # SVG polyline points of the daily page views
 
 
 @blueprint.get("/")
@@ -62,11 +55,12 @@ def index() -> tuple[str, int]:
     session = get_session()
     today = datetime.now(UTC).date()
     rng = report.make_range(today - timedelta(days=29), today, "UTC", report.Interval.DAY)
-    rows = [
-        SiteRow(site, report.summary(session, site.id, rng, report.Interval.DAY).totals)
-        for site in visible_sites(session, principal.user)
-    ]
-    return _page("sites.html", user=principal.user, rows=rows)
+    rows = []
+    for site in visible_sites(session, principal.user):
+        found = report.summary(session, site.id, rng, report.Interval.DAY)
+        line = sparkline.points([point.pageviews for point in found.series])
+        rows.append(SiteRow(site, found.totals, line))
+    return _page("sites.html", user=principal.user, rows=rows, sparkline=sparkline)
 
 
 @blueprint.get("/sites/<site_id>")
@@ -84,37 +78,55 @@ def site_page(site_id: str) -> tuple[str, int]:
 
 def render_site(site: Site, *, user: User | None, share: str | None = None) -> tuple[str, int]:
     """A site's page for a member (``user``), or read-only for whoever holds the public
-    share link ``share`` (no settings, no snippets; its links stay on the share link)."""
-    if share is None:
-        site_url = functools.partial(url_for, "dashboard.site_page", site_id=site.id)
-    else:
-        site_url = functools.partial(url_for, "dashboard_share.shared", token=share)
-    session = get_session()
+    share link ``share`` (no settings; its links stay on the share link)."""
+    args = request.args.to_dict()
+
+    def address(given: Mapping[str, str]) -> str:
+        params: dict[str, Any] = dict(given)
+        if share is None:
+            return str(url_for("dashboard.site_page", site_id=site.id, **params))
+        return str(url_for("dashboard_share.shared", token=share, **params))
+
+    def here(**changes: str | None) -> str:
+        return address(links.changed(args, **changes))
+
     try:
-        chosen = ranges.choose(request.args)
-        rng = report.make_range(chosen.start, chosen.end, "UTC", report.Interval(chosen.interval))
+        view = site_view.build(get_session(), site.id, request.args)
     except Unprocessable as error:
         return _page(
-            "bad_range.html", 422, user=user, site=site, site_url=site_url, message=error.message
+            "bad_range.html",
+            422,
+            user=user,
+            site=site,
+            site_url=lambda: address({}),
+            message=error.message,
         )
-    found = report.summary(session, site.id, rng, report.Interval.DAY)
-    tables = [
-        (title, report.breakdown(session, site.id, rng, kind, limit=TABLE_ROWS))
-        for kind, title in TABLES
-    ]
     return _page(
         "site.html",
         user=user,
         site=site,
         share=share,
-        site_url=site_url,
-        chosen=chosen,
+        view=view,
         presets=ranges.PRESETS,
-        found=found,
-        change=report.change(found),
-        tables=tables,
+        intervals=ranges.INTERVALS,
+        zones=_zones(),
+        tz_given="tz" in request.args,
+        kept=links.kept(args),
+        here=here,
+        page_address=address({}),
+        stats_url=links.stats_api(site.id, view.stats_query),
+        csv_url=links.stats_api(site.id, view.stats_query, format="csv"),
+        flag=tables.flag,
         tracker=request.host_url.rstrip("/"),
     )
+
+
+@cache
+def _zones() -> tuple[str, ...]:
+    """The zones the picker offers: IANA's Area/Location names and UTC (not the legacy
+    aliases such as ``EST5EDT`` or ``Etc/GMT+5``, which the URL still accepts)."""
+    known = report.known_zones()
+    return tuple(sorted({zone for zone in known if "/" in zone and zone[:4] != "Etc/"} | {"UTC"}))
 
 
 @blueprint.get("/<path:unknown>")

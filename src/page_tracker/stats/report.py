@@ -14,8 +14,9 @@ Visitors are daily unique visitors (the visitor hash changes with the UTC day's 
 a visitor counts in the hour of their first view of that UTC day, so the hours of a UTC
 day add up to its daily uniques and a range's visitors are the sum of its days'.
 
-Filters: ``page`` works everywhere (per-page rollups); ``referrer``, ``country`` and
-``device`` only on whole UTC days (``interval`` day or month with a UTC zone), because
+Filters: ``page`` works everywhere (per-page rollups); ``referrer``, ``country``,
+``device``, ``browser``, ``os`` and ``campaign`` (utm_campaign) only on whole UTC
+days (``interval`` day or month with a UTC zone), because
 dimensions are counted per UTC day; one filter at a time. Breakdowns of dimensions count
 whole UTC days from ``start`` to ``end`` whatever the zone (``basis`` says so).
 """
@@ -75,7 +76,14 @@ BREAKDOWNS: Final[dict[str, str | None]] = {
     "campaigns": "utm_campaign",
 }
 CAMPAIGN_FIELDS: Final = ("source", "medium", "campaign", "term", "content")
-FILTER_KINDS: Final = {"referrer": "referrer_host", "country": "country", "device": "device"}
+FILTER_KINDS: Final = {
+    "referrer": "referrer_host",
+    "country": "country",
+    "device": "device",
+    "browser": "browser",
+    "os": "os",
+    "campaign": "utm_campaign",
+}
 
 
 @cache
@@ -148,7 +156,7 @@ def make_range(
 @dataclass(frozen=True, slots=True)
 class Filter:
     """At most one of: a page path, or a dimension ``kind`` (referrer_host, country,
-    device) with its ``value``."""
+    device, browser, os, utm_campaign) with its ``value``."""
 
     page: str | None = None
     kind: str | None = None
@@ -156,7 +164,8 @@ class Filter:
 
     @classmethod
     def of(cls, **given: str | None) -> Filter:
-        """``Filter.of(page=..., referrer=..., country=..., device=...)``."""
+        """``Filter.of(page=..., referrer=..., country=..., device=..., browser=..., os=...,
+        campaign=...)``."""
         chosen = {name: value for name, value in given.items() if value is not None}
         if len(chosen) > 1:
             raise Unprocessable(f"one filter at a time, not {', '.join(sorted(chosen))}")
@@ -221,7 +230,8 @@ def _counts(
     if where.kind is not None:
         if not by_day:
             raise Unprocessable(
-                "the referrer, country and device filters count whole UTC days: "
+                "the referrer, country, device, browser, os and campaign filters count "
+                "whole UTC days: "
                 "use tz=UTC with interval=day or month"
             )
         dimension = _dimension_id(session, where.kind, where.value or "")

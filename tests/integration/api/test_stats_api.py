@@ -165,6 +165,22 @@ def test_should_filter_by_page_in_any_zone_and_by_dimensions_on_utc_days(
     assert unknown["totals"] == {"pageviews": 0, "visitors": 0}
 
 
+def test_should_filter_by_browser_os_and_campaign_on_utc_days(tracker: Tracker) -> None:
+    day = "/stats?from=2026-03-29&to=2026-03-29"
+    firefox = tracker.get(f"{day}&browser=Firefox").get_json()
+    assert firefox["totals"] == {"pageviews": 1, "visitors": 1}  # 22:30 (23:30 is the 28th)
+    ios = tracker.get(f"{day}&os=iOS").get_json()
+    assert ios["totals"] == {"pageviews": 2, "visitors": 1}
+    spring = tracker.get(f"{day}&campaign=spring").get_json()
+    assert spring["totals"] == {"pageviews": 1, "visitors": 1}
+    nothing = tracker.get(f"{day}&browser=Netscape").get_json()
+    assert nothing["totals"] == {"pageviews": 0, "visitors": 0}
+    berlin = tracker.get(f"{day}&browser=Firefox&tz=Europe/Berlin")
+    assert berlin.status_code == 422
+    assert tracker.get(f"{day}&os=iOS&browser=Firefox").status_code == 422
+    assert tracker.get(f"{day}&campaign=%07").status_code == 400
+
+
 def _items(answer: Any) -> list[tuple[str, int, int]]:
     assert answer.status_code == 200, answer.get_data(as_text=True)
     return [(i["value"], i["pageviews"], i["visitors"]) for i in answer.get_json()["items"]]

@@ -51,7 +51,7 @@
     cells.forEach(function (value) { row.insertCell().textContent = value; });
     var button = document.createElement("button");
     button.type = "button";
-    button.className = "secondary";
+    button.className = "secondary danger";
     button.textContent = text.revoke;
     button.addEventListener("click", function () {
       if (confirm(text.confirmRevoke)) onRevoke();

@@ -1,5 +1,5 @@
-/* page-tracker dashboard: sign in/out through /api/v1/session, the chart from the stats
-   API, copy buttons. Plain JS, no build step; the CSP allows no inline script. */
+/* page-tracker dashboard: sign in/out through /api/v1/session, copy buttons (the site
+   page's own script is site.js). Plain JS, no build step; the CSP allows no inline script. */
 (function () {
   "use strict";
 
@@ -64,9 +64,10 @@
   document.querySelectorAll("button.copy").forEach(function (button) {
     button.addEventListener("click", function () {
       var field = document.getElementById(button.dataset.copy);
+      var label = button.textContent;
       var done = function () {
-        button.textContent = text.copied;
-        setTimeout(function () { button.textContent = text.copy; }, 1500);
+        button.textContent = button.dataset.done || text.copied;
+        setTimeout(function () { button.textContent = label; }, 1500);
       };
       if (navigator.clipboard && window.isSecureContext) {
         navigator.clipboard.writeText(field.value).then(done);
@@ -77,65 +78,4 @@
       }
     });
   });
-
-  function color(name) {
-    return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
-  }
-
-  function fillTable(series) {
-    var body = document.querySelector("#chart-table tbody");
-    series.forEach(function (point) {
-      var row = body.insertRow();
-      [point.period, point.pageviews, point.visitors].forEach(function (value, i) {
-        var cell = row.insertCell();
-        cell.textContent = i ? value.toLocaleString() : value;
-        if (i) cell.className = "num";
-      });
-    });
-  }
-
-  function drawChart(box, data) {
-    var hourly = data.interval === "hour";
-    var xs = data.series.map(function (p) { return Date.parse(p.start) / 1000; });
-    var axis = { stroke: color("--muted"), grid: { stroke: color("--grid") }, ticks: { stroke: color("--grid") } };
-    var options = {
-      width: box.clientWidth,
-      height: 260,
-      tzDate: function (ts) { return uPlot.tzDate(new Date(ts * 1000), data.tz); },
-      scales: { x: { time: true } },
-      axes: [Object.assign({}, axis), Object.assign({ size: 50 }, axis)],
-      series: [
-        { label: hourly ? text.hour : text.day },
-        { label: text.pageviews, stroke: color("--accent"), fill: color("--accent-fill"), width: 2 },
-        { label: text.visitors, stroke: color("--accent-2"), width: 2 },
-      ],
-    };
-    var plot = new uPlot(options, [
-      xs,
-      data.series.map(function (p) { return p.pageviews; }),
-      data.series.map(function (p) { return p.visitors; }),
-    ], box);
-    window.addEventListener("resize", function () {
-      plot.setSize({ width: box.clientWidth, height: 260 });
-    });
-  }
-
-  var chart = document.getElementById("chart");
-  if (chart) {
-    fetch(chart.dataset.src, { credentials: "same-origin", headers: { Accept: "application/json" } })
-      .then(function (response) {
-        if (!response.ok) throw new Error("the stats API answered " + response.status);
-        return response.json();
-      })
-      .then(function (data) {
-        fillTable(data.series);
-        drawChart(chart, data);
-        chart.dataset.ready = "true";
-      })
-      .catch(function (problem) {
-        var error = document.getElementById("chart-error");
-        error.textContent = say("chartFailed", { reason: problem.message });
-        error.hidden = false;
-      });
-  }
 })();

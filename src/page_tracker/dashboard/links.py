@@ -1,0 +1,55 @@
+"""Addresses of the site page with some of its URL's choices changed: a preset, a
+filter set by a click on a row or removed by its chip, the next rows of a table. Only
+the page's own parameters are carried over, so a bookmark keeps the view and nothing
+else."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import url_for
+
+from page_tracker.dashboard import filters, tables
+
+RANGE_PARAMS = ("range", "from", "to", "tz", "interval")
+OFFSETS = tuple(f"{table.key}_offset" for table in tables.TABLES)
+KEPT = (*RANGE_PARAMS, *filters.NAMES, *OFFSETS)
+
+
+def kept(args: Mapping[str, str]) -> dict[str, str]:
+    return {name: args[name] for name in KEPT if name in args}
+
+
+def site_page(site_id: str, args: Mapping[str, str], **changes: str | None) -> str:
+    """The site page with ``changes`` applied (``None`` removes a parameter)."""
+    params: dict[str, Any] = changed(args, **changes)
+    return url_for("dashboard.site_page", site_id=site_id, **params)
+
+
+def changed(args: Mapping[str, str], **changes: str | None) -> dict[str, str]:
+    """The page's parameters with ``changes`` applied (``None`` removes one); a new range
+    or filter starts every table at its first row. (A share link's page uses them too.)"""
+    params = kept(args)
+    changed = set(changes)
+    if changed & {"range", "from", "to", "tz", *filters.NAMES}:
+        for name in OFFSETS:
+            params.pop(name, None)
+    if changed & set(filters.NAMES):
+        for name in filters.NAMES:
+            params.pop(name, None)
+    if "range" in changed and changes["range"] != "custom":
+        for name in ("from", "to", "interval"):
+            params.pop(name, None)
+    for name, value in changes.items():
+        if value is None:
+            params.pop(name, None)
+        else:
+            params[name] = value
+    return params
+
+
+def stats_api(site_id: str, query: Mapping[str, str], **extra: str) -> str:
+    """The stats API address of the numbers shown (the chart's data, the CSV download)."""
+    params: dict[str, Any] = {**query, **extra}
+    return url_for("api_stats.site_stats", site_id=site_id, **params)

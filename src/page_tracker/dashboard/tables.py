@@ -1,0 +1,84 @@
+"""The site page's tables: which breakdown each lists, the filter a click on a row sets,
+and the page of rows the URL asks for (``<table>_offset``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Final
+
+from flask_babel import gettext as _
+from sqlalchemy.orm import Session
+
+from page_tracker.errors import Unprocessable
+from page_tracker.stats import report
+
+ROWS: Final = 10
+MAX_OFFSET: Final = 1_000_000
+_REGIONAL_A: Final = 0x1F1E6  # REGIONAL INDICATOR SYMBOL LETTER A
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    key: str  # the breakdown's name, and the prefix of its offset parameter
+    filter: str  # the filter a click on a row sets
+
+
+# The template gives each its (translated) title.
+TABLES: Final = (
+    Table("pages", "page"),
+    Table("referrers", "referrer"),
+    Table("campaigns", "campaign"),
+    Table("countries", "country"),
+    Table("browsers", "browser"),
+    Table("os", "os"),
+    Table("devices", "device"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Shown:
+    table: Table
+    found: report.Breakdown
+    offset: int
+
+    @property
+    def previous_offset(self) -> int | None:
+        return max(0, self.offset - ROWS) if self.offset else None
+
+    @property
+    def next_offset(self) -> int | None:
+        after = self.offset + ROWS
+        return after if after < self.found.total else None
+
+
+def flag(code: str) -> str:
+    """The flag emoji of an ISO 3166 code (two regional indicator letters), or ``""``."""
+    if len(code) != 2 or not code.isascii() or not code.isalpha():
+        return ""
+    return "".join(chr(_REGIONAL_A + ord(letter) - ord("A")) for letter in code.upper())
+
+
+def offset_of(args: Mapping[str, str], key: str) -> int:
+    given = args.get(f"{key}_offset", "0")
+    if not (given.isascii() and given.isdigit()) or len(given) > 7 or int(given) > MAX_OFFSET:
+        raise Unprocessable(
+            _("%(key)s_offset must be a whole number from 0 to %(most)s", key=key, most=MAX_OFFSET)
+        )
+    return int(given)
+
+
+def offsets(args: Mapping[str, str]) -> dict[str, int]:
+    """Every table's offset, checked before any query runs."""
+    return {table.key: offset_of(args, table.key) for table in TABLES}
+
+
+def shown(session: Session, site_id: str, rng: report.Range, at: Mapping[str, int]) -> list[Shown]:
+    return [
+        Shown(
+            table,
+            report.breakdown(session, site_id, rng, table.key, limit=ROWS, offset=at[table.key]),
+            at[table.key],
+        )
+        for table in TABLES
+    ]
