@@ -305,5 +305,5 @@ TRANSLATIONS := src/page_tracker/dashboard/translations
 translations: install ## Extract the dashboard's text, update the catalogs, compile them (commit all)
 	$(BIN)/pybabel extract -F babel.cfg -k _l --no-location --sort-output --omit-header \
 		-o $(TRANSLATIONS)/messages.pot .
-	$(BIN)/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --no-fuzzy-matching --omit-header
+	$(BIN)/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --no-fuzzy-matching --ignore-obsolete
 	$(BIN)/pybabel compile -d $(TRANSLATIONS) --statistics
