@@ -1,4 +1,5 @@
-# page-tracker container image: one image for the web (gunicorn), the Celery worker and
+# page-tracker container image: one image for the web (`page-tracker serve`: granian), the
+# Celery worker and
 # beat, and the `page-tracker` CLI (README "Docker").
 #
 #   base     pinned slim Python + Debian security updates + the unprivileged user
@@ -59,7 +60,8 @@ COPY tests ./tests
 RUN uv sync --locked --no-default-groups --group test --group lint
 
 # The gates of `make lint typecheck security test-unit`, on what goes into the wheel.
-# test_ci_definitions/test_commit_check/test_docs/test_compose_redis/test_vendored_scripts check repository
+# test_ci_definitions/test_commit_check/test_docs/test_compose_redis/test_shipped_server/
+# test_vendored_scripts check repository
 # files that are not part of the image (workflows, scripts/, git history, docs, compose,
 # vendor.sha256); `make test` runs them.
 RUN ruff check src tests \
@@ -71,6 +73,7 @@ RUN ruff check src tests \
         --ignore=tests/unit/test_commit_check.py \
         --ignore=tests/unit/test_docs.py \
         --ignore=tests/unit/test_compose_redis.py \
+        --ignore=tests/unit/test_shipped_server.py \
         --ignore=tests/unit/compat/test_vendored_scripts.py
 
 RUN uv build --wheel --out-dir /dist
@@ -110,7 +113,6 @@ RUN $PIP install --no-cache-dir --no-deps /tmp/*.whl \
     && rm /tmp/*.whl
 
 WORKDIR /app
-COPY --chown=app:app deploy/gunicorn.conf.py /app/gunicorn.conf.py
 RUN mkdir -p /app/var/log && chown -R app:app /app/var
 
 ARG VERSION=0.0.0-dev
@@ -125,7 +127,6 @@ LABEL org.opencontainers.image.title="page-tracker" \
 
 ENV PAGE_TRACKER_ENV=production \
     LOG_DIR=/app/var/log \
-    GUNICORN_PORT=8000 \
     PAGE_TRACKER_VERSION=${VERSION}
 
 USER app
@@ -134,6 +135,8 @@ EXPOSE 8000
 # Python instead of curl: nothing extra installed. Web containers answer /healthz;
 # compose gives worker/beat/migrate their own checks.
 HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
-    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('GUNICORN_PORT', '8000'), timeout=4)"]
+    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4)"]
 
-CMD ["gunicorn", "-c", "/app/gunicorn.conf.py", "page_tracker.wsgi:app"]
+# The same server `make run` starts, chosen by measurement (bench/README.md, issue 13):
+# granian, one worker per core (one on SQLite) x 64 threads.
+CMD ["page-tracker", "serve", "--host", "0.0.0.0", "--port", "8000"]

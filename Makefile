@@ -16,6 +16,9 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 COVERAGE_FLOOR ?= 85
+# pytest-xdist processes for `make test` (0 = one process). Each test file runs whole in
+# one process; every process names its own databases, Redis keys and ports.
+TEST_WORKERS ?= 2
 
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_PYTHON := $(PYTHON)
@@ -79,7 +82,8 @@ vendor-js: ## Re-vendor busuanzi.pure.js and plausible-tracker from npm (pinned;
 
 .PHONY: test
 test: install chromium test-servers ## Run the whole test suite (unit, integration, e2e, browser) with coverage
-	$(BIN)/python -m pytest --cov --cov-report=term --cov-report=xml \
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile \
+		--cov --cov-report=term --cov-report=xml \
 		--cov-fail-under=$(COVERAGE_FLOOR) $(PYTEST_ARGS)
 
 .PHONY: test-unit
@@ -91,7 +95,7 @@ test-integration: install test-servers ## Integration tests against real Redis, 
 	$(BIN)/python -m pytest tests/integration $(PYTEST_ARGS)
 
 .PHONY: test-e2e
-test-e2e: install test-servers ## End-to-end tests against a real gunicorn (or --flask-url)
+test-e2e: install test-servers ## End-to-end tests against a real `page-tracker serve` (or --flask-url)
 	$(BIN)/python -m pytest tests/e2e $(PYTEST_ARGS)
 
 .PHONY: test-browser
@@ -221,7 +225,7 @@ deploy-rollback: install ## Switch ENV back to its previous release and restart
 	$(DEPLOY) rollback
 
 .PHONY: deploy-start
-deploy-start: install ## Start supervisord: gunicorn + Celery of ENV's current release
+deploy-start: install ## Start supervisord: the web server + Celery of ENV's current release
 	$(DEPLOY) start
 
 .PHONY: deploy-stop

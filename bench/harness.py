@@ -137,22 +137,42 @@ def page_tracker(args: list[str], env: dict[str, str], cwd: Path) -> str:
     return done.stdout
 
 
+# What users start, as command lines (``{port}`` filled in) with extra environment:
+# ``make run``'s ``page-tracker serve`` (the image's CMD and compose's ``web`` run the same
+# command with ``--host 0.0.0.0``; compose's ``--workers 2 --threads 64`` are the defaults
+# on 2 cores). The A/B of 2026-12-02 (bench/README.md, "Server choice") also ran gunicorn
+# with the former ``deploy/gunicorn.conf.py``: ``[BIN/gunicorn, -c, deploy/gunicorn.conf.py,
+# page_tracker.wsgi:app]`` with ``GUNICORN_HOST/PORT`` and ``GUNICORN_WORKERS=2
+# GUNICORN_THREADS=4``; add such an entry to measure another server against it.
+SERVER_COMMANDS: dict[str, tuple[list[str], dict[str, str]]] = {
+    "serve": (
+        [str(BIN / "page-tracker"), "serve", "--host", "127.0.0.1", "--port", "{port}"],
+        {},
+    ),
+}
+
+
+def server_command(
+    name: str, port: int, extra: list[str] | None = None
+) -> tuple[list[str], dict[str, str]]:
+    """The command line and extra environment of ``SERVER_COMMANDS[name]`` on ``port``."""
+    args, env = SERVER_COMMANDS[name]
+    filled = [arg.replace("{port}", str(port)) for arg in args] + list(extra or [])
+    return filled, {key: value.replace("{port}", str(port)) for key, value in env.items()}
+
+
 def start_server(
     env: dict[str, str],
     cwd: Path,
-    server: str = "granian",
-    workers: int | None = None,
-    threads: int | None = None,
+    server: str = "serve",
+    extra: list[str] | None = None,
 ) -> tuple[Process, str]:
+    """Start ``SERVER_COMMANDS[server]`` (plus ``extra`` arguments) on a free port."""
     port = free_port()
-    args = [str(BIN / "page-tracker"), "serve", "--server", server, "--port", str(port)]
-    if workers:
-        args += ["--workers", str(workers)]
-    if threads:
-        args += ["--threads", str(threads)]
-    process = Process(args, cwd / f"{server}.out", env=env, cwd=cwd)
+    args, server_env = server_command(server, port, extra)
+    process = Process(args, cwd / f"{server}.out", env={**env, **server_env}, cwd=cwd)
     url = f"http://127.0.0.1:{port}"
-    wait_http(f"{url}/healthz")
+    wait_http(f"{url}/healthz", timeout=60)
     return process, url
 
 
@@ -172,7 +192,7 @@ class WrkResult:
 
     def row(self) -> dict[str, Any]:
         return {
-            "hits/s": round(self.rate),
+            "req/s": round(self.rate),
             "p50 ms": round(self.p50_ms, 2),
             "p99 ms": round(self.p99_ms, 2),
             "errors": self.errors,

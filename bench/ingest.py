@@ -1,12 +1,18 @@
-"""Ingest benchmark: wrk against POST /api/v1/hits in both modes, nginx as the ceiling.
+"""Ingest and counter benchmark: wrk against every route a blog page makes, in both modes,
+nginx as the ceiling.
 
-Run: ``make bench`` (or ``.venv/bin/python bench/ingest.py --help``). Everything runs on
-127.0.0.1 in a temporary directory: nginx answering a static 204, page-tracker under
-granian in embedded SQLite mode and in Redis mode (a private redis-server; a throwaway
-PostgreSQL database for the flush), each driven by wrk for ``--duration`` seconds,
-``--repeat`` times; medians are printed as a Markdown table. Afterwards the Redis-mode
-backlog is flushed and every run checks that the database holds exactly the hits wrk
-got a 202 for. Not a test: numbers from a shared 2-core machine are noisy.
+Run: ``make bench`` (or ``.venv/bin/python -m bench.ingest --help``). Everything runs on
+127.0.0.1 in a temporary directory: nginx answering a static 204, then page-tracker in
+embedded SQLite mode and in Redis mode (a private redis-server; a throwaway PostgreSQL
+database for the flush), started with the command lines users start
+(``harness.SERVER_COMMANDS``: ``page-tracker serve`` as ``make run``, the image and
+compose run it; other entries get the A/B rows). Each row
+(``POST /api/v1/hits``, ``/count.gif``, Busuanzi at 8/64/256 connections, counters
+JSON, badge) is driven by wrk for ``--duration`` seconds, ``--repeat`` times,
+interleaved; medians are printed as a Markdown table with their ratio to the nginx
+ceiling of the same run. Afterwards the Redis-mode backlog is flushed and every run
+checks that the database holds exactly the views that were answered. Not a test:
+numbers from a shared 2-core machine are noisy.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import os
 import statistics
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +33,11 @@ from sqlalchemy.engine import make_url
 from bench.harness import (
     BENCH,
     BIN,
+    SERVER_COMMANDS,
     Process,
     WrkResult,
     page_tracker,
+    server_command,
     start_nginx,
     start_redis,
     start_server,
@@ -37,12 +46,13 @@ from bench.harness import (
 from page_tracker.buffer.redis_keys import RedisKeys
 
 SECRET = "bench-" + "s" * 32
+HOST = "bench.example"
 PREFIX = "pt:"  # REDIS_KEY_PREFIX's default
 
 
 def median_row(results: list[WrkResult]) -> dict[str, Any]:
     return {
-        "hits/s": round(statistics.median(r.rate for r in results)),
+        "req/s": round(statistics.median(r.rate for r in results)),
         "p50 ms": round(statistics.median(r.p50_ms for r in results), 2),
         "p99 ms": round(statistics.median(r.p99_ms for r in results), 2),
         "errors": sum(r.errors for r in results),
@@ -86,48 +96,129 @@ def drop_postgres_database(server_url: str, name: str) -> None:
     admin.dispose()
 
 
+@dataclass(frozen=True)
+class Route:
+    """One row of the table: a request shape at a number of connections."""
+
+    label: str
+    script: str
+    route: str  # BENCH_ROUTE of reads.lua; "" for hits.lua
+    connections: int
+    counts: bool  # every answered request records one page view
+
+
+def routes(connections: int) -> list[Route]:
+    """The rows of issue 13 item 5, in the order they run."""
+    return [
+        Route("`POST /api/v1/hits`", "hits.lua", "", connections, counts=True),
+        Route("`GET /count.gif`", "reads.lua", "pixel", connections, counts=True),
+        *(
+            Route("Busuanzi GET", "reads.lua", "busuanzi", n, counts=True)
+            for n in (8, connections, 256)
+        ),
+        Route("counters JSON", "reads.lua", "counters", connections, counts=False),
+        Route("badge SVG", "reads.lua", "badge", connections, counts=False),
+    ]
+
+
+def compared_routes(connections: int) -> list[Route]:
+    """What the server A/B measures on every server (issue 13 item 4)."""
+    return [
+        r
+        for r in routes(connections)
+        if r.counts and (r.route != "busuanzi" or r.connections == connections)
+    ]
+
+
 def run_mode(
-    name: str, env: dict[str, str], workdir: Path, args: argparse.Namespace, workers: int
-) -> dict[str, Any]:
-    """Serve one configuration, drive it, check the database got exactly the 202s."""
+    name: str, env: dict[str, str], workdir: Path, args: argparse.Namespace
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Serve one configuration with every server of ``--servers`` at once (each idle while
+    another is driven), drive the routes, interleaving servers and repeats; then check
+    that the database got exactly the views that were answered."""
     page_tracker(["db", "upgrade"], env, workdir)
-    site = page_tracker(["sites", "create", "bench.example"], env, workdir).split()[-1]
-    server, url = start_server(env, workdir, workers=workers, threads=args.threads)
+    created = page_tracker(["sites", "create", HOST, "--public-counters"], env, workdir)
+    site = created.split()[-1]
+    servers = {
+        server: start_server(env, workdir, server, extra_args(server, args))
+        for server in args.servers.split(",")
+    }
     flushing = start_flushing(env, workdir) if "REDIS_URL" in env and args.worker else []
-    results: list[WrkResult] = []
+    plan = {
+        server: routes(args.connections) if server == "serve" else compared_routes(args.connections)
+        for server in servers
+    }
+    complete = float("nan")
     try:
-        warm = wrk(
-            url, BENCH / "hits.lua", 3, connections=args.connections, env={"BENCH_SITE": site}
-        )  # warm-up: caches, connections, JIT of regexes
-        for _ in range(args.repeat):
-            results.append(
-                wrk(
-                    url,
-                    BENCH / "hits.lua",
-                    args.duration,
-                    connections=args.connections,
-                    env={"BENCH_SITE": site},
-                )
-            )
-            print(f"  {name}: {results[-1].row()}", flush=True)
+        results, sent, in_flight = measure(name, servers, plan, site, args)
     finally:
-        server.stop()
+        for process, _url in servers.values():
+            process.stop()
         if flushing:
             try:
                 complete = wait_until_flushed(env["REDIS_URL"])
             finally:
                 for process in flushing:
                     process.stop()
-    row = median_row(results)
-    row["sent"] = warm.requests + sum(r.requests for r in results)
+    check: dict[str, Any] = {"sent": sent}
     if flushing:
-        row["complete s"] = complete
+        check["complete s"] = complete
     if "REDIS_URL" in env:
         started = time.monotonic()
         out = page_tracker(["flush", "--max-seconds", "600"], env, workdir)
-        row["flush s"] = round(time.monotonic() - started, 1)
+        check["flush s"] = round(time.monotonic() - started, 1)
         print(f"  {name}: {out.strip()}", flush=True)
-    return row
+    check["in flight (max)"] = in_flight
+    rows = [
+        {"server": server, "route": route, **median_row(runs)}
+        for (server, route), runs in results.items()
+    ]
+    return rows, check
+
+
+def measure(
+    name: str,
+    servers: dict[str, tuple[Process, str]],
+    plan: dict[str, list[Route]],
+    site: str,
+    args: argparse.Namespace,
+) -> tuple[dict[tuple[str, Route], list[WrkResult]], int, int]:
+    """Warm every route up, then run the repeats interleaved (repeat by repeat, server by
+    server) so a change in the machine's load touches every row alike. Returns the runs,
+    the views wrk saw answered and how many requests could have been in flight at the
+    end of the runs (answered and counted by the server, not seen by wrk)."""
+    results: dict[tuple[str, Route], list[WrkResult]] = {}
+    sent = in_flight = 0
+    for server, (_process, url) in servers.items():
+        for route in plan[server]:  # warm-up: caches, connections, regexes, pools
+            warm = drive(url, route, 2, site)
+            if route.counts:
+                sent += warm.requests
+                in_flight += route.connections
+    for _ in range(args.repeat):
+        for server, (_process, url) in servers.items():
+            for route in plan[server]:
+                result = drive(url, route, args.duration, site)
+                results.setdefault((server, route), []).append(result)
+                if route.counts:
+                    sent += result.requests
+                    in_flight += route.connections
+                print(f"  {name} {server} {route.label} c{route.connections}: {result.row()}")
+    return results, sent, in_flight
+
+
+def extra_args(server: str, args: argparse.Namespace) -> list[str]:
+    return args.serve_args.split() if server == "serve" else []
+
+
+def drive(url: str, route: Route, duration: int, site: str) -> WrkResult:
+    return wrk(
+        url,
+        BENCH / route.script,
+        duration,
+        connections=route.connections,
+        env={"BENCH_SITE": site, "BENCH_HOST": HOST, "BENCH_ROUTE": route.route},
+    )
 
 
 def start_flushing(env: dict[str, str], workdir: Path) -> list[Process]:
@@ -174,19 +265,93 @@ def run_nginx(root: Path, args: argparse.Namespace) -> dict[str, Any]:
     return row
 
 
+def percent(part: float, whole: float) -> str:
+    return f"{100 * part / whole:.1f} %" if whole else ""
+
+
+def print_table(
+    nginx: dict[str, Any] | None,
+    modes: dict[str, tuple[list[dict[str, Any]], dict[str, Any]]],
+    args: argparse.Namespace,
+) -> None:
+    ceiling = float(nginx["req/s"]) if nginx else 0.0
+    print(
+        f"\nwrk -t2 -d{args.duration}s --latency, medians of {args.repeat} runs; servers: "
+        + "; ".join(
+            " ".join(server_command(name, 0, extra_args(name, args))[0]).replace(str(BIN) + "/", "")
+            for name in args.servers.split(",")
+        )
+        + "\n"
+    )
+    columns = ["req/s", "% of nginx", "% of count.gif", "p50 ms", "p99 ms", "errors", "runs"]
+    print("| mode | server | request | connections | " + " | ".join(columns) + " |")
+    print("|---|---|---|---|" + "---|" * len(columns))
+    if nginx:
+        cells = [nginx["req/s"], "100 %", "", nginx["p50 ms"], nginx["p99 ms"], nginx["errors"]]
+        print(
+            f"| - | nginx static 204 (ceiling) | POST | {args.connections} | "
+            + " | ".join(str(c) for c in [*cells, nginx["runs"]])
+            + " |"
+        )
+    for mode, (rows, _check) in modes.items():
+        pixel = {
+            row["server"]: float(row["req/s"]) for row in rows if row["route"].route == "pixel"
+        }
+        for row in rows:
+            route: Route = row["route"]
+            of_pixel = percent(row["req/s"], pixel.get(row["server"], 0.0))
+            cells = [
+                row["req/s"],
+                percent(row["req/s"], ceiling),
+                of_pixel if route.route == "busuanzi" else "",
+                row["p50 ms"],
+                row["p99 ms"],
+                row["errors"],
+                row["runs"],
+            ]
+            print(
+                f"| {mode} | {row['server']} | {route.label} | {route.connections} | "
+                + " | ".join(str(c) for c in cells)
+                + " |"
+            )
+    print(
+        "\n| mode | views answered (wrk) | counted | difference (<= requests in flight) "
+        "| exact | complete s | flush s |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for mode, (_rows, check) in modes.items():
+        difference = check["counted"] - check["sent"]
+        exact = 0 <= difference <= check["in flight (max)"]
+        print(
+            f"| {mode} | {check['sent']} | {check['counted']} | {difference} "
+            f"(<= {check['in flight (max)']}) | {'yes' if exact else '**NO**'} | "
+            f"{check.get('complete s', '')} | {check.get('flush s', '')} |"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
-    parser.add_argument("--repeat", type=int, default=3, help="runs per configuration")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per row (interleaved)")
     parser.add_argument("--connections", type=int, default=64)
-    parser.add_argument("--workers", type=int, default=2, help="granian workers, Redis mode")
     parser.add_argument(
-        "--embedded-workers",
-        type=int,
-        default=1,
-        help="granian workers, embedded mode (SQLite has one writer: one process batches best)",
+        "--servers",
+        default="serve",
+        help="servers of bench.harness.SERVER_COMMANDS, comma-separated; serve: "
+        "`page-tracker serve` as make run/the image/compose start it (all rows), any "
+        "other: the A/B rows (hits, count.gif, Busuanzi at --connections)",
     )
-    parser.add_argument("--threads", type=int, default=64, help="blocking threads per worker")
+    parser.add_argument(
+        "--serve-args",
+        default="",
+        help="extra `page-tracker serve` options for an experiment, e.g. '--workers 3'",
+    )
+    parser.add_argument(
+        "--compare-bin",
+        type=Path,
+        help="A/B against another checkout: also start ITS_VENV/bin/page-tracker serve "
+        "(server 'before'; A/B rows) next to this one, in the same run",
+    )
     parser.add_argument("--modes", default="nginx,embedded,redis")
     parser.add_argument(
         "--no-worker",
@@ -196,8 +361,15 @@ def main() -> None:
     )
     parser.add_argument("--postgres-url", default="postgresql+psycopg://postgres@127.0.0.1:5432")
     args = parser.parse_args()
+    if args.compare_bin:
+        SERVER_COMMANDS["before"] = (
+            [str(args.compare_bin / "page-tracker"), *SERVER_COMMANDS["serve"][0][1:]],
+            {},
+        )
+        args.servers += ",before"
     modes = args.modes.split(",")
-    table: dict[str, dict[str, Any]] = {}
+    nginx: dict[str, Any] | None = None
+    measured: dict[str, tuple[list[dict[str, Any]], dict[str, Any]]] = {}
     with tempfile.TemporaryDirectory(prefix="pt-bench-") as tmp:
         root = Path(tmp)
         base = {
@@ -211,15 +383,15 @@ def main() -> None:
             "INGEST_RATE_LIMIT": "off",
         }
         if "nginx" in modes:
-            table["nginx static 204 (ceiling)"] = run_nginx(root, args)
+            nginx = run_nginx(root, args)
         if "embedded" in modes:
             workdir = root / "embedded"
             workdir.mkdir()
             database = f"sqlite:///{workdir / 'pt.sqlite3'}"
             env = {**base, "DATABASE_URL": database}
-            row = run_mode("embedded", env, workdir, args, args.embedded_workers)
-            row["counted"] = counted(database)
-            table["embedded (SQLite, group commit)"] = row
+            rows, check = run_mode("embedded", env, workdir, args)
+            check["counted"] = counted(database)
+            measured["embedded (SQLite)"] = (rows, check)
         if "redis" in modes:
             workdir = root / "redis"
             workdir.mkdir()
@@ -228,34 +400,15 @@ def main() -> None:
             database = create_postgres_database(args.postgres_url, name)
             try:
                 env = {**base, "DATABASE_URL": database, "REDIS_URL": redis_url}
-                row = run_mode("redis", env, workdir, args, args.workers)
-                row["counted"] = counted(database)
-                table["Redis mode (flush to PostgreSQL)"] = row
+                rows, check = run_mode("redis", env, workdir, args)
+                check["counted"] = counted(database)
+                measured["Redis (flush to PostgreSQL)"] = (rows, check)
             finally:
                 redis_server.stop()
                 drop_postgres_database(args.postgres_url, name)
-    columns = [
-        "hits/s",
-        "p50 ms",
-        "p99 ms",
-        "errors",
-        "runs",
-        "sent",
-        "counted",
-        "complete s",
-        "flush s",
-    ]
     load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
     print(f"\nload average at the end (1, 5, 15 min): {load} on {os.cpu_count()} cores")
-    print(
-        f"\nwrk -t2 -c{args.connections} -d{args.duration}s --latency, medians of "
-        f"{args.repeat} runs, granian {args.threads} threads per worker, {args.workers} "
-        f"workers in Redis mode, {args.embedded_workers} in embedded mode\n"
-    )
-    print("| configuration | " + " | ".join(columns) + " |")
-    print("|---|" + "---|" * len(columns))
-    for label, row in table.items():
-        print(f"| {label} | " + " | ".join(str(row.get(c, "")) for c in columns) + " |")
+    print_table(nginx, measured, args)
 
 
 if __name__ == "__main__":

@@ -148,7 +148,7 @@ step "stack up"
 
 first=$(count "$URL") || true
 second=$(count "$URL") || true
-check "GET / counts through nginx -> gunicorn -> Redis ($first -> $second)" \
+check "GET / counts through nginx -> granian -> Redis ($first -> $second)" \
   test -n "$first" -a "${second:-0}" = "$(( ${first:-0} + 1 ))"
 rid=$(curl -fsS -o /dev/null -D - -H 'X-Request-ID: stack-test-1' "$URL/healthz" | tr -d '\r' \
   | sed -n 's/^[Xx]-[Rr]equest-[Ii][Dd]: //p')

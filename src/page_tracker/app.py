@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from page_tracker import errors, headers, logs, maintenance
 from page_tracker.api.feature import FEATURE as API
@@ -113,9 +114,21 @@ def create_app(
     logs.init_request_ids(app)
     headers.init_app(app)
     errors.register_error_handlers(app)
+    trust_forwarded_scheme(app, settings.trusted_proxies)
     for feature in FEATURES:
         feature.init_app(app)
     return app
+
+
+def trust_forwarded_scheme(app: Flask, trusted_proxies: int) -> None:
+    """Behind ``TRUSTED_PROXIES`` (nginx terminating TLS), take the request's scheme from
+    the nearest proxy's ``X-Forwarded-Proto``, so URLs the app builds for readers (the
+    tracking snippet's ``https://...``) name the scheme they used. The server does not
+    (granian reads no forwarded headers); the address stays the peer's here, the hit path
+    picks the reader's from ``X-Forwarded-For`` itself (:mod:`page_tracker.remote_address`).
+    Installed before the features, so the lean ingest path in front skips it."""
+    if trusted_proxies > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=0, x_proto=1)  # type: ignore[method-assign]
 
 
 def create_serving_app(settings: Settings | None = None) -> Flask:

@@ -53,61 +53,45 @@ def main() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option(
-    "--server",
-    type=click.Choice(["granian", "gunicorn"]),
-    default="granian",
-    show_default=True,
-    help="HTTP server: granian (the measured faster one, bench/README.md) or gunicorn.",
-)
-@click.option(
     "--workers",
     type=click.IntRange(1, 64),
-    help="Worker processes [granian: cores, 1 on SQLite; gunicorn: 2*cores+1; max 8].",
+    help="Worker processes [one per core (at most 8); 1 on SQLite].",
 )
 @click.option(
     "--threads",
     type=click.IntRange(1, 1024),
-    help="Threads per worker [granian: 64, gunicorn: 4].",
+    default=64,
+    show_default=True,
+    help="Request threads per worker.",
 )
-@click.option("--access-log/--no-access-log", default=None, help="granian: log every request.")
+@click.option("--access-log/--no-access-log", default=False, help="Log every request.")
 @click.option("--reload", is_flag=True, help="Restart on code changes (development).")
 def serve(  # noqa: PLR0917 - one parameter per click option
     host: str,
     port: int,
-    server: str,
     workers: int | None,
-    threads: int | None,
-    access_log: bool | None,
+    threads: int,
+    access_log: bool,
     reload: bool,
 ) -> None:
-    """Serve the app over HTTP with granian (default) or gunicorn."""
-    from page_tracker.serving import (  # noqa: PLC0415
-        GunicornServer,
-        granian_server,
-        gunicorn_options,
-    )
+    """Serve the app over HTTP with granian (the server make run, the image and compose
+    start; chosen by measurement, bench/README.md)."""
+    from page_tracker.serving import granian_server  # noqa: PLC0415
 
     try:
         settings = load_settings()
         _check_redis_policy(settings)
     except ConfigError as error:
         fail(str(error), exit_code=2)
-    if server == "granian":
-        granian_server(
-            settings,
-            host=host,
-            port=port,
-            workers=workers,
-            threads=threads or 64,
-            reload=reload,
-            access_log=bool(access_log),
-        ).serve()
-        return
-    threads = threads or 4
-    options = gunicorn_options(
-        settings, host=host, port=port, workers=workers, threads=threads, reload=reload
-    )
-    GunicornServer(settings, options).run()
+    granian_server(
+        settings,
+        host=host,
+        port=port,
+        workers=workers,
+        threads=threads,
+        reload=reload,
+        access_log=access_log,
+    ).serve()
 
 
 def _check_redis_policy(settings: Settings) -> None:

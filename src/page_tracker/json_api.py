@@ -74,8 +74,10 @@ def operation(
     responses: Mapping[int, type[BaseModel] | None],
     errors: tuple[int, ...] = (),
     csv: bool = False,
+    max_body: int = MAX_BODY,
 ) -> Callable[[Callable[..., Any]], Callable[..., Response]]:
-    """Declare a JSON operation; the view receives ``body=`` and ``query=`` models."""
+    """Declare a JSON operation; the view receives ``body=`` and ``query=`` models.
+    A body over ``max_body`` bytes is refused (413)."""
     declared = Operation(summary, tag, access, body, query, dict(responses), errors, csv)
     success = min(declared.responses)
 
@@ -85,11 +87,33 @@ def operation(
             if query is not None:
                 kwargs["query"] = _parse(query, request.args.to_dict(), "query")
             if body is not None:
-                kwargs["body"] = _parse(body, _json_body(), "body")
+                kwargs["body"] = _parse(body, _json_body(max_body), "body")
             return to_response(view(**kwargs), success)
 
         wrapper.operation = declared  # type: ignore[attr-defined]
         return wrapper
+
+    return decorate
+
+
+def described(
+    summary: str,
+    *,
+    tag: str,
+    access: Access,
+    body: type[BaseModel] | None = None,
+    query: type[BaseModel] | None = None,
+    responses: Mapping[int, type[BaseModel] | None],
+    errors: tuple[int, ...] = (),
+) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
+    """Declare what a view that reads its own request does, for the OpenAPI document
+    only: the view is left as it is (the tracking endpoints parse as the lean WSGI path
+    in front of Flask does, which no model could)."""
+    declared = Operation(summary, tag, access, body, query, dict(responses), errors)
+
+    def decorate(view: Callable[..., Response]) -> Callable[..., Response]:
+        view.operation = declared  # type: ignore[attr-defined]
+        return view
 
     return decorate
 
@@ -100,15 +124,21 @@ def operation_of(view: Callable[..., Any]) -> Operation | None:
     return found if isinstance(found, Operation) else None
 
 
-def _json_body() -> Any:
-    if request.content_length is not None and request.content_length > MAX_BODY:
-        raise PayloadTooLarge(f"a request body has at most {MAX_BODY} bytes")
+def _json_body(max_body: int) -> Any:
+    too_large = PayloadTooLarge(
+        f"a request body has at most {max_body} bytes", details={"max_bytes": max_body}
+    )
+    if request.content_length is not None and request.content_length > max_body:
+        raise too_large
     if request.mimetype != "application/json":
         raise UnsupportedMediaType("send the body as application/json")
     data = request.get_data(cache=True)
-    if len(data) > MAX_BODY:  # chunked bodies carry no Content-Length
-        raise PayloadTooLarge(f"a request body has at most {MAX_BODY} bytes")
-    parsed = request.get_json(silent=True)
+    if len(data) > max_body:  # chunked bodies carry no Content-Length
+        raise too_large
+    try:
+        parsed = request.get_json(silent=True)
+    except RecursionError:  # nested deeper than the parser goes: bad JSON too, not a 500
+        parsed = None
     if parsed is None:
         raise ValidationFailed("the body is not valid JSON")
     return parsed

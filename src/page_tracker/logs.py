@@ -58,8 +58,22 @@ class RequestIdFilter(logging.Filter):
                 request_id = g.get("request_id", "-")
             elif record.name == "gunicorn.access" and isinstance(record.args, dict):
                 request_id = str(record.args.get("{x-request-id}o", "-"))
+            elif record.name == "granian.access" and isinstance(record.args, dict):
+                request_id = _granian_request_id(record)
         record.request_id = request_id
         return True
+
+
+def _granian_request_id(record: logging.LogRecord) -> str:
+    """The request id of a granian access line: the caller's (nginx's) ``X-Request-ID``
+    when it is safe to log (the id the app echoed), else ``-``. It moves from the end of
+    the message into the line's ``[request-id]`` prefix (once: every handler filters)."""
+    atoms = record.args
+    if not hasattr(record, "granian_request_id") and isinstance(atoms, dict):
+        incoming = str(atoms.get(_GRANIAN_REQUEST_ID, "-"))
+        atoms[_GRANIAN_REQUEST_ID] = ""
+        record.granian_request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else "-"
+    return str(getattr(record, "granian_request_id", "-"))
 
 
 def private_address(text: str) -> str:
@@ -123,12 +137,23 @@ def private_user_agent(text: str) -> str:
     return " ".join(products) or "-"
 
 
+# granian's access line (``page-tracker serve --access-log``). granian hands the request
+# headers a format names to the record as ``_h0``, ``_h1``... in the order they appear,
+# so the atoms below follow this order: X-Forwarded-For, Referer, User-Agent, and the
+# X-Request-ID (nginx sets it) that :class:`RequestIdFilter` puts in the line's prefix.
+GRANIAN_ACCESS_FORMAT = (
+    '%(addr)s %(header{x-forwarded-for})s "%(method)s %(path)s%(query_string)s %(protocol)s" '
+    '%(status)d %(dt_ms).1fms "%(header{referer})s" "%(header{user-agent})s"'
+    "%(header{x-request-id})s"
+)
+_GRANIAN_REQUEST_ID = "_h3"
+
 # gunicorn's access atoms (header atoms are lower case) and granian's, by what they hold.
-_ADDRESS_ATOMS = ("h", "{x-forwarded-for}i", "{x-real-ip}i", "{forwarded}i", "addr")
-_URL_ATOMS = ("f", "{referer}i", "{origin}i")
+_ADDRESS_ATOMS = ("h", "{x-forwarded-for}i", "{x-real-ip}i", "{forwarded}i", "addr", "_h0")
+_URL_ATOMS = ("f", "{referer}i", "{origin}i", "_h1")
 _REQUEST_ATOMS = ("r",)
 _QUERY_ATOMS = ("q", "query_string")
-_AGENT_ATOMS = ("a", "{user-agent}i")
+_AGENT_ATOMS = ("a", "{user-agent}i", "_h2")
 
 
 class PrivateAccessFilter(logging.Filter):
@@ -142,7 +167,13 @@ class PrivateAccessFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         atoms = record.args
-        if self.full or not isinstance(atoms, dict):
+        if not isinstance(atoms, dict):
+            return True
+        if self.full:
+            # granian's query string comes without its "?" (the format joins it to the path)
+            query = str(atoms.get("query_string") or "")
+            if query and not query.startswith("?"):
+                atoms["query_string"] = "?" + query
             return True
         for keys, private in (
             (_ADDRESS_ATOMS, private_addresses),

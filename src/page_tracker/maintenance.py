@@ -6,7 +6,7 @@ PeriodicJob` s and workers run them. In embedded mode (no ``REDIS_URL`` or
 would never run: :func:`install` makes the web process run them in a daemon thread.
 
 - **Lazily**: the thread starts on the first request a worker process serves, never at
-  import or in ``create_app`` (a test app, the CLI and gunicorn's master start none).
+  import or in ``create_app`` (a test app, the CLI and the server's main process start none).
 - **One runner at a time**: every worker process of every server on the host tries an
   exclusive, non-blocking ``flock`` on one lock file (``MAINTENANCE_LOCK``); the holder
   runs the jobs, the others retry each tick. The kernel releases the lock when the

@@ -15,6 +15,7 @@ from page_tracker.stats.models import (
     Hit,
     HourlyCount,
     LifetimeVisitor,
+    MonthlyCount,
     Path,
     Total,
 )
@@ -34,6 +35,7 @@ __all__ = [
     "Import",
     "ImportChunk",
     "LifetimeVisitor",
+    "MonthlyCount",
     "Path",
     "Salt",
     "ShareLink",

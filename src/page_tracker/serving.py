@@ -1,12 +1,11 @@
-"""Run the app under gunicorn or granian, configured from the settings.
+"""Run the app under granian, configured from the settings.
 
-:func:`gunicorn_options` is the one source of gunicorn settings: ``page-tracker serve``
-passes it to an embedded gunicorn, and ``deploy/gunicorn.conf.py`` exposes the same
-values to a plain ``gunicorn -c deploy/gunicorn.conf.py page_tracker.wsgi:app``.
-
-:func:`granian_server` is the fast alternative (``page-tracker serve --server granian``):
-granian's Rust HTTP server with many blocking threads per worker, which is what the
-group-committed ingest path needs (README "Redis mode and scaling", bench/README.md).
+:func:`granian_server` is what ``page-tracker serve`` starts, and with it ``make run``,
+the image's CMD and compose's ``web``: granian's Rust HTTP server with many blocking
+threads per worker, which is what the group-committed ingest path needs (README "Redis
+mode and scaling"). gunicorn (gthread, 2 x 4), the previous server of the image and
+compose, answered 3.5 - 10x fewer requests on every route measured in the same bench run
+(bench/README.md, issue 13), so it is no longer shipped.
 """
 
 from __future__ import annotations
@@ -15,52 +14,9 @@ import os
 from typing import Any
 
 from flask import Flask
-from gunicorn.app.base import BaseApplication
 
-from page_tracker.logs import load_logging_config
+from page_tracker.logs import GRANIAN_ACCESS_FORMAT, load_logging_config
 from page_tracker.settings import Settings
-
-# %(h)s is the peer (nginx in a deployment); %({x-forwarded-for}i)s the reader.
-ACCESS_LOG_FORMAT = '%(h)s %({x-forwarded-for}i)s "%(r)s" %(s)s %(b)s %(M)sms "%(f)s" "%(a)s"'
-
-
-def default_workers() -> int:
-    return max(2, min(2 * (os.cpu_count() or 1) + 1, 8))
-
-
-def gunicorn_options(
-    settings: Settings,
-    *,
-    host: str = "127.0.0.1",
-    port: int = 8000,
-    workers: int | None = None,
-    threads: int = 4,
-    reload: bool = False,
-) -> dict[str, Any]:
-    settings.log_dir.mkdir(parents=True, exist_ok=True)
-    announce_threads(threads)
-    return {
-        "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
-        "workers": workers or default_workers(),
-        "worker_class": "gthread",
-        "threads": threads,
-        "timeout": 30,
-        "graceful_timeout": 20,
-        "keepalive": 5,
-        "reload": reload,
-        "accesslog": "-",  # the handler list in the logging config decides where it goes
-        "access_log_format": ACCESS_LOG_FORMAT,
-        "logconfig_dict": load_logging_config(
-            settings.log_config,
-            settings.log_dir,
-            settings.log_level,
-            full_access=settings.log_full_access,
-        ),
-        # The proxy in front (nginx) sets X-Forwarded-*; trust it only from loopback
-        # and the private compose network, override with FORWARDED_ALLOW_IPS.
-        "forwarded_allow_ips": os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1"),
-        "proc_name": "page-tracker",
-    }
 
 
 def announce_threads(threads: int) -> None:
@@ -70,26 +26,6 @@ def announce_threads(threads: int) -> None:
 
 
 THREADS_VARIABLE = "PAGE_TRACKER_THREADS"
-
-
-class GunicornServer(BaseApplication):  # type: ignore[misc]  # gunicorn is untyped
-    """An embedded gunicorn serving a freshly created app in each worker."""
-
-    def __init__(self, settings: Settings, options: dict[str, Any]) -> None:
-        self._settings = settings
-        self._options = options
-        super().__init__()
-
-    def load_config(self) -> None:
-        for key, value in self._options.items():
-            self.cfg.set(key, value)
-
-    def load(self) -> Flask:
-        from page_tracker.app import create_serving_app  # noqa: PLC0415 - built in the worker
-
-        # gunicorn already applied the same logging config in the master.
-        settings = self._settings.model_copy(update={"threads": self._options["threads"]})
-        return create_serving_app(settings)
 
 
 WORKERS_KILL_TIMEOUT = 15
@@ -157,6 +93,7 @@ def granian_server(
         websockets=False,
         log_dictconfig=config,
         log_access=access_log,
+        log_access_format=GRANIAN_ACCESS_FORMAT,
         reload=reload,
         # A worker that has not stopped 15 s after SIGTERM is killed: seen here after
         # heavy load, a granian 2.8 worker can hang in its signal handler. Nothing is lost

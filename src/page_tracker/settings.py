@@ -105,8 +105,8 @@ class Settings(BaseSettings):
     # process at a time under an flock on this file (page_tracker.maintenance).
     embedded_jobs: bool = Field(default=True, alias="EMBEDDED_JOBS")
     maintenance_lock: Path = Field(default=Path("var/maintenance.lock"), alias="MAINTENANCE_LOCK")
-    # Request threads per web process: `page-tracker serve` and deploy/gunicorn.conf.py set
-    # it for their workers; the database pool is sized from it (README "Configuration").
+    # Request threads per web process: `page-tracker serve` sets
+    # it for its workers; the database pool is sized from it (README "Configuration").
     threads: int | None = Field(default=None, ge=1, le=1024, alias="PAGE_TRACKER_THREADS")
     db_pool_size: int | None = Field(default=None, ge=1, le=1024, alias="DB_POOL_SIZE")
     db_pool_timeout: float = Field(default=0.5, gt=0, le=60, alias="DB_POOL_TIMEOUT")

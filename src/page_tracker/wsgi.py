@@ -1,4 +1,5 @@
-"""WSGI entry point for gunicorn: ``gunicorn page_tracker.wsgi:app``.
+"""WSGI entry point for any WSGI server: ``page_tracker.wsgi:app`` (``page-tracker serve``
+runs granian with its own app factory, :func:`page_tracker.serving.granian_app`).
 
 The only module that builds an app at import time.
 """

@@ -92,7 +92,7 @@ def reader_context(browser: Browser, user_agent: str = READER_USER_AGENT) -> Bro
 
 @pytest.fixture(scope="session")
 def tracker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """A real gunicorn page-tracker on embedded SQLite, migrated, shared by the session's
+    """A real page-tracker server on embedded SQLite, migrated, shared by the session's
     browser tests (each test creates its own sites, so their counts stay exact).
 
     Create sites with ``tracker.run_cli("sites", "create", DOMAIN)``.

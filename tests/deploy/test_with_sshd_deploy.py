@@ -45,7 +45,7 @@ def test_should_deploy_serve_redeploy_and_roll_back(shared_host: DeployHost) -> 
     # When the first release is deployed with `make deploy`
     first = host.make("deploy")
 
-    # Then gunicorn and the Celery worker run it and the app answers on its port
+    # Then the web server and the Celery worker run it and the app answers on its port
     assert first.returncode == 0, first.stderr
     v1 = release_of(first.stderr)
     states = status_lines(host)

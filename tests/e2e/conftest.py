@@ -1,4 +1,4 @@
-"""End-to-end fixtures: a real gunicorn server, or ``--flask-url`` to use a deployment."""
+"""End-to-end fixtures: a real ``page-tracker serve``, or ``--flask-url`` to use a deployment."""
 
 from __future__ import annotations
 
@@ -35,12 +35,16 @@ def deployment_url(request: pytest.FixtureRequest) -> str | None:
 def server(
     deployment_url: str | None, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Server | None]:
-    """A gunicorn server on embedded SQLite, or ``None`` when testing a deployment."""
+    """A ``page-tracker serve`` on embedded SQLite, or ``None`` when testing a deployment."""
     if deployment_url:
         yield None
         return
     workdir = tmp_path_factory.mktemp("server")
-    local = Server(workdir, {"PAGE_TRACKER_ENV": "production", "SECRET_KEY": "e2e-" + "k" * 32})
+    local = Server(
+        workdir,
+        {"PAGE_TRACKER_ENV": "production", "SECRET_KEY": "e2e-" + "k" * 32},
+        extra_args=("--access-log",),  # test_seed_page reads the access lines
+    )
     migrated = local.run_cli("db", "upgrade")
     assert migrated.returncode == 0, migrated.stderr
     yield local.start()

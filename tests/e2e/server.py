@@ -1,4 +1,5 @@
-"""Start a real ``page-tracker serve`` (gunicorn) in a subprocess for end-to-end tests."""
+"""Start a real ``page-tracker serve`` (granian, as ``make run`` and the image start it) in a
+subprocess for end-to-end tests."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ def page_tracker_command() -> list[str]:
 
 
 class Server:
-    """One gunicorn server process; ``url`` is its base URL once :meth:`start` returned."""
+    """One ``page-tracker serve`` process; ``url`` is its base URL once :meth:`start` returned."""
 
     def __init__(
         self,
@@ -36,14 +37,11 @@ class Server:
         env: dict[str, str],
         workers: int | None = 2,
         extra_args: tuple[str, ...] = (),
-        server: str | None = "gunicorn",
     ) -> None:
         self.workdir = workdir
         self.env = env
         self.workers = workers  # None: the server's own default, as `make run` starts it
         self.extra_args = extra_args  # e.g. ("--threads", "16")
-        # The tests written for gunicorn name it; None: what `page-tracker serve` picks.
-        self.server = server
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
@@ -72,7 +70,6 @@ class Server:
                     "--port",
                     str(self.port),
                     *(() if self.workers is None else ("--workers", str(self.workers))),
-                    *(() if self.server is None else ("--server", self.server)),
                     *self.extra_args,
                 ],
                 cwd=self.workdir,

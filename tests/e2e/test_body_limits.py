@@ -1,4 +1,4 @@
-"""A huge body against a real gunicorn (issue 8, row 5): answered ``413`` with the JSON
+"""A huge body against a real server (issue 8, row 5): answered ``413`` with the JSON
 error shape after at most a few KiB were read, whether its length is announced or it is
 chunked, and the workers' peak memory does not follow the body."""
 

@@ -46,7 +46,7 @@ def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Server]:
     redis_server = RedisServer(tmp_path / "redis").start() if redis_mode else None
     if redis_server is not None:
         env["REDIS_URL"] = redis_server.url
-    local = Server(tmp_path, env, workers=None, server=None)
+    local = Server(tmp_path, env, workers=None)
     try:
         assert local.run_cli("db", "upgrade").returncode == 0
         for host in ("warm.example.com", "burst.example.com"):

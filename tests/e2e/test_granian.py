@@ -1,4 +1,4 @@
-"""``page-tracker serve --server granian``: the same app behind granian's HTTP server."""
+"""``page-tracker serve``: the app behind granian's HTTP server."""
 
 from __future__ import annotations
 
@@ -18,7 +18,6 @@ def granian(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         workdir,
         {"PAGE_TRACKER_ENV": "production", "SECRET_KEY": "e2e-" + "k" * 32},
         extra_args=("--threads", "8"),
-        server="granian",
     )
     migrated = server.run_cli("db", "upgrade")
     assert migrated.returncode == 0, migrated.stderr

@@ -64,7 +64,7 @@ def test_should_count_every_acknowledged_hit_after_kill_9_of_the_web_server(
     redis_server = RedisServer(tmp_path / "redis").start() if mode == "redis" else None
     if redis_server is not None:
         env["REDIS_URL"] = redis_server.url
-    server = Server(tmp_path, env, extra_args=("--threads", "16"), server="granian")
+    server = Server(tmp_path, env, extra_args=("--threads", "16"))
     try:
         assert server.run_cli("db", "upgrade").returncode == 0
         created = server.run_cli("sites", "create", "example.com")

@@ -1,4 +1,4 @@
-"""What a reader leaves in the log files of a real gunicorn server (README "Privacy"):
+"""What a reader leaves in the log files of a real server (README "Privacy"):
 no full address, no query string, no full User-Agent - unless LOG_FULL_ACCESS is on."""
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def visit(server: Server) -> None:
 
 
 def logs_once_written(server: Server, within: float = 10.0) -> str:
-    """Every log file's text once the last request's access line is in (gunicorn writes
+    """Every log file's text once the last request's access line is in (the server writes
     it after the answer went out)."""
     deadline = time.monotonic() + within
     text = ""
@@ -54,7 +54,9 @@ def logs_once_written(server: Server, within: float = 10.0) -> str:
 
 
 def started(workdir: Path, **env: str) -> Server:
-    server = Server(workdir, {"TRUSTED_PROXIES": "1", **env}, workers=1)
+    server = Server(
+        workdir, {"TRUSTED_PROXIES": "1", **env}, workers=1, extra_args=("--access-log",)
+    )
     migrated = server.run_cli("db", "upgrade")
     assert migrated.returncode == 0, migrated.stderr
     return server.start()

@@ -1,4 +1,4 @@
-"""The seed page over real HTTP (seed 001's end-to-end test, against gunicorn)."""
+"""The seed page over real HTTP (seed 001's end-to-end test, against `page-tracker serve`)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ SEEN = re.compile(r"^This page has been seen (\d+) times\.$")
 def _read_when(path: Path, contains: str, within: float = 10.0) -> str:
     """The file's text once it holds ``contains`` (or when ``within`` seconds passed).
 
-    gunicorn writes the access line after the response went out, so a client can see
+    The server writes the access line after the response went out, so a client can see
     the answer before the line is in the file.
     """
     deadline = time.monotonic() + within

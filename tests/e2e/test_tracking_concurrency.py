@@ -1,4 +1,4 @@
-"""Exactness under concurrency: many parallel clients against a real gunicorn.
+"""Exactness under concurrency: many parallel clients against a real server.
 
 Every accepted hit must be exactly one page view in the database, and every distinct
 reader exactly one unique visitor, on each database.

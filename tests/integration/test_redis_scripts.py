@@ -24,8 +24,8 @@ def client(redis_url: str, redis_prefix: str) -> Iterator[redis.Redis]:
 def ingest(client: redis.Redis, keys: RedisKeys, visitor_key: str, members: list[bytes]) -> None:
     """One ingest call whose only visitor key is ``visitor_key``."""
     Scripts(client).ingest(
-        keys=[keys.stream, keys.pending, visitor_key],
-        args=["batch", b"{}", EXACT_UNIQUES_BELOW, VISITOR_TTL, 0, len(members), *members],
+        keys=[keys.stream, keys.pending, keys.totals, visitor_key],
+        args=["batch", b"{}", EXACT_UNIQUES_BELOW, VISITOR_TTL, 0, 0, len(members), *members],
     )
 
 

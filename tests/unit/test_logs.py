@@ -1,10 +1,13 @@
 import logging
 import logging.config
+import time
 from pathlib import Path
 
 from flask import Flask
+from granian.log import log_request_builder
 
 from page_tracker.logs import (
+    GRANIAN_ACCESS_FORMAT,
     PrivateAccessFilter,
     RequestIdFilter,
     configure_logging,
@@ -132,7 +135,7 @@ def test_should_make_granian_access_records_private_unless_full() -> None:
     assert record.args == {"addr": "203.0.113.0/24", "path": "/count.gif", "query_string": ""}
     full = make_record("granian.access", args=(dict(atoms),))
     PrivateAccessFilter(full=True).filter(full)
-    assert full.args == atoms
+    assert full.args == {**atoms, "query_string": "?url=secret"}  # joined to the path
 
 
 def test_should_filter_access_lines_in_the_packaged_config(tmp_path: Path) -> None:
@@ -143,3 +146,76 @@ def test_should_filter_access_lines_in_the_packaged_config(tmp_path: Path) -> No
     assert load_logging_config(None, tmp_path, full_access=True)["filters"]["private_access"][
         "full"
     ]
+
+
+class Captured(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+def granian_access_record(request_id: str, query: str = "token=s3cret") -> logging.LogRecord:
+    """The access record granian's own builder makes for ``GRANIAN_ACCESS_FORMAT``."""
+    headers = {
+        "x-forwarded-for": "203.0.113.77",
+        "referer": "https://s.example/?q=private",
+        "user-agent": "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0",
+        "x-request-id": request_id,
+    }
+    request = {
+        "addr_remote": "127.0.0.1",
+        "path": "/count.gif",
+        "qs": query,
+        "method": "GET",
+        "scheme": "http",
+        "protocol": "HTTP/1.1",
+        "headers": headers.get,
+    }
+    logger = logging.getLogger("granian.access")
+    captured, handlers, filters = Captured(), logger.handlers, logger.filters
+    # Only the raw record: the tests apply the filters themselves, and no handler another
+    # test configured opens its file.
+    logger.handlers, logger.filters = [captured], []
+    try:
+        log_request_builder(GRANIAN_ACCESS_FORMAT)(time.time(), time.perf_counter(), request, 200)
+    finally:
+        logger.handlers, logger.filters = handlers, filters
+    (record,) = captured.records
+    return record
+
+
+def test_should_put_a_safe_granian_request_id_in_the_prefix_once_for_every_handler() -> None:
+    record = granian_access_record("rid-7")
+
+    assert PrivateAccessFilter().filter(record)
+    for _handler in ("console", "access_file"):  # each handler runs the filter again
+        assert RequestIdFilter().filter(record)
+        assert record.request_id == "rid-7"  # type: ignore[attr-defined]
+    line = record.getMessage()
+
+    assert line == (
+        '127.0.0.0/24 203.0.113.0/24 "GET /count.gif HTTP/1.1" 200 '
+        + line.split(" 200 ")[1].split("ms ")[0]
+        + 'ms "https://s.example/" "Mozilla/5 Gecko/201001 Firefox/133"'
+    )
+
+
+def test_should_not_log_an_unsafe_granian_request_id() -> None:
+    record = granian_access_record("evil id\x1b[2J; DROP")
+
+    RequestIdFilter().filter(record)
+
+    assert record.request_id == "-"  # type: ignore[attr-defined]
+    assert "evil" not in record.getMessage()
+
+
+def test_should_keep_the_query_in_full_granian_access_lines() -> None:
+    record = granian_access_record("-")
+
+    PrivateAccessFilter(full=True).filter(record)
+    RequestIdFilter().filter(record)
+
+    assert '"GET /count.gif?token=s3cret HTTP/1.1"' in record.getMessage()

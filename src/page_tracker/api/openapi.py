@@ -3,7 +3,8 @@
 Every ``/api/v1`` view declared with :func:`page_tracker.json_api.operation` appears,
 with its parameters (from the URL rule), request body, answers and error answers; the
 schemas are pydantic's JSON schemas of the very models the views validate and answer
-with. A route without a declaration (the tracking endpoints, the document itself) is
+with (or, for a view declared with :func:`~page_tracker.json_api.described`, describe).
+A route without a declaration (the browser's tracking endpoints, the document itself) is
 not described here: see the README's tracking section.
 """
 

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from page_tracker.stats import report
 from page_tracker.stats.models import MAX_PATH_LENGTH, MAX_VALUE_LENGTH
+from page_tracker.stats.search import MAX_QUERY_LENGTH, MAX_RESULTS
 
 Zone = Annotated[
     str,
@@ -29,6 +30,15 @@ From = Annotated[
     Field(alias="from", description="First local date (default: 29 days before `to`)."),
 ]
 To = Annotated[date | None, Field(description="Last local date, inclusive (default: today).")]
+SearchText = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=MAX_QUERY_LENGTH,
+        pattern=r"^[^\x00-\x1f\x7f]*$",
+        description="Words of page paths or titles; punctuation and operators only separate words.",
+    ),
+]
 Format = Annotated[
     Literal["json", "csv"] | None,
     Field(description="`csv` answers text/csv (as does `Accept: text/csv`)."),
@@ -98,6 +108,32 @@ class BreakdownQuery(_Query):
     utm: Literal["source", "medium", "campaign", "term", "content"] = Field(
         default="campaign", description="Which utm_* parameter `campaigns` lists."
     )
+    search: SearchText | None = Field(
+        default=None,
+        description="`pages` only: just the pages whose path or title has every word "
+        "(or a word's start) of this text, through the database's full-text index.",
+    )
+
+
+class PageSearchQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    q: SearchText
+    limit: int = Field(default=20, ge=1, le=MAX_RESULTS)
+
+
+class FoundPage(BaseModel):
+    path: str
+    title: str | None = Field(description="The page's title when it was first seen.")
+    pageviews: int = Field(description="All-time page views.")
+    visitors: int = Field(description="All-time unique visitors.")
+
+
+class PageSearchOut(BaseModel):
+    site: str
+    q: str
+    words: list[str] = Field(description="The words searched for (letters and digits).")
+    items: list[FoundPage] = Field(description="Most viewed (all time) first, then by path.")
 
 
 class Totals(BaseModel):

@@ -17,7 +17,7 @@ from page_tracker.api import stats_schemas as schemas
 from page_tracker.auth.permissions import readable_site
 from page_tracker.db import get_session
 from page_tracker.json_api import operation, to_response
-from page_tracker.stats import live, report
+from page_tracker.stats import live, report, search
 from page_tracker.stats.live import LIVE
 
 M = TypeVar("M", bound=BaseModel)
@@ -181,6 +181,7 @@ def site_breakdown(site_id: str, kind: str, query: schemas.BreakdownQuery) -> Re
         limit=query.limit,
         offset=query.offset,
         campaign_field=query.utm,
+        search=query.search,
     )
     fresh = _freshness(site_id)
     out = schemas.BreakdownOut(
@@ -200,3 +201,26 @@ def site_breakdown(site_id: str, kind: str, query: schemas.BreakdownQuery) -> Re
     header = ("value", "title", "pageviews", "visitors")
     name = f"{site_id}-{kind}-{rng.start}-{rng.end}"
     return _answer(out, fresh, _wants_csv(query.format), (header, rows), name)
+
+
+@blueprint.get("/sites/<site_id>/pages/search")
+@operation(
+    "A site's pages whose path or title has the words asked for",
+    tag="stats",
+    access="read",
+    query=schemas.PageSearchQuery,
+    responses={200: schemas.PageSearchOut},
+    errors=_ERRORS,
+)
+def site_page_search(site_id: str, query: schemas.PageSearchQuery) -> Response:
+    session = get_session()
+    readable_site(session, site_id)
+    wanted = search.words(query.q)
+    found = search.search_pages(session, site_id, query.q, query.limit)
+    out = schemas.PageSearchOut(
+        site=site_id,
+        q=query.q,
+        words=wanted,
+        items=[_from(schemas.FoundPage, page) for page in found],
+    )
+    return to_response(out)

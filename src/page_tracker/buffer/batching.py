@@ -137,32 +137,65 @@ class GroupCommitter(Generic[T]):
         Raises :class:`BatchTimeout` when the batch is not written within ``timeout``
         and :class:`CommitterClosed` after :meth:`close`.
         """
-        waiter = threading.Lock()
-        waiter.acquire()
         with self._lock:
-            if self._closed:
-                raise CommitterClosed(f"{self.name} is closed")
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
-                self._thread.start()
-            batches = self._batches
-            if not batches or len(batches[-1].items) >= self.max_batch:
-                batches.append(_Batch())
-            batch = batches[-1]
-            batch.items.append(item)
-            batch.waiters.append(waiter)
-            if self._writer_idle:
-                self._writer_idle = False
-                self._wake.put(None)
-            elif self.linger and len(batches[0].items) == self.max_batch:
-                self._full.put(None)
-        if not waiter.acquire(timeout=-1 if timeout is None else timeout):
-            if self._withdraw(batch, waiter):
-                raise BatchTimeout(f"{self.name}: not written within {timeout} s (withdrawn)")
-            waiter.acquire()  # being written: answer what that write did, not a guess
-        error = batch.error_for(waiter)
+            batch, waiter = self._enqueue(item)
+        error = self._outcome(batch, waiter, timeout)
         if error is not None:
             raise error
+
+    def submit_each(
+        self, items: Sequence[T], timeout: float | None = 30.0
+    ) -> list[BaseException | None]:
+        """Queue every item of ``items`` as an item of its own and wait for them all: the
+        error of each (``None``: written), in order. Each item has its own fate, as if
+        submitted by a thread of its own: a refused one costs no other, and a timeout
+        withdraws only the items whose batch the writer has not taken.
+
+        Raises :class:`CommitterClosed` after :meth:`close` (nothing queued then).
+        """
+        with self._lock:
+            queued = [self._enqueue(item) for item in items]
+        if timeout is None:
+            return [self._outcome(batch, waiter, None) for batch, waiter in queued]
+        deadline = time.monotonic() + timeout
+        return [
+            self._outcome(batch, waiter, max(0.0, deadline - time.monotonic()))
+            for batch, waiter in queued
+        ]
+
+    def _enqueue(self, item: T) -> tuple[_Batch[T], threading.Lock]:
+        """Append ``item`` to the last open batch (caller holds ``_lock``); its waiter is
+        held until the batch is written."""
+        if self._closed:
+            raise CommitterClosed(f"{self.name} is closed")
+        waiter = threading.Lock()
+        waiter.acquire()
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+            self._thread.start()
+        batches = self._batches
+        if not batches or len(batches[-1].items) >= self.max_batch:
+            batches.append(_Batch())
+        batch = batches[-1]
+        batch.items.append(item)
+        batch.waiters.append(waiter)
+        if self._writer_idle:
+            self._writer_idle = False
+            self._wake.put(None)
+        elif self.linger and len(batches[0].items) == self.max_batch:
+            self._full.put(None)
+        return batch, waiter
+
+    def _outcome(
+        self, batch: _Batch[T], waiter: threading.Lock, timeout: float | None
+    ) -> BaseException | None:
+        """Wait for ``waiter``'s item; its error, or :class:`BatchTimeout` when it was
+        withdrawn unwritten after ``timeout``."""
+        if not waiter.acquire(timeout=-1 if timeout is None else timeout):
+            if self._withdraw(batch, waiter):
+                return BatchTimeout(f"{self.name}: not written within {timeout} s (withdrawn)")
+            waiter.acquire()  # being written: answer what that write did, not a guess
+        return batch.error_for(waiter)
 
     def _withdraw(self, batch: _Batch[T], waiter: threading.Lock) -> bool:
         """Take ``waiter``'s item back out of ``batch`` if the writer has not taken the

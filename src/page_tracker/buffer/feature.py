@@ -26,7 +26,7 @@ from page_tracker.buffer import tasks
 from page_tracker.buffer.cli import flush_command
 from page_tracker.buffer.dead_letters import DeadLetters
 from page_tracker.buffer.live import RedisLiveVisitors
-from page_tracker.buffer.redis_counters import RedisCounterReader
+from page_tracker.buffer.redis_counters import BatchCounts, RedisCounterReader
 from page_tracker.buffer.redis_keys import RedisKeys
 from page_tracker.buffer.redis_sink import RedisSink
 from page_tracker.buffer.sinks import SINK, BatchingSink, DatabaseSink, HitSink
@@ -59,8 +59,11 @@ def init_app(app: Flask) -> None:
     else:
         prefix = settings.redis_key_prefix
         redis_live = RedisLiveVisitors(client, prefix)
-        sink = RedisSink(client, prefix, sessions, METRICS.get(app), live=redis_live)
-        reader = RedisCounterReader(client, prefix, sessions)
+        batch_counts = BatchCounts()  # the sink records, Busuanzi reads (one call per batch)
+        sink = RedisSink(
+            client, prefix, sessions, METRICS.get(app), live=redis_live, batch_counts=batch_counts
+        )
+        reader = RedisCounterReader(client, prefix, sessions, batch_counts)
         live = redis_live
         add_gauge(app, "redis_backlog", partial(stream_backlog, client, RedisKeys(prefix)))
         add_gauge(app, "dead_letters", DeadLetters(client, prefix).count)

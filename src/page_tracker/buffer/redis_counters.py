@@ -8,6 +8,11 @@ not hold yet is read from the database, once per key and process at a time: the 
 of a page never read or flushed since Redis started, and the visitors of a key the
 first time it is read.
 
+A Busuanzi request counts and reads in one step (:meth:`RedisCounterReader.
+read_after_hit`): the ingest script call that records its batch also returns the
+counters of the batch's Busuanzi pages (:class:`BatchCounts`), so its read costs no
+second round trip.
+
 Reads degrade, never fail on Redis: when Redis refuses to cache what it lacks (a write:
 a full Redis with ``noeviction`` refuses it), page views are the database totals plus
 the pending counts and uniques the larger of the database's and the unseeded key's;
@@ -19,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterable
 
 import redis
 from sqlalchemy import select
@@ -40,14 +46,47 @@ log = logging.getLogger(__name__)
 
 SEED_CHUNK = 5000
 
+ReadKey = tuple[str, str]  # (site id, path)
+
+
+class BatchCounts:
+    """The ``COUNT`` numbers the ingest script returned for the pages of the batches this
+    process wrote last. The writer thread records a batch's numbers before it answers
+    the batch's requests, so a request that was in a batch finds numbers that include
+    its own hit (or a later batch's); other readers never use them."""
+
+    LIMIT = 10_000  # pages remembered at most (bounds memory against random paths)
+
+    def __init__(self) -> None:
+        self._counts: dict[ReadKey, list[int]] = {}
+
+    def record(self, counts: dict[ReadKey, list[int]]) -> None:
+        if len(self._counts) + len(counts) > self.LIMIT:
+            self._counts = {}
+        self._counts.update(counts)
+
+    def forget(self, reads: Iterable[ReadKey]) -> None:
+        """A batch written another way (the database fallback): its pages' numbers are
+        older than its hits."""
+        for read in reads:
+            self._counts.pop(read, None)
+
+    def get(self, site_id: str, path: str) -> list[int] | None:
+        return self._counts.get((site_id, path))
+
 
 class RedisCounterReader:
     """All-time counters = database totals + what Redis holds that is not flushed yet."""
 
     def __init__(
-        self, client: redis.Redis, prefix: str, session_factory: sessionmaker[Session]
+        self,
+        client: redis.Redis,
+        prefix: str,
+        session_factory: sessionmaker[Session],
+        batch_counts: BatchCounts | None = None,
     ) -> None:
         self.client = client
+        self.batch_counts = batch_counts or BatchCounts()
         self.keys = RedisKeys(prefix)
         self.scripts = Scripts(client)
         self.session_factory = session_factory
@@ -125,6 +164,14 @@ class RedisCounterReader:
                 self._seed(site_id, path)
             return self._count(site_id, path)
 
+    def read_after_hit(self, site_id: str, path: str) -> Counters:
+        """The counters for a request whose hit on ``path`` was just recorded: the numbers
+        its batch's ingest call returned when they are complete, else :meth:`read`."""
+        counted = self.batch_counts.get(site_id, path)
+        if counted is None or _missing(counted):
+            return self.read(site_id, path)
+        return _counters(counted)
+
     def read(self, site_id: str, path: str) -> Counters:
         try:
             counted = self._count(site_id, path)
@@ -137,13 +184,7 @@ class RedisCounterReader:
             except redis.RedisError as error:
                 log.warning("counters: Redis refused the cache (%s): database totals", _name(error))
                 return self._degraded(site_id, path, counted)
-        site_pending, page_pending, site_uv, page_uv = counted[:4]
-        return Counters(
-            site_pv=max(counted[6], 0) + site_pending,
-            site_uv=site_uv,
-            page_pv=max(counted[7], 0) + page_pending,
-            page_uv=page_uv,
-        )
+        return _counters(counted)
 
     def _degraded(self, site_id: str, path: str, counted: list[int]) -> Counters:
         """Database totals plus Redis's pending counts, for when Redis cannot take the
@@ -156,6 +197,17 @@ class RedisCounterReader:
             page_pv=database.page_pv + page_pending,
             page_uv=max(page_uv, database.page_uv),
         )
+
+
+def _counters(counted: list[int]) -> Counters:
+    """Counters from ``COUNT``'s numbers (cached totals + pending; uniques from Redis)."""
+    site_pending, page_pending, site_uv, page_uv = counted[:4]
+    return Counters(
+        site_pv=max(counted[6], 0) + site_pending,
+        site_uv=site_uv,
+        page_pv=max(counted[7], 0) + page_pending,
+        page_uv=page_uv,
+    )
 
 
 def _missing(counted: list[int]) -> bool:

@@ -2,7 +2,8 @@
 :mod:`page_tracker.buffer.redis_keys` always agree with each other.
 
 - ``INGEST`` adds a batch to the stream **and** its counts to ``pending`` and its
-  visitors to the visitor keys;
+  visitors to the visitor keys, and returns what ``COUNT`` returns for the pages the
+  batch asks to read (its Busuanzi views: counted and read in one call);
 - ``ACK`` removes flushed entries and subtracts their counts (exactly once);
 - ``COUNT`` reads the pending counts, the cached database totals and the uniques of a
   site and a page;
@@ -28,7 +29,9 @@ from page_tracker.buffer.redis_keys import (
     EXACT_UNIQUES_BELOW,
     VISITOR_TTL,
     RedisKeys,
+    page_field,
     pending_counts,
+    site_field,
 )
 from page_tracker.stats.pageview import PageView
 
@@ -52,25 +55,51 @@ local function add_visitors(key, members, first, last, limit)
 end
 """
 
-# KEYS: stream, pending, visitor keys...   ARGV: batch id, payload, exact limit, ttl,
-# number of pending fields, (field, count)..., then per visitor key: n, members...
+# uniques(key): the visitors of a visitor key (exact set or HyperLogLog).
+UNIQUES = """
+local function uniques(key)
+  if redis.call('TYPE', key).ok == 'string' then return redis.call('PFCOUNT', key) end
+  return redis.call('SCARD', key)
+end
+"""
+
+# KEYS: stream, pending, totals, (site seed mark, page seed mark) per read, visitor keys...
+# ARGV: batch id, payload, exact limit, ttl, number of pending fields, number of reads,
+# (field, count)..., then per visitor key: n, members..., then per read: site field, page
+# field, KEYS index of the site's and of the page's visitor key.
+# -> per read, after the batch is counted, the 8 numbers of ``COUNT`` (flat list).
 INGEST = (
     ADD_VISITORS
+    + UNIQUES
     + """
 redis.call('XADD', KEYS[1], '*', 'id', ARGV[1], 'v', ARGV[2])
-local limit, ttl = tonumber(ARGV[3]), tonumber(ARGV[4])
-local i = 6
+local limit, ttl, reads = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[6])
+local i = 7
 for _ = 1, tonumber(ARGV[5]) do
   redis.call('HINCRBY', KEYS[2], ARGV[i], ARGV[i + 1])
   i = i + 2
 end
-for k = 3, #KEYS do
+for k = 4 + 2 * reads, #KEYS do
   local n = tonumber(ARGV[i])
   add_visitors(KEYS[k], ARGV, i + 1, i + n, limit)
   redis.call('EXPIRE', KEYS[k], ttl)
   i = i + n + 1
 end
-return 1
+local counted = {}
+for r = 0, reads - 1 do
+  local site, page = ARGV[i], ARGV[i + 1]
+  local pending = redis.call('HMGET', KEYS[2], site, page)
+  local totals = redis.call('HMGET', KEYS[3], site, page)
+  for _, value in ipairs({
+    tonumber(pending[1] or 0), tonumber(pending[2] or 0),
+    uniques(KEYS[tonumber(ARGV[i + 2])]), uniques(KEYS[tonumber(ARGV[i + 3])]),
+    redis.call('EXISTS', KEYS[4 + 2 * r]), redis.call('EXISTS', KEYS[5 + 2 * r]),
+    tonumber(totals[1] or -1), tonumber(totals[2] or -1)}) do
+    counted[#counted + 1] = value
+  end
+  i = i + 4
+end
+return counted
 """
 )
 
@@ -134,17 +163,16 @@ return 1
 # KEYS: pending, site visitors, page visitors, site seed mark, page seed mark, totals.
 # ARGV: site field, page field.  -> {site pending, page pending, site uv, page uv,
 # site seeded, page seeded, site total, page total} (a total is -1 when not cached)
-COUNT = """
-local function uniques(key)
-  if redis.call('TYPE', key).ok == 'string' then return redis.call('PFCOUNT', key) end
-  return redis.call('SCARD', key)
-end
+COUNT = (
+    UNIQUES
+    + """
 local pending = redis.call('HMGET', KEYS[1], ARGV[1], ARGV[2])
 local totals = redis.call('HMGET', KEYS[6], ARGV[1], ARGV[2])
 return {tonumber(pending[1] or 0), tonumber(pending[2] or 0), uniques(KEYS[2]),
         uniques(KEYS[3]), redis.call('EXISTS', KEYS[4]), redis.call('EXISTS', KEYS[5]),
         tonumber(totals[1] or -1), tonumber(totals[2] or -1)}
 """
+)
 
 # KEYS: totals.  ARGV: (field, database total)...: cache totals read from the database.
 CACHE_TOTALS = (
@@ -183,9 +211,14 @@ class Scripts:
 
 
 def ingest_arguments(
-    keys: RedisKeys, batch_id: str, payload: bytes, views: Sequence[PageView]
+    keys: RedisKeys,
+    batch_id: str,
+    payload: bytes,
+    views: Sequence[PageView],
+    reads: Sequence[tuple[str, str]] = (),
 ) -> tuple[list[str], list[Any]]:
-    """KEYS and ARGV of the ingest script for one batch."""
+    """KEYS and ARGV of the ingest script for one batch; ``reads`` are (site, path) pairs
+    of the batch's views whose counters the script returns (:func:`read_counts`)."""
     counts = pending_counts(views)
     visitors: dict[str, set[bytes]] = {}
     for view in views:
@@ -193,9 +226,35 @@ def ingest_arguments(
         visitors.setdefault(keys.visitors(view.site_id, view.path), set()).add(
             view.lifetime_visitor
         )
-    argv: list[Any] = [batch_id, payload, EXACT_UNIQUES_BELOW, VISITOR_TTL, len(counts)]
+    argv: list[Any] = [
+        batch_id,
+        payload,
+        EXACT_UNIQUES_BELOW,
+        VISITOR_TTL,
+        len(counts),
+        len(reads),
+    ]
     for field, count in counts.items():
         argv += [field, count]
     for members in visitors.values():
         argv += [len(members), *members]
-    return [keys.stream, keys.pending, *visitors], argv
+    marks: list[str] = []
+    first_visitor_key = 4 + 2 * len(reads)  # Lua's 1-based KEYS index
+    position = {key: first_visitor_key + n for n, key in enumerate(visitors)}
+    for site_id, path in reads:
+        marks += [keys.seeded(site_id), keys.seeded(site_id, path)]
+        argv += [
+            site_field(site_id),
+            page_field(site_id, path),
+            position[keys.visitors(site_id)],
+            position[keys.visitors(site_id, path)],
+        ]
+    return [keys.stream, keys.pending, keys.totals, *marks, *visitors], argv
+
+
+def read_counts(
+    reads: Sequence[tuple[str, str]], reply: Sequence[int]
+) -> dict[tuple[str, str], list[int]]:
+    """The ingest script's reply: ``COUNT``'s 8 numbers per (site, path) of ``reads``."""
+    values = [int(value) for value in reply]
+    return {read: values[8 * n : 8 * n + 8] for n, read in enumerate(reads)}

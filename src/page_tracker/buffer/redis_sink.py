@@ -18,8 +18,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from page_tracker.buffer.batch_format import encode_views
 from page_tracker.buffer.counted_batches import write_batches
 from page_tracker.buffer.live import RedisLiveVisitors
+from page_tracker.buffer.redis_counters import BatchCounts, ReadKey
 from page_tracker.buffer.redis_keys import RedisKeys, page_field, site_field
-from page_tracker.buffer.redis_scripts import Scripts, ingest_arguments
+from page_tracker.buffer.redis_scripts import Scripts, ingest_arguments, read_counts
 from page_tracker.errors import StoreError
 from page_tracker.metrics import HitMetrics
 from page_tracker.stats.counters import TotalKey
@@ -28,6 +29,7 @@ from page_tracker.stats.pageview import PageView
 log = logging.getLogger(__name__)
 
 REDIS_FALLBACK = "redis-fallback"
+BUSUANZI = "busuanzi"  # PageView.source of the hits that read their counters back
 
 
 class RedisSink:
@@ -39,10 +41,13 @@ class RedisSink:
         prefix: str,
         session_factory: sessionmaker[Session] | None = None,
         metrics: HitMetrics | None = None,
+        *,
         live: RedisLiveVisitors | None = None,
+        batch_counts: BatchCounts | None = None,
     ) -> None:
         self.client = client
         self.live = live
+        self.batch_counts = batch_counts
         self.keys = RedisKeys(prefix)
         self.scripts = Scripts(client)
         self.session_factory = session_factory
@@ -52,7 +57,12 @@ class RedisSink:
         if not views:
             return
         batch_id = uuid.uuid4().hex
-        keys, argv = ingest_arguments(self.keys, batch_id, encode_views(views), views)
+        # Busuanzi requests read their page's counters right after their hit: the same
+        # script call returns them (RedisCounterReader.read_after_hit).
+        reads: list[ReadKey] = []
+        if self.batch_counts is not None:
+            reads = list(dict.fromkeys((v.site_id, v.path) for v in views if v.source == BUSUANZI))
+        keys, argv = ingest_arguments(self.keys, batch_id, encode_views(views), views, reads)
         pipe = self.client.pipeline(transaction=False)
         self.scripts.ingest(keys=keys, args=argv, client=pipe)
         if self.live is not None:
@@ -70,11 +80,15 @@ class RedisSink:
                 "Redis write failed (%s); %d hits written to the database", error, len(views)
             )
             totals: dict[TotalKey, tuple[int, int]] = {}
+            if self.batch_counts is not None:
+                self.batch_counts.forget(reads)
             write_batches(self.session_factory, [(batch_id, views)], totals=totals)
             if self.metrics is not None:
                 self.metrics.count(REDIS_FALLBACK, len(views))
             self._raise_totals(totals)
         else:
+            if reads and self.batch_counts is not None:
+                self.batch_counts.record(read_counts(reads, stored))
             # The batch is durable; live visitors are a nicety and never fail it.
             refused = next((reply for reply in live_replies if isinstance(reply, Exception)), None)
             if refused is not None:

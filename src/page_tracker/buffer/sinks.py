@@ -83,6 +83,12 @@ class BatchingSink:
         if views:
             self.committer.submit(views)
 
+    def submit_each(self, views: Sequence[PageView]) -> list[BaseException | None]:
+        """Submit each view as a call of its own (a refused view costs no other; see
+        :meth:`~page_tracker.buffer.batching.GroupCommitter.submit_each`): the error of
+        each view, ``None`` for the durable ones."""
+        return self.committer.submit_each([[view] for view in views]) if views else []
+
     def close(self) -> None:
         self.committer.close()
 

@@ -29,7 +29,7 @@ from page_tracker.sites.services import (
     create_site,
     find_site_for_host,
 )
-from page_tracker.stats.counters import COUNTERS, Counters
+from page_tracker.stats.counters import COUNTERS, Counters, CountsWithHits
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +102,12 @@ def count_busuanzi(
     verdict = record(busuanzi_hit(site.id, page, reader, visitor_token))
     if not site.public_counters:
         return BusuanziOutcome(verdict.reason, verdict.accepted, counters=None, public=False)
-    counters = COUNTERS.get().read(site.id, page.path)
+    counter_reader = COUNTERS.get()
+    if verdict.accepted and isinstance(counter_reader, CountsWithHits):
+        # counted and read in one script call (Redis mode)
+        counters = counter_reader.read_after_hit(site.id, page.path)
+    else:
+        counters = counter_reader.read(site.id, page.path)
     return BusuanziOutcome(reason=verdict.reason, accepted=verdict.accepted, counters=counters)
 
 

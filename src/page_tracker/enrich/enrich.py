@@ -50,7 +50,7 @@ class Enrichment:
 def warm_up() -> None:
     """Load every bundled data set now (about 0.2 s, once per process) so that the first
     hit does not wait for it. Optional and idempotent: without it each set loads on
-    first use. Call it where a worker process starts (app factory, gunicorn post_fork)."""
+    first use. Call it where a worker process starts (the app factory)."""
     agents.warm_up()
     geo.warm_up()
 

@@ -9,6 +9,7 @@ from functools import cache
 from importlib.resources import files
 
 from flask import Blueprint, Response, request
+from pydantic import BaseModel, Field
 
 from page_tracker.ingest.routes import (
     CORS_HEADERS,
@@ -18,9 +19,32 @@ from page_tracker.ingest.routes import (
     IngestRequest,
     IngestResponse,
 )
-from page_tracker.ingest.verdict import MALFORMED, REASON_HEADER
+from page_tracker.ingest.verdict import MALFORMED, MAX_EVENT_LENGTH, REASON_HEADER
+from page_tracker.json_api import described
 
 bp = Blueprint("ingest", __name__)
+
+# What the document promises is counted or judged: printable text (a control character
+# is removed before the hit is judged, which could leave an event empty).
+_PRINTABLE = r"^[^\x00-\x1f\x7f-\x9f]*$"
+
+
+class BrowserHit(BaseModel):
+    """A hit as ``pt.js`` sends it (also as ``text/plain``); the reader's address,
+    User-Agent and DNT/GPC come from the request."""
+
+    site: str = Field(min_length=1, max_length=64, description="The site id.")
+    url: str = Field(
+        max_length=1024,
+        pattern=r"^https?://[a-z0-9]([a-z0-9.-]{0,60}[a-z0-9])?(/[^\x00-\x1f\x7f-\x9f]*)?$",
+        description="The page's absolute http(s) URL.",
+    )
+    referrer: str | None = Field(default=None, max_length=1024, pattern=_PRINTABLE)
+    title: str | None = Field(default=None, max_length=200, pattern=_PRINTABLE)
+    screen: str | None = Field(default=None, max_length=32, pattern=_PRINTABLE)
+    event: str | None = Field(
+        default=None, min_length=1, max_length=MAX_EVENT_LENGTH, pattern=r"^[!-~]+$"
+    )
 
 
 def _flask_response(answer: IngestResponse) -> Response:
@@ -29,6 +53,14 @@ def _flask_response(answer: IngestResponse) -> Response:
 
 
 @bp.post(HITS_PATH)
+@described(
+    "Count a browser's hit (what pt.js sends; the verdict in X-Page-Tracker-Reason)",
+    tag="tracking",
+    access="public",
+    body=BrowserHit,
+    responses={202: None},
+    errors=(400, 413, 415),
+)
 def post_hit() -> Response:
     # The route reads the body from the environ's input, within its limit.
     return _flask_response(ROUTES.get().post_hits(IngestRequest(request.environ)))

@@ -6,7 +6,7 @@ import threading
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -26,6 +26,17 @@ class Counters:
 class CounterReader(Protocol):
     def read(self, site_id: str, path: str) -> Counters:
         """All-time page views and unique visitors of the site and of ``path``."""
+        ...
+
+
+@runtime_checkable
+class CountsWithHits(Protocol):
+    """A reader that has the counters of a page whose hit it just recorded at hand (Redis
+    mode: the ingest script call returned them)."""
+
+    def read_after_hit(self, site_id: str, path: str) -> Counters:
+        """What :meth:`CounterReader.read` answers, just after a hit on ``path`` was
+        recorded by this process."""
         ...
 
 

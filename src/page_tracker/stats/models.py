@@ -1,5 +1,6 @@
 """Rollup tables (GoatCounter's model): dimension tables with integer ids, hourly per-path
-counts, daily per-path and per-dimension counts, daily visitor sets and all-time totals.
+counts, daily and monthly per-path counts, daily per-dimension counts, daily visitor sets
+and all-time totals.
 
 ``path_id`` 0 stands for "the whole site" in the per-path tables. Visitor columns hold
 keyed hashes (16 bytes), never an address. Nothing here references ``sites`` with a
@@ -86,6 +87,29 @@ class DailyCount(Base):
     path_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     pageviews: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
     visitors: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+
+
+class MonthlyCount(Base):
+    """Page views and daily unique visitors of one path (or, path 0, the site) per UTC
+    month (``month`` is its first day): always the sum of the month's ``stat_daily`` rows,
+    written with them by the one rollup write path, so that a year of top pages reads
+    12 rows a page instead of 365.
+
+    The key leads with ``path_id``: a breakdown groups by path straight off the index
+    (no temporary table on MariaDB), and a path's months are one index range."""
+
+    __tablename__ = "stat_monthly"
+
+    site_id: Mapped[str] = mapped_column(String(12), primary_key=True)
+    path_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    pageviews: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    visitors: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+
+
+def month_of(day: date) -> date:
+    """The first day of ``day``'s month (the key of :class:`MonthlyCount`)."""
+    return day.replace(day=1)
 
 
 class DailyDimensionCount(Base):

@@ -10,9 +10,11 @@ import unicodedata
 from html import escape
 
 from flask import Blueprint, Response, request
+from pydantic import BaseModel, Field
 
 from page_tracker.db import lazy_session
 from page_tracker.errors import NotFound, ValidationFailed
+from page_tracker.json_api import described
 from page_tracker.sites.services import SITES, SiteInfo
 from page_tracker.stats.counters import COUNTERS, Counters
 
@@ -52,7 +54,33 @@ def _conditional(body: bytes, mimetype: str) -> Response:
     return response
 
 
+class CounterQuery(BaseModel):
+    path: str = Field(
+        default="/",
+        pattern="^/",
+        max_length=MAX_COUNTER_PATH,
+        description="The page whose counts page_pv and page_uv are.",
+    )
+
+
+class CountersOut(BaseModel):
+    """All-time counts (Busuanzi's four numbers), including hits not flushed yet."""
+
+    site_pv: int = Field(description="The site's page views.")
+    site_uv: int = Field(description="The site's unique visitors.")
+    page_pv: int = Field(description="The page's views.")
+    page_uv: int = Field(description="The page's unique visitors.")
+
+
 @bp.get("/api/v1/counters/<site_id>")
+@described(
+    "Public counters of a site that enables them (ETag; 304 to If-None-Match)",
+    tag="tracking",
+    access="public",
+    query=CounterQuery,
+    responses={200: CountersOut},
+    errors=(400, 404),
+)
 def counters(site_id: str) -> Response:
     site = _public_site(site_id)
     found: Counters = COUNTERS.get().read(site.id, _path())

@@ -16,6 +16,7 @@ from page_tracker.stats.models import (
     Hit,
     HourlyCount,
     LifetimeVisitor,
+    MonthlyCount,
     Path,
     Total,
 )
@@ -33,6 +34,7 @@ def purge_site(session: Session, site_id: str) -> None:
         DailyVisitor,
         DailyDimensionCount,
         DailyCount,
+        MonthlyCount,
         HourlyCount,
         Path,
     ):

@@ -44,6 +44,8 @@ from page_tracker.stats.models import (
     HourlyCount,
     Path,
 )
+from page_tracker.stats.pages import ranked_pages
+from page_tracker.stats.search import page_condition
 
 EARLIEST: Final = date(2000, 1, 1)
 LATEST: Final = date(2100, 12, 31)
@@ -353,11 +355,15 @@ def breakdown(
     limit: int = 10,
     offset: int = 0,
     campaign_field: str = "campaign",
+    search: str | None = None,
 ) -> Breakdown:
-    """The values of a breakdown by page views (then name), ``limit`` from ``offset``."""
+    """The values of a breakdown by page views (then name), ``limit`` from ``offset``;
+    ``search`` keeps the pages whose path or title has its words (pages only)."""
     kind = dimension_kind(name, campaign_field)
     if kind is None:
-        return _pages(session, site_id, rng, limit, offset)
+        return _pages(session, site_id, rng, limit=limit, offset=offset, search=search)
+    if search is not None:
+        raise Unprocessable("search works on the pages breakdown only")
     views = func.sum(DailyDimensionCount.pageviews)
     grouped = (
         select(
@@ -392,32 +398,17 @@ def _total(session: Session, grouped: Any, rows: Sequence[Any], offset: int) -> 
     return int(session.scalar(select(func.count()).select_from(grouped.subquery())) or 0)
 
 
-def _pages(session: Session, site_id: str, rng: Range, limit: int, offset: int) -> Breakdown:
-    table: Any
-    basis: Basis
-    if rng.utc_aligned:
-        table, basis = DailyCount, "utc-days"
-        in_range = (table.day >= rng.start) & (table.day <= rng.end)
-    else:
-        table, basis = HourlyCount, "local-hours"
-        low, high = rng.utc_bounds()
-        in_range = (table.hour >= low) & (table.hour < high)
-    views = func.sum(table.pageviews)
-    grouped = (
-        select(table.path_id, views.label("pv"), func.sum(table.visitors).label("uv"), _TOTAL)
-        .where(table.site_id == site_id, table.path_id != SITE, in_range)
-        .group_by(table.path_id)
-    )
-    page = grouped.subquery()
-    rows = session.execute(
-        select(Path.path, Path.title, page.c.pv, page.c.uv, page.c.total)
-        .join(Path, Path.id == page.c.path_id)
-        .order_by(page.c.pv.desc(), Path.path)
-        .limit(limit)
-        .offset(offset)
-    ).all()
-    items = [Item(path, int(pv), int(uv), title) for path, title, pv, uv, _ in rows]
-    return Breakdown("pages", basis, _total(session, grouped, rows, offset), items)
+def _pages(
+    session: Session, site_id: str, rng: Range, *, limit: int, offset: int, search: str | None
+) -> Breakdown:
+    # Whole UTC months from stat_monthly, the days and hours at the edges from the finer
+    # rollups: exact in every zone, since each rollup is the sum of the finer one.
+    basis: Basis = "utc-days" if rng.utc_aligned else "local-hours"
+    low, high = rng.utc_bounds()
+    only = None if search is None else page_condition(session, search)
+    total, ranked = ranked_pages(session, site_id, low, high, limit=limit, offset=offset, only=only)
+    items = [Item(p.path, p.pageviews, p.visitors, p.title) for p in ranked]
+    return Breakdown("pages", basis, total, items)
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,8 +26,10 @@ from page_tracker.stats.models import (
     Hit,
     HourlyCount,
     LifetimeVisitor,
+    MonthlyCount,
     Path,
     Total,
+    month_of,
 )
 from page_tracker.stats.pageview import PageView
 
@@ -255,10 +257,21 @@ def apply(session: Session, views: Sequence[PageView], cache: IdCache | None = N
 
     _add(session, HourlyCount, ("site_id", "path_id", "hour"), hourly, hourly_uv)
     _add(session, DailyCount, ("site_id", "day", "path_id"), daily, daily_uv)
+    monthly, monthly_uv = by_month(daily), by_month(daily_uv)
+    _add(session, MonthlyCount, ("site_id", "month", "path_id"), monthly, monthly_uv)
     _add(session, DailyDimensionCount, ("site_id", "day", "dimension_id"), dims, dims_uv)
     _add(session, Total, ("site_id", "path_id"), totals, totals_uv)
     for chunk in _chunks(raw_hits):
         session.execute(insert(Hit), list(chunk))
+
+
+def by_month(daily: Counter[tuple[Any, ...]]) -> Counter[tuple[Any, ...]]:
+    """``(site, day, path_id)`` counts summed into ``(site, month, path_id)``: the monthly
+    rollup is always written from the very numbers added to the daily one."""
+    monthly: Counter[tuple[Any, ...]] = Counter()
+    for (site, day, path_id), count in daily.items():
+        monthly[(site, month_of(day), path_id)] += count
+    return monthly
 
 
 def _add(

@@ -27,8 +27,10 @@ from page_tracker.stats.models import (
     DailyDimensionCount,
     Dimension,
     HourlyCount,
+    MonthlyCount,
     Path,
     Total,
+    month_of,
 )
 from page_tracker.stats.rollup import IdCache, resolve_ids
 
@@ -132,7 +134,7 @@ def add_tally(session: Session, site_id: str, tally: Tally, cache: IdCache) -> A
 def subtract(session: Session, site_id: str, applied: Applied) -> None:
     """Take ``applied`` back out of the rollups; rows left at zero are deleted."""
     _write(session, site_id, applied, sign=-1)
-    for model in (HourlyCount, DailyCount, DailyDimensionCount, Total):
+    for model in (HourlyCount, DailyCount, MonthlyCount, DailyDimensionCount, Total):
         session.execute(
             delete(model).where(
                 and_(model.site_id == site_id, model.pageviews == 0, model.visitors == 0)
@@ -152,10 +154,20 @@ def _rows(
     return rows
 
 
+def _monthly(daily: dict[tuple[date, int], Pair]) -> dict[tuple[date, int], Pair]:
+    """The daily rows summed by month: ``stat_monthly`` gets exactly what ``stat_daily``
+    gets (also when a ledger written before the monthly rollup existed is taken back)."""
+    monthly: dict[tuple[date, int], Pair] = {}
+    for (day, path_id), pair in daily.items():
+        _merge(monthly, (month_of(day), path_id), pair)
+    return monthly
+
+
 def _write(session: Session, site_id: str, applied: Applied, sign: int) -> None:
     tables: tuple[tuple[type[Any], tuple[str, ...], dict[Any, Pair]], ...] = (
         (HourlyCount, ("site_id", "path_id", "hour"), applied.hourly),
         (DailyCount, ("site_id", "day", "path_id"), applied.daily),
+        (MonthlyCount, ("site_id", "month", "path_id"), _monthly(applied.daily)),
         (DailyDimensionCount, ("site_id", "day", "dimension_id"), applied.dimensions),
         (Total, ("site_id", "path_id"), applied.totals),
     )

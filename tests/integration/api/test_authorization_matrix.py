@@ -128,6 +128,13 @@ MATRIX: list[tuple[str, str, str, dict[str, Any] | None, str]] = [
     ),
     (
         "GET",
+        "/api/v1/sites/<site_id>/pages/search",
+        f"/api/v1/sites/{SITE}/pages/search?q=page",
+        None,
+        "401 404 200 200 200 200 200",
+    ),
+    (
+        "GET",
         "/api/v1/sites/<site_id>/stats/realtime",
         f"/api/v1/sites/{SITE}/stats/realtime",
         None,
@@ -154,6 +161,14 @@ MATRIX: list[tuple[str, str, str, dict[str, Any] | None, str]] = [
         f"/api/v1/sites/{SITE}/shares/{SHARE}",
         None,
         "401 404 403 204 403 204 204",
+    ),
+    # --- server-side ingest: a write token of the site's owners (and admins)
+    (
+        "POST",
+        "/api/v1/sites/<site_id>/hits",
+        f"/api/v1/sites/{SITE}/hits",
+        {"hits": [{"url": "https://site.example/", "ip": "198.51.100.1", "user_agent": "Firefox"}]},
+        "401 404 403 202 403 202 202",
     ),
     # --- users: admins with the admin scope; anybody for themselves
     ("GET", "/api/v1/users", "/api/v1/users", None, "401 403 403 403 403 200 403"),

@@ -369,3 +369,52 @@ def test_should_export_page_hours_only_not_the_whole_sites(tracker: Tracker) -> 
         rows = [row for row in rollup_rows(get_session(), tracker.site) if row.table == "hourly"]
     assert sum(row.pageviews for row in rows) == len(HITS)  # each view once, by its page
     assert all(row.path for row in rows)
+
+
+def test_should_search_pages_by_path_or_title_words(tracker: Tracker) -> None:
+    found = tracker.get("/pages/search?q=page")
+    assert found.status_code == 200, found.get_data(as_text=True)
+    body = found.get_json()
+    assert body["words"] == ["page"]
+    first = body["items"][0]
+    assert (first["path"], first["title"]) == ("/a", "Page a")  # the most viewed
+    assert {i["path"] for i in body["items"]} == {"/a", "/b", "/c"}
+    march = "from=2026-03-28&to=2026-03-31"
+    only_b = tracker.get(f"/stats/pages?{march}&search=Page%20b")
+    assert _items(only_b) == [("/b", 1, 1)]
+    assert only_b.get_json()["total"] == 1
+    operators = tracker.get("/pages/search?q=%22page%22%2A%20-%2B(%27&limit=1")
+    assert operators.status_code == 200
+    assert operators.get_json()["words"] == ["page"]
+    assert len(operators.get_json()["items"]) == 1
+    spelled_out = tracker.get("/pages/search?q=page%20OR%20NEAR").get_json()
+    assert spelled_out["items"] == []  # plain words, every one needed
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/pages/search", 400),  # no q
+        ("/pages/search?q=", 400),
+        ("/pages/search?q=a%00b", 400),
+        # a lone surrogate's bytes: werkzeug keeps invalid UTF-8 percent-encoded (text)
+        ("/pages/search?q=%ED%A0%80", 200),
+        ("/pages/search?q=%22%2A%2D%2B", 422),  # only operators
+        ("/pages/search?q=page&limit=0", 400),
+        (f"/pages/search?q={'x' * 201}", 400),
+        ("/stats/pages?search=%00", 400),
+        ("/stats/pages?search=%22%22", 422),
+        ("/stats/browsers?search=page", 422),
+    ],
+)
+def test_should_refuse_bad_searches_in_the_error_shape(
+    tracker: Tracker, path: str, status: int
+) -> None:
+    route, _, query = path.partition("?")
+    answer = tracker.client.get(  # the query's bytes as given (not re-quoted)
+        f"/api/v1/sites/{tracker.site}{route}",
+        environ_overrides={"QUERY_STRING": query},
+        headers={"Authorization": f"Bearer {tracker.token}"},
+    )
+    assert answer.status_code == status, answer.get_data(as_text=True)
+    assert answer.get_json().get("code", 200) == status

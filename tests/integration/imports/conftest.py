@@ -19,6 +19,7 @@ from page_tracker.stats.models import (
     DailyDimensionCount,
     Dimension,
     HourlyCount,
+    MonthlyCount,
     Path,
     Total,
 )
@@ -71,6 +72,17 @@ def snapshot(app: Flask, site_id: str) -> dict[str, list[tuple[Any, ...]]]:
                 select(
                     DailyCount.day, DailyCount.path_id, DailyCount.pageviews, DailyCount.visitors
                 ).where(DailyCount.site_id == site_id)
+            )
+        )
+        found["monthly"] = sorted(
+            (paths[p], m, pv, uv)
+            for m, p, pv, uv in session.execute(
+                select(
+                    MonthlyCount.month,
+                    MonthlyCount.path_id,
+                    MonthlyCount.pageviews,
+                    MonthlyCount.visitors,
+                ).where(MonthlyCount.site_id == site_id)
             )
         )
         found["dimensions"] = sorted(

@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 from sqlalchemy.orm import sessionmaker
 
-from page_tracker.db import get_db
+from page_tracker.db import get_db, get_session
 from page_tracker.imports.goatcounter import GoatCounterImport
 from page_tracker.imports.models import DONE, RUNNING, ImportChunk
 from page_tracker.imports.services import ImportRunner
@@ -24,6 +24,7 @@ from tests.integration.imports.files import (
     sample_views,
     write_goatcounter,
 )
+from tests.integration.monthly import assert_months_are_sums_of_days
 
 DAY1, DAY2 = date(2025, 3, 1), date(2025, 3, 2)
 
@@ -109,11 +110,15 @@ def test_should_list_and_delete_an_import_leaving_live_counts(
     assert "b.csv" in listed.stdout
     assert "a.csv" in listed.stdout
     second = imports_of(app, site)[-1].id
+    with app.app_context():
+        assert_months_are_sums_of_days(get_session(), site)
 
     deleted = run_cli(app, "imports", "delete", str(second))
 
     assert deleted.exit_code == 0, deleted.output
-    assert snapshot(app, site) == kept
+    assert snapshot(app, site) == kept  # the monthly rows too
+    with app.app_context():
+        assert_months_are_sums_of_days(get_session(), site)
     assert [run.name for run in imports_of(app, site)] == ["a.csv"]
     missing = run_cli(app, "imports", "delete", str(second))
     assert missing.exit_code == 1
@@ -158,7 +163,13 @@ def test_should_refuse_a_malformed_file_with_one_clear_error(
     assert result.exit_code == 1
     assert result.stderr.startswith(f"page-tracker: error: {message}"), result.stderr
     assert len(result.stderr.splitlines()) == 1
-    assert snapshot(app, site) == {"hourly": [], "daily": [], "dimensions": [], "totals": []}
+    assert snapshot(app, site) == {
+        "hourly": [],
+        "daily": [],
+        "monthly": [],
+        "dimensions": [],
+        "totals": [],
+    }
     assert imports_of(app, site) == []
 
 
@@ -177,7 +188,13 @@ def test_should_take_back_applied_chunks_when_a_later_row_is_malformed(
             runner.run(site, GoatCounterImport(bad, {"blog.example"}))
 
     # Then nothing of it is left
-    assert snapshot(app, site) == {"hourly": [], "daily": [], "dimensions": [], "totals": []}
+    assert snapshot(app, site) == {
+        "hourly": [],
+        "daily": [],
+        "monthly": [],
+        "dimensions": [],
+        "totals": [],
+    }
     assert imports_of(app, site) == []
 
 

@@ -15,7 +15,7 @@ from tests.integration.imports.files import write_plausible_csv
 
 D1, D2 = date(2024, 5, 1), date(2024, 5, 2)
 RANGE = "20240501_20240502"
-NOTHING = {"hourly": [], "daily": [], "dimensions": [], "totals": []}
+NOTHING = {"hourly": [], "daily": [], "monthly": [], "dimensions": [], "totals": []}
 
 
 def export_folder(folder: Path) -> Path:

@@ -133,10 +133,25 @@ def test_should_pass_each_visitor_key_once_with_its_distinct_members() -> None:
 
     names, argv = ingest_arguments(keys, "b1", b"payload", views)
 
-    assert names[:2] == ["pt:hits", "pt:pending"]
-    assert len(names) == 4  # site key + one page key
+    assert names[:3] == ["pt:hits", "pt:pending", "pt:totals"]
+    assert len(names) == 5  # site key + one page key
     assert argv[:2] == ["b1", b"payload"]
     assert argv.count(b"x" * 16) == 2  # once per visitor key
+
+
+def test_should_ask_for_the_counters_of_the_pages_read_with_their_keys() -> None:
+    keys = RedisKeys("pt:")
+    view = make_view()
+    site, path = view.site_id, view.path
+
+    names, argv = ingest_arguments(keys, "b1", b"payload", [view], [(site, path)])
+
+    # the read's seed marks come before the visitor keys; the read names their positions
+    assert names[3:5] == [keys.seeded(site), keys.seeded(site, path)]
+    site_index, page_index = argv[-2:]
+    assert names[site_index - 1] == keys.visitors(site)  # Lua's KEYS are 1-based
+    assert names[page_index - 1] == keys.visitors(site, path)
+    assert argv[5] == 1  # reads
 
 
 def test_should_schedule_the_flush_every_two_seconds() -> None:

@@ -395,3 +395,56 @@ def test_should_write_every_accepted_item_when_closed_under_load() -> None:
     assert other == []
     assert sorted(writer.items) == sorted(accepted)
     assert not set(refused) & set(writer.items)
+
+
+@pytest.mark.parametrize("bad", [set(), {3}, {0, 19}])
+def test_should_give_each_item_of_submit_each_its_own_fate(
+    closing: list[GroupCommitter[int]], bad: set[int]
+) -> None:
+    # Given a store that refuses some items for their own data, and batches of 8 at most
+    writer = poison_writer(bad)
+    writer.gate.set()
+    committer = GroupCommitter(
+        writer.write,  # type: ignore[attr-defined]
+        max_batch=8,
+        split_on=lambda error: isinstance(error, Poison),
+    )
+    closing.append(committer)
+    # When one caller submits 20 items at once
+    errors = committer.submit_each(list(range(20)))
+    # Then every good item was written once, in batches of at most 8, and only the bad
+    # ones were refused, each in its own place of the answer
+    written = [item for batch in writer.batches if not bad & set(batch) for item in batch]
+    assert sorted(written) == sorted(set(range(20)) - bad)
+    assert max(len(batch) for batch in writer.batches) <= 8
+    assert [n for n, error in enumerate(errors) if error is not None] == sorted(bad)
+    assert all(isinstance(errors[n], ItemRefused) for n in bad)
+    assert committer.submit_each([]) == []
+
+
+def test_should_withdraw_the_items_of_submit_each_still_queued_at_the_timeout(
+    closing: list[GroupCommitter[int]],
+) -> None:
+    # Given a writer stuck in the write of item 1
+    writer = GatedWriter(gated=1)
+    committer = GroupCommitter(writer)
+    closing.append(committer)
+    threads, outcome = submit_in_threads(committer, [1])
+    assert writer.started.acquire(timeout=10)
+    # When three items wait in the queue longer than their timeout
+    errors = committer.submit_each([2, 3, 4], timeout=0.05)
+    # Then each was withdrawn and never written
+    assert all(isinstance(error, BatchTimeout) for error in errors)
+    writer.gate.set()
+    for thread in threads:
+        thread.join(10)
+    committer.submit(5)
+    assert outcome == {1: None}
+    assert writer.items == [1, 5]
+
+
+def test_should_refuse_submit_each_after_close() -> None:
+    committer: GroupCommitter[int] = GroupCommitter(GatedWriter())
+    committer.close()
+    with pytest.raises(CommitterClosed):
+        committer.submit_each([1])
