@@ -113,7 +113,7 @@ RUN $PIP install --no-cache-dir --no-deps /tmp/*.whl \
     && rm /tmp/*.whl
 
 WORKDIR /app
-RUN mkdir -p /app/var/log && chown -R app:app /app/var
+RUN mkdir -p /app/var/log /app/var/imports && chown -R app:app /app/var
 
 ARG VERSION=0.0.0-dev
 ARG REVISION=unknown

@@ -287,6 +287,10 @@ bench: install ## Ingest benchmark: wrk vs nginx 204, embedded and Redis mode, f
 bench-stats: install ## Stats API reads of a year of a busy site (20 000 pages) on PostgreSQL and MariaDB
 	$(BIN)/python -m bench.stats $(BENCH_ARGS)
 
+.PHONY: bench-read-cache
+bench-read-cache: install ## Public counter reads per second without cache, as before, through the read cache
+	$(BIN)/python -m bench.read_cache $(BENCH_ARGS)
+
 .PHONY: bench-import
 bench-import: install ## Import a generated GoatCounter export (1 M rows) into SQLite (not a test)
 	$(BIN)/python -m bench.imports $(BENCH_ARGS)

@@ -167,6 +167,8 @@ def _isolated_environment(
         "INGEST_RATE_LIMIT",
         "MAINTENANCE_LOCK",
         "REDIS_ACCEPT_EVICTION_RISK",
+        "IMPORT_DIR",
+        "IMPORT_MAX_BYTES",
     ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))

@@ -20,6 +20,7 @@ from page_tracker import errors, headers, logs, maintenance
 from page_tracker.api.feature import FEATURE as API
 from page_tracker.auth.feature import FEATURE as AUTH
 from page_tracker.buffer.feature import FEATURE as BUFFER
+from page_tracker.cache import init_cache
 from page_tracker.celery_app import celery_init_app
 from page_tracker.compat.feature import FEATURE as COMPAT
 from page_tracker.dashboard.feature import FEATURE as DASHBOARD
@@ -110,6 +111,7 @@ def create_app(
             client.close()
             raise
     METRICS.put(app, HitMetrics())
+    init_cache(app)
     celery_init_app(app, settings, periodic_jobs())
     logs.init_request_ids(app)
     headers.init_app(app)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import random
+import re
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -262,12 +263,17 @@ def add_rows_to_counters(
     sql, order, processors = _compiled_upsert(
         table, dialect, tuple(key_columns), tuple(columns), tuple(increment_columns)
     )
-    positions = [columns.index(name) for name in order]
-    steps = list(zip(processors, positions, strict=True))
-    converted: list[Any] = [tuple(process(row[p]) for process, p in steps) for row in rows]
-    if not dialect.positional:
-        converted = [dict(zip(order, values, strict=True)) for values in converted]
-    session.connection().exec_driver_sql(sql, converted)
+    # Column by column: the bind processors (SQLite's date text) run over a column with
+    # map(), and the columns are zipped back into rows in C; per-row Python was half of
+    # an import's time.
+    by_column = list(zip(*rows, strict=True))
+    ordered = [
+        by_column[columns.index(name)]
+        if process is _same
+        else list(map(process, by_column[columns.index(name)]))
+        for name, process in zip(order, processors, strict=True)
+    ]
+    session.connection().exec_driver_sql(sql, list(zip(*ordered, strict=True)))
 
 
 def _same(value: Any) -> Any:
@@ -284,12 +290,20 @@ def _compiled_upsert(
 ) -> tuple[str, tuple[str, ...], tuple[Callable[[Any], Any], ...]]:
     statement = _upsert_statement(table, dialect.name, key_columns, increment_columns)
     compiled = statement.compile(dialect=dialect, column_keys=list(columns))
-    order: tuple[str, ...] = (
-        tuple(compiled.positiontup or ()) if dialect.positional else tuple(columns)
-    )
+    sql = compiled.string
+    if dialect.positional:
+        order: tuple[str, ...] = tuple(compiled.positiontup or ())
+    else:
+        # Named parameters (psycopg's %(name)s) become positional ones, in the order
+        # they appear, so that rows go to the driver as tuples instead of dicts.
+        order = tuple(_NAMED_PARAMETER.findall(sql))
+        sql = _NAMED_PARAMETER.sub("%s", sql)
     bind_processors = compiled._bind_processors
     processors = tuple(bind_processors.get(name) or _same for name in order)
-    return compiled.string, order, processors
+    return sql, order, processors
+
+
+_NAMED_PARAMETER = re.compile(r"%\((\w+)\)s")
 
 
 def insert_missing(

@@ -13,6 +13,10 @@ Refusals follow the one error shape (:mod:`page_tracker.errors`): a body over
 :data:`MAX_BODY` is 413, a body that is not ``application/json`` 415, one that is not
 JSON or does not fit the model 400 with the offending fields in ``details`` (never their
 values: a password must not come back).
+
+An upload is declared with ``form=`` (the text fields' model) and ``files=`` (the file
+fields' names): the body must be ``multipart/form-data`` (else 415) of at most
+``max_upload()`` bytes (else 413); the view reads the files from ``request.files``.
 """
 
 from __future__ import annotations
@@ -62,6 +66,8 @@ class Operation:
     responses: Mapping[int, type[BaseModel] | None] = field(default_factory=dict)
     errors: tuple[int, ...] = ()
     csv: bool = False  # also answers text/csv, and 304 to a matching conditional request
+    form: type[BaseModel] | None = None  # a multipart/form-data body: its text fields
+    files: tuple[str, ...] = ()  # ... and its (required) file fields
 
 
 def operation(
@@ -75,10 +81,16 @@ def operation(
     errors: tuple[int, ...] = (),
     csv: bool = False,
     max_body: int = MAX_BODY,
+    form: type[BaseModel] | None = None,
+    files: tuple[str, ...] = (),
+    max_upload: Callable[[], int] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Response]]:
-    """Declare a JSON operation; the view receives ``body=`` and ``query=`` models.
-    A body over ``max_body`` bytes is refused (413)."""
-    declared = Operation(summary, tag, access, body, query, dict(responses), errors, csv)
+    """Declare a JSON operation; the view receives ``body=``, ``query=`` and ``form=``
+    models. A JSON body over ``max_body`` bytes is refused (413), as is an upload over
+    ``max_upload()``."""
+    declared = Operation(
+        summary, tag, access, body, query, dict(responses), errors, csv, form, files
+    )
     success = min(declared.responses)
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Response]:
@@ -88,6 +100,8 @@ def operation(
                 kwargs["query"] = _parse(query, request.args.to_dict(), "query")
             if body is not None:
                 kwargs["body"] = _parse(body, _json_body(max_body), "body")
+            if form is not None:
+                kwargs["form"] = _parse(form, _form_body(files, max_upload), "form")
             return to_response(view(**kwargs), success)
 
         wrapper.operation = declared  # type: ignore[attr-defined]
@@ -142,6 +156,28 @@ def _json_body(max_body: int) -> Any:
     if parsed is None:
         raise ValidationFailed("the body is not valid JSON")
     return parsed
+
+
+def _form_body(files: tuple[str, ...], max_upload: Callable[[], int] | None) -> dict[str, str]:
+    """The text fields of a ``multipart/form-data`` body (the files stay in
+    ``request.files``); a missing file field is a 400 naming it."""
+    if request.mimetype != "multipart/form-data":
+        raise UnsupportedMediaType("send the body as multipart/form-data")
+    limit = max_upload() if max_upload is not None else MAX_BODY
+    if request.content_length is not None and request.content_length > limit:
+        raise PayloadTooLarge(f"a request body has at most {limit} bytes")
+    request.max_content_length = limit  # werkzeug stops a longer (chunked) body: 413
+    fields = request.form.to_dict()
+    missing = [name for name in files if not request.files.get(name)]
+    if missing:
+        raise ValidationFailed(
+            "invalid form",
+            details=[
+                {"field": f"form.{name}", "message": "a file is required", "type": "missing"}
+                for name in missing
+            ],
+        )
+    return fields
 
 
 def _parse(model: type[BaseModel], data: Any, where: str) -> BaseModel:

@@ -113,6 +113,22 @@ class Settings(BaseSettings):
     # Redis mode refuses a Redis whose maxmemory-policy may evict its keys (anything but
     # noeviction: README "Redis memory") unless the operator accepts that risk here.
     redis_accept_eviction_risk: bool = Field(default=False, alias="REDIS_ACCEPT_EVICTION_RISK")
+    # The read cache (README "Caching"): seconds the public counters and the stats
+    # reports stay cached (0: not cached), entries kept per process, and how often
+    # each process re-reads the site ids behind the Bloom filter of the public counters.
+    cache_counters_ttl: float = Field(default=2.0, ge=0, le=3600, alias="CACHE_COUNTERS_TTL")
+    cache_report_ttl: float = Field(default=30.0, ge=0, le=86_400, alias="CACHE_REPORT_TTL")
+    cache_local_size: int = Field(default=10_000, ge=1, le=10_000_000, alias="CACHE_LOCAL_SIZE")
+    cache_known_sites_refresh: float = Field(
+        default=10.0, gt=0, le=3600, alias="CACHE_KNOWN_SITES_REFRESH"
+    )
+    # Files uploaded to POST /api/v1/sites/{id}/imports wait here until imported (then
+    # they are removed); in Redis mode the web processes and the workers must share it.
+    import_dir: Path = Field(default=Path("var/imports"), alias="IMPORT_DIR")
+    # The largest upload the import endpoint takes (bytes; larger is answered 413).
+    import_max_bytes: int = Field(
+        default=256 * 1024 * 1024, ge=1024, le=1 << 40, alias="IMPORT_MAX_BYTES"
+    )
 
     @field_validator("database_url")
     @classmethod

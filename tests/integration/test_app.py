@@ -16,7 +16,11 @@ def test_should_count_in_each_database(
     assert client.get("/").get_data(as_text=True) == "This page has been seen 2 times."
     ready = client.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json == {"status": "ok", "checks": {"database": "ok"}}
+    assert ready.json is not None
+    assert (ready.json["status"], ready.json["checks"]) == ("ok", {"database": "ok"})
+    gauges = {name for name in ready.json if name not in ("status", "checks")}
+    assert gauges  # the read cache's, and only those
+    assert all(name.startswith("cache_") for name in gauges)
 
 
 def test_should_count_in_redis_when_configured(

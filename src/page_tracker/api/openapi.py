@@ -40,7 +40,7 @@ _STATUS_TEXT = {
     405: "Method not allowed",
     409: "Conflict with the current state",
     413: "The body is too large",
-    415: "The body is not application/json",
+    415: "The body is not application/json (an upload: not multipart/form-data)",
     422: "Well-formed, but the current state refuses it",
     429: "Too many failed sign-ins",
 }
@@ -85,6 +85,17 @@ def _path_type(converter: str, args: str, name: str) -> dict[str, Any]:
     )
 
 
+def _without_null(field: dict[str, Any]) -> None:
+    """An optional field as a query string or a form sends it: absent, never null."""
+    variants = [item for item in field.pop("anyOf", ()) if item.get("type") != "null"]
+    if len(variants) == 1:
+        field.update(variants[0])
+    elif variants:
+        field["anyOf"] = variants
+    if field.get("default") is None:
+        field.pop("default", None)
+
+
 def _query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
     """A query model's fields as OpenAPI query parameters (by their aliases; an optional
     field is simply not required: a query string has no null)."""
@@ -92,13 +103,7 @@ def _query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
     required = set(schema.get("required", ()))
     parameters = []
     for name, field in schema["properties"].items():
-        variants = [item for item in field.pop("anyOf", ()) if item.get("type") != "null"]
-        if len(variants) == 1:
-            field.update(variants[0])
-        elif variants:
-            field["anyOf"] = variants
-        if field.get("default") is None:
-            field.pop("default", None)
+        _without_null(field)
         description = field.pop("description", None)
         parameter = {"name": name, "in": "query", "required": name in required, "schema": field}
         if description:
@@ -128,6 +133,22 @@ def _responses(declared: Operation, refs: dict[Any, Any]) -> dict[str, Any]:
     return responses
 
 
+def _form_body(declared: Operation, definitions: dict[str, Any]) -> dict[str, Any]:
+    """A multipart body: the form model's fields (inlined: a multipart schema is an
+    object of its parts) and the file fields as binary parts."""
+    if declared.form is None:  # pragma: no cover - the caller checks
+        return {}
+    schema = dict(definitions["$defs"][declared.form.__name__])
+    properties = {name: dict(field) for name, field in schema.get("properties", {}).items()}
+    for field in properties.values():
+        _without_null(field)
+    for name in declared.files:
+        properties[name] = {"type": "string", "format": "binary"}
+    schema["properties"] = properties
+    schema["required"] = [*schema.get("required", ()), *declared.files]
+    return {"required": True, "content": {"multipart/form-data": {"schema": schema}}}
+
+
 def build_document(app: Flask) -> dict[str, Any]:
     """The OpenAPI 3.1 document of ``app``'s declared ``/api/v1`` operations."""
     operations = declared_operations(app)
@@ -135,6 +156,8 @@ def build_document(app: Flask) -> dict[str, Any]:
     for _rule, _method, declared in operations:
         if declared.body is not None:
             models.add((declared.body, "validation"))
+        if declared.form is not None:
+            models.add((declared.form, "validation"))
         models.update((model, "serialization") for model in declared.responses.values() if model)
     refs, definitions = models_json_schema(
         sorted(models, key=lambda item: (item[0].__name__, item[1])), ref_template=_REF
@@ -160,6 +183,8 @@ def build_document(app: Flask) -> dict[str, Any]:
                 "required": True,
                 "content": {"application/json": {"schema": refs[(declared.body, "validation")]}},
             }
+        if declared.form is not None:
+            entry["requestBody"] = _form_body(declared, definitions)
         entry["responses"] = _responses(declared, refs)
         paths.setdefault(path, {})[method.lower()] = entry
     return {

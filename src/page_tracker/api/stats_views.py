@@ -1,5 +1,7 @@
 """``/api/v1/sites/{id}/stats`` and its breakdowns: the HTTP side of
-:mod:`page_tracker.stats.report` (JSON or CSV, ``ETag``/``Last-Modified``, 304)."""
+:mod:`page_tracker.stats.report` (JSON or CSV, ``ETag``/``Last-Modified``, 304). The
+reports are read through the cache (:mod:`page_tracker.stats.cached`), keyed by every
+argument they take; the freshness beside them is read each time."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from page_tracker.auth.permissions import readable_site
 from page_tracker.db import get_session
 from page_tracker.json_api import operation, to_response
 from page_tracker.stats import live, report, search
+from page_tracker.stats.cached import BREAKDOWN_NODE, SUMMARY_NODE, through_cache
 from page_tracker.stats.live import LIVE
 
 M = TypeVar("M", bound=BaseModel)
@@ -120,7 +123,12 @@ def site_stats(site_id: str, query: schemas.StatsQuery) -> Response:
         os=query.os,
         campaign=query.campaign,
     )
-    found = report.summary(session, site_id, rng, interval, where)
+    found = through_cache(
+        SUMMARY_NODE,
+        site_id,
+        ("summary", rng, interval, where),
+        lambda: report.summary(session, site_id, rng, interval, where),
+    )
     fresh = _freshness(site_id)
     pageviews_change, visitors_change = report.change(found)
     out = schemas.StatsOut(
@@ -173,15 +181,20 @@ def site_breakdown(site_id: str, kind: str, query: schemas.BreakdownQuery) -> Re
     session = get_session()
     readable_site(session, site_id)
     rng = report.make_range(query.from_, query.to, query.tz, report.Interval.DAY)
-    found = report.breakdown(
-        session,
+    found = through_cache(
+        BREAKDOWN_NODE,
         site_id,
-        rng,
-        kind,
-        limit=query.limit,
-        offset=query.offset,
-        campaign_field=query.utm,
-        search=query.search,
+        ("breakdown", rng, kind, query.limit, query.offset, query.utm, query.search),
+        lambda: report.breakdown(
+            session,
+            site_id,
+            rng,
+            kind,
+            limit=query.limit,
+            offset=query.offset,
+            campaign_field=query.utm,
+            search=query.search,
+        ),
     )
     fresh = _freshness(site_id)
     out = schemas.BreakdownOut(

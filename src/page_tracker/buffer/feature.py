@@ -35,6 +35,7 @@ from page_tracker.features import Feature
 from page_tracker.metrics import METRICS, add_gauge
 from page_tracker.redis_client import REDIS
 from page_tracker.settings import SETTINGS
+from page_tracker.stats.cached import invalidate_sites
 from page_tracker.stats.counters import (
     COUNTERS,
     CachedCounterReader,
@@ -53,7 +54,7 @@ def init_app(app: Flask) -> None:
     live: LiveVisitors
     if client is None:
         cache = CachedCounterReader(DatabaseCounterReader(sessions))
-        sink = DatabaseSink(sessions, cache)
+        sink = DatabaseSink(sessions, cache, on_written=partial(invalidate_sites, app=app))
         reader = cache
         live = NoLiveVisitors()
     else:

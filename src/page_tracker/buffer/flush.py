@@ -121,8 +121,12 @@ class Flusher:
         claim_idle_ms: int = 30_000,
         forget_consumers_after_ms: int = 3_600_000,
         max_attempts: int = MAX_FLUSH_ATTEMPTS,
+        on_flushed: Callable[[set[str]], None] | None = None,
     ) -> None:
+        """``on_flushed(site_ids)`` runs after each acknowledged write of those sites'
+        hits (the app drops its cached reads of them)."""
         self.client = client
+        self.on_flushed = on_flushed
         self.keys = RedisKeys(prefix)
         self.session_factory = session_factory
         self.consumer = consumer or consumer_name()
@@ -246,6 +250,8 @@ class Flusher:
         done = [e for e in entries if e.entry_id not in failed]
         if done:
             self._ack(done, totals)
+            if self.on_flushed is not None:
+                self.on_flushed({view.site_id for entry in done for view in entry.views})
         point("acked")
         buried = self._note_failures(entries, failed) if failed else 0
         counted = {e.batch_id: len(e.views) for e in done if e.batch_id in new}

@@ -3,7 +3,8 @@
 :class:`RedisCounterReader` answers all-time counters including hits not flushed yet,
 with one script call and no database query: page views are the database totals cached
 in Redis (``P totals``, kept by the flush) plus the pending counts; unique visitors come
-from the Redis visitor sets (exact below 1 000, HyperLogLog above). Only what Redis does
+from the Redis visitor sets (exact below 1 000, HyperLogLog above) plus the imported
+visitors (cached in ``P totals`` too: they have no visitor set). Only what Redis does
 not hold yet is read from the database, once per key and process at a time: the totals
 of a page never read or flushed since Redis started, and the visitors of a key the
 first time it is read.
@@ -23,6 +24,7 @@ reader gets numbers, a bit low until Redis recovers, and the log says why.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Iterable
 
@@ -35,11 +37,13 @@ from page_tracker.buffer.redis_keys import (
     SEED_TTL,
     VISITOR_TTL,
     RedisKeys,
+    imported_page_field,
+    imported_site_field,
     page_field,
     site_field,
 )
 from page_tracker.buffer.redis_scripts import Scripts
-from page_tracker.stats.counters import Counters, DatabaseCounterReader, read_totals
+from page_tracker.stats.counters import Counters, DatabaseCounterReader
 from page_tracker.stats.models import SITE, LifetimeVisitor, Path
 
 log = logging.getLogger(__name__)
@@ -113,7 +117,12 @@ class RedisCounterReader:
                 keys.seeded(site_id, path),
                 keys.totals,
             ],
-            args=[site_field(site_id), page_field(site_id, path)],
+            args=[
+                site_field(site_id),
+                page_field(site_id, path),
+                imported_site_field(site_id),
+                imported_page_field(site_id, path),
+            ],
         )
         return [int(value) for value in result]
 
@@ -135,18 +144,37 @@ class RedisCounterReader:
         self.scripts.seed(keys=keys, args=[EXACT_UNIQUES_BELOW, VISITOR_TTL, SEED_TTL])
 
     def _cache_totals(self, site_id: str, path: str) -> None:
-        """Put the database's totals of the site and the page into ``P totals``."""
-        with self.session_factory() as session:
-            found = read_totals(session, [(site_id, path)])
+        """Put the database's totals and imported visitors of the site and the page
+        into ``P totals``."""
+        found, site_imported, page_imported = self.database.read_with_imported(site_id, path)
         self.scripts.cache_totals(
             keys=[self.keys.totals],
             args=[
                 site_field(site_id),
-                found[(site_id, None)][0],
+                found.site_pv,
                 page_field(site_id, path),
-                found[(site_id, path)][0],
+                found.page_pv,
+                imported_site_field(site_id),
+                site_imported,
+                imported_page_field(site_id, path),
+                page_imported,
             ],
         )
+
+    def forget(self, site_id: str) -> None:
+        """Drop the site's fields from ``P totals`` (read again on the next read)."""
+        totals = self.keys.totals
+        try:
+            fields = [site_field(site_id), imported_site_field(site_id)]
+            for pattern in (page_field, imported_page_field):
+                match = pattern(_glob_escape(site_id), "*")
+                fields += [field for field, _ in self.client.hscan_iter(totals, match=match)]
+            for start in range(0, len(fields), 500):
+                self.client.hdel(totals, *fields[start : start + 500])
+        except redis.RedisError as error:
+            # The next flush of each page raises its total again; imported visitors
+            # stay as cached until Redis recovers and another import or delete.
+            log.warning("counters: Redis refused to forget a site (%s)", _name(error))
 
     def _load_missing(self, site_id: str, path: str, counted: list[int]) -> list[int]:
         """Read from the database what Redis lacks for the site and page; recount."""
@@ -154,7 +182,7 @@ class RedisCounterReader:
             counted = self._count(site_id, path)  # a loader may have just finished
             if not _missing(counted):
                 return counted
-            if min(counted[6:8]) < 0:
+            if min(counted[6:10]) < 0:
                 self._cache_totals(site_id, path)
             if not counted[4]:
                 with self._loader(site_id):  # the site's key, shared by its pages
@@ -200,19 +228,25 @@ class RedisCounterReader:
 
 
 def _counters(counted: list[int]) -> Counters:
-    """Counters from ``COUNT``'s numbers (cached totals + pending; uniques from Redis)."""
+    """Counters from ``COUNT``'s numbers (cached totals + pending; uniques from Redis
+    plus the imported visitors cached beside the totals)."""
     site_pending, page_pending, site_uv, page_uv = counted[:4]
     return Counters(
         site_pv=max(counted[6], 0) + site_pending,
-        site_uv=site_uv,
+        site_uv=site_uv + max(counted[8], 0),
         page_pv=max(counted[7], 0) + page_pending,
-        page_uv=page_uv,
+        page_uv=page_uv + max(counted[9], 0),
     )
 
 
 def _missing(counted: list[int]) -> bool:
     """True when the ``COUNT`` result lacks a seeded visitor key or a cached total."""
-    return not (counted[4] and counted[5]) or min(counted[6:8]) < 0
+    return not (counted[4] and counted[5]) or min(counted[6:10]) < 0
+
+
+def _glob_escape(text: str) -> str:
+    """``text`` matched literally by a Redis glob pattern."""
+    return re.sub(r"([*?\[\]\\])", r"\\\1", text)
 
 
 def _name(error: Exception) -> str:

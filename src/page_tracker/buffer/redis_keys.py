@@ -17,7 +17,11 @@ Everything lives under ``REDIS_KEY_PREFIX`` (``P``):
                               as ``pending``: a cache, so that a counter read costs no
                               query; the flush raises it with the totals it read after
                               its commit, in the script that takes the flushed counts out
-                              of ``pending`` (never lowered: totals only grow).
+                              of ``pending`` (never lowered: totals only grow). Also
+                              ``vs:SITE`` / ``vp:SITE:PATH``: the imported visitors of
+                              the site or page (counted in its uniques, no visitor set
+                              behind them). An import, or its deletion, drops the
+                              site's fields (they are read again from the database).
 ``P uv:SITE[:PATHHASH]``      all-time visitors of a site or page: an exact set while it
                               has fewer than 1 000 members, then a HyperLogLog.
 ``P uvseed:SITE[:PATHHASH]``  set once the database's visitors were added to that key.
@@ -97,6 +101,14 @@ def site_field(site_id: str) -> str:
 
 def page_field(site_id: str, path: str) -> str:
     return f"p:{site_id}:{path}"
+
+
+def imported_site_field(site_id: str) -> str:
+    return f"vs:{site_id}"
+
+
+def imported_page_field(site_id: str, path: str) -> str:
+    return f"vp:{site_id}:{path}"
 
 
 def pending_counts(views: Iterable[PageView]) -> Counter[str]:

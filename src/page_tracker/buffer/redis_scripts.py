@@ -29,6 +29,8 @@ from page_tracker.buffer.redis_keys import (
     EXACT_UNIQUES_BELOW,
     VISITOR_TTL,
     RedisKeys,
+    imported_page_field,
+    imported_site_field,
     page_field,
     pending_counts,
     site_field,
@@ -66,8 +68,9 @@ end
 # KEYS: stream, pending, totals, (site seed mark, page seed mark) per read, visitor keys...
 # ARGV: batch id, payload, exact limit, ttl, number of pending fields, number of reads,
 # (field, count)..., then per visitor key: n, members..., then per read: site field, page
-# field, KEYS index of the site's and of the page's visitor key.
-# -> per read, after the batch is counted, the 8 numbers of ``COUNT`` (flat list).
+# field, KEYS index of the site's and of the page's visitor key, site imported field,
+# page imported field.
+# -> per read, after the batch is counted, the 10 numbers of ``COUNT`` (flat list).
 INGEST = (
     ADD_VISITORS
     + UNIQUES
@@ -89,15 +92,16 @@ local counted = {}
 for r = 0, reads - 1 do
   local site, page = ARGV[i], ARGV[i + 1]
   local pending = redis.call('HMGET', KEYS[2], site, page)
-  local totals = redis.call('HMGET', KEYS[3], site, page)
+  local totals = redis.call('HMGET', KEYS[3], site, page, ARGV[i + 4], ARGV[i + 5])
   for _, value in ipairs({
     tonumber(pending[1] or 0), tonumber(pending[2] or 0),
     uniques(KEYS[tonumber(ARGV[i + 2])]), uniques(KEYS[tonumber(ARGV[i + 3])]),
     redis.call('EXISTS', KEYS[4 + 2 * r]), redis.call('EXISTS', KEYS[5 + 2 * r]),
-    tonumber(totals[1] or -1), tonumber(totals[2] or -1)}) do
+    tonumber(totals[1] or -1), tonumber(totals[2] or -1),
+    tonumber(totals[3] or -1), tonumber(totals[4] or -1)}) do
     counted[#counted + 1] = value
   end
-  i = i + 4
+  i = i + 6
 end
 return counted
 """
@@ -161,16 +165,18 @@ return 1
 """
 
 # KEYS: pending, site visitors, page visitors, site seed mark, page seed mark, totals.
-# ARGV: site field, page field.  -> {site pending, page pending, site uv, page uv,
-# site seeded, page seeded, site total, page total} (a total is -1 when not cached)
+# ARGV: site field, page field, site imported field, page imported field.
+# -> {site pending, page pending, site uv, page uv, site seeded, page seeded, site total,
+# page total, site imported visitors, page imported visitors} (-1 when not cached)
 COUNT = (
     UNIQUES
     + """
 local pending = redis.call('HMGET', KEYS[1], ARGV[1], ARGV[2])
-local totals = redis.call('HMGET', KEYS[6], ARGV[1], ARGV[2])
+local totals = redis.call('HMGET', KEYS[6], ARGV[1], ARGV[2], ARGV[3], ARGV[4])
 return {tonumber(pending[1] or 0), tonumber(pending[2] or 0), uniques(KEYS[2]),
         uniques(KEYS[3]), redis.call('EXISTS', KEYS[4]), redis.call('EXISTS', KEYS[5]),
-        tonumber(totals[1] or -1), tonumber(totals[2] or -1)}
+        tonumber(totals[1] or -1), tonumber(totals[2] or -1),
+        tonumber(totals[3] or -1), tonumber(totals[4] or -1)}
 """
 )
 
@@ -248,6 +254,8 @@ def ingest_arguments(
             page_field(site_id, path),
             position[keys.visitors(site_id)],
             position[keys.visitors(site_id, path)],
+            imported_site_field(site_id),
+            imported_page_field(site_id, path),
         ]
     return [keys.stream, keys.pending, keys.totals, *marks, *visitors], argv
 
@@ -255,6 +263,6 @@ def ingest_arguments(
 def read_counts(
     reads: Sequence[tuple[str, str]], reply: Sequence[int]
 ) -> dict[tuple[str, str], list[int]]:
-    """The ingest script's reply: ``COUNT``'s 8 numbers per (site, path) of ``reads``."""
+    """The ingest script's reply: ``COUNT``'s 10 numbers per (site, path) of ``reads``."""
     values = [int(value) for value in reply]
-    return {read: values[8 * n : 8 * n + 8] for n, read in enumerate(reads)}
+    return {read: values[10 * n : 10 * n + 10] for n, read in enumerate(reads)}

@@ -7,7 +7,7 @@ answers the browser anyway and counts the loss (:mod:`page_tracker.metrics`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -34,12 +34,19 @@ class DatabaseSink:
     """
 
     def __init__(
-        self, session_factory: sessionmaker[Session], cache: CachedCounterReader | None = None
+        self,
+        session_factory: sessionmaker[Session],
+        cache: CachedCounterReader | None = None,
+        on_written: Callable[[set[str]], None] | None = None,
     ) -> None:
+        """``on_written(site_ids)`` runs after each commit, before the hits are
+        acknowledged (the app drops its cached reads of those sites: in-process work,
+        no round trip)."""
         self.session_factory = session_factory
         self.ids = rollup.IdCache()
         self.attempts = 5
         self.cache = cache
+        self.on_written = on_written
 
     def submit(self, views: Sequence[PageView]) -> None:
         if views:
@@ -61,6 +68,8 @@ class DatabaseSink:
         totals = retry_transient(transaction, attempts=self.attempts)
         if cache is not None and totals:
             cache.raise_totals(totals)
+        if self.on_written is not None:
+            self.on_written({view.site_id for view in views})
 
 
 class BatchingSink:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from functools import partial
 
 import redis
 from celery import shared_task
@@ -23,6 +24,7 @@ from page_tracker.extensions import Extension
 from page_tracker.features import PeriodicJob
 from page_tracker.redis_client import REDIS
 from page_tracker.settings import SETTINGS
+from page_tracker.stats.cached import invalidate_sites
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +51,13 @@ def get_flusher(app: Flask) -> Flusher | None:
     flusher = FLUSHER.find(app)
     if flusher is None:
         sessions = DATABASE.get(app).sessions.session_factory
-        flusher = FLUSHER.put(app, Flusher(client, SETTINGS.get(app).redis_key_prefix, sessions))
+        flusher = Flusher(
+            client,
+            SETTINGS.get(app).redis_key_prefix,
+            sessions,
+            on_flushed=partial(invalidate_sites, app=app),
+        )
+        FLUSHER.put(app, flusher)
     return flusher
 
 

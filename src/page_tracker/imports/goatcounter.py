@@ -11,10 +11,11 @@ RFC 3339. How rows count:
 
 - bot rows are skipped; event rows (``Event`` 1) count in the ``event`` dimension only,
   they are not page views;
-- a page view adds one to its path's hour, day and all-time total and to the site's;
+- a page view adds one to its path's hour, day and all-time total and to the site's
+  (hour, day and all-time);
 - ``Session`` identifies a visitor per day: the first view of a session on a day adds
-  one visitor to the site's day (and to the dimensions of that view), the first on a
-  path to the path's hour and day. All-time visitors are the sum of daily visitors
+  one visitor to the site's hour and day (and to the dimensions of that view), the
+  first on a path to the path's hour and day. All-time visitors are the sum of daily visitors
   (a returning visitor counts once per day: GoatCounter sessions do not outlive a day).
   Without a session, ``FirstVisit`` 1 marks a new visitor;
 - ``Browser``, ``System`` ("Firefox 133", "Windows 10"), ``Location`` ("DE", "US-CA":
@@ -29,6 +30,7 @@ import re
 from collections.abc import Collection, Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 from page_tracker.enrich.referrers import referrer as normalise_referrer
 from page_tracker.enrich.screens import screen_class
@@ -63,6 +65,16 @@ _SCREEN = re.compile(r"(\d{1,6}(?:\.\d+)?),(\d{1,6}(?:\.\d+)?),(\d{1,3}(?:\.\d+)
 # Days kept open for visitor sessions behind the newest day seen: exports are in time
 # order, so older days are complete; memory stays bounded by a few days' sessions.
 OPEN_DAYS = 2
+
+
+def _view(counters: dict[Any, list[int]], key: Any, new_visitor: bool) -> None:
+    """One more view (and maybe visitor) under ``key``: ``[views, visitors]``."""
+    counts = counters.get(key)
+    if counts is None:
+        counters[key] = [1, int(new_visitor)]
+    else:
+        counts[0] += 1
+        counts[1] += new_visitor
 
 
 def _column(index: int) -> str:
@@ -124,7 +136,7 @@ class GoatCounterImport:
         self._referrers: dict[str, tuple[tuple[str, str], ...]] = {}
         self._combos: dict[tuple[str, ...], tuple[tuple[str, str], ...]] = {}
         self._hourly: dict[tuple[str, datetime], list[int]] = {}
-        self._site_visitors: dict[date, int] = {}
+        self._site_hourly: dict[datetime, list[int]] = {}
         self._by_dimensions: dict[tuple[date, tuple[tuple[str, str], ...]], list[int]] = {}
         self._titles: dict[str, str] = {}
 
@@ -195,37 +207,37 @@ class GoatCounterImport:
         else:
             new_site = new_page = first_visit
         hour = at.replace(minute=0, second=0, microsecond=0, tzinfo=None)
-        counts = self._hourly.get((path, hour))
-        if counts is None:
-            self._hourly[(path, hour)] = [1, int(new_page)]
-        else:
-            counts[0] += 1
-            counts[1] += new_page
-        if new_site:
-            self._site_visitors[day] = self._site_visitors.get(day, 0) + 1
-        counts = self._by_dimensions.get((day, dimensions))
-        if counts is None:
-            self._by_dimensions[(day, dimensions)] = [1, int(new_site)]
-        else:
-            counts[0] += 1
-            counts[1] += new_site
+        _view(self._hourly, (path, hour), new_page)
+        _view(self._site_hourly, hour, new_site)
+        _view(self._by_dimensions, (day, dimensions), new_site)
         if fields[TITLE]:
             self._titles[path] = fields[TITLE]
         return 1
 
     def drain(self, tally: Tally) -> None:
         """Spread the compact counters over ``tally``'s rollups and empty them."""
-        for (path, hour), (views, visitors) in self._hourly.items():
-            day = hour.date()
-            for counts in (tally.hourly[(path, hour)], tally.daily[(path, day)],
-                           tally.totals[path]):  # fmt: skip
+        days: dict[datetime, date] = {}
+        hourly, daily, totals = tally.hourly, tally.daily, tally.totals
+        for key, pair in self._hourly.items():
+            path, hour = key
+            views, visitors = pair
+            day = days.get(hour)
+            if day is None:
+                day = days[hour] = hour.date()
+            counts = hourly.get(key)
+            if counts is None:
+                hourly[key] = pair  # the usual case: a chunk's tally starts empty
+            else:
                 counts[0] += views
                 counts[1] += visitors
-            tally.daily[(None, day)][0] += views
-            tally.totals[None][0] += views
-        for day, visitors in self._site_visitors.items():
-            tally.daily[(None, day)][1] += visitors
-            tally.totals[None][1] += visitors
+            for counts in (daily[(path, day)], totals[path]):
+                counts[0] += views
+                counts[1] += visitors
+        for hour, (views, visitors) in self._site_hourly.items():
+            for counts in (tally.hourly[(None, hour)], tally.daily[(None, hour.date())],
+                           tally.totals[None]):  # fmt: skip
+                counts[0] += views
+                counts[1] += visitors
         for (day, dimensions), (views, visitors) in self._by_dimensions.items():
             for kind, value in dimensions:
                 counts = tally.dimensions[(kind, value, day)]
@@ -233,7 +245,7 @@ class GoatCounterImport:
                 counts[1] += visitors
         tally.titles.update((path, title.strip()) for path, title in self._titles.items())
         self._hourly.clear()
-        self._site_visitors.clear()
+        self._site_hourly.clear()
         self._by_dimensions.clear()
         self._titles.clear()
 

@@ -1,19 +1,25 @@
-"""Imports and their ledger: what each import added to which rollup row.
+"""Imports, their ledger (what each import added to which rollup row) and the jobs of the
+import endpoint.
 
 ``imports`` has one row per imported file (per site and content hash, so the same file
 is never counted twice). ``import_chunks`` is its ledger: what each committed chunk
 added to which rollup row, so deleting an import subtracts exactly what it added and
-nothing a reader counted live.
+nothing a reader counted live. ``import_jobs`` has one row per file uploaded to
+``POST /api/v1/sites/{id}/imports``: its state while queued and running, what it did or
+why it failed; a job that ran links to the ``imports`` row it made.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Date,
     DateTime,
+    Index,
     Integer,
     LargeBinary,
     String,
@@ -68,3 +74,41 @@ class ImportChunk(Base):
     counts: Mapped[bytes] = mapped_column(
         LargeBinary().with_variant(mysql.LONGBLOB(), "mysql", "mariadb"), nullable=False
     )
+
+
+# The states of an import job, in order: waiting for a worker, importing, then one of
+# the two ends (the uploaded file is removed at either end).
+QUEUED = "queued"
+FAILED = "failed"
+JOB_STATES = (QUEUED, RUNNING, DONE, FAILED)
+
+
+class ImportJob(Base):
+    """One file uploaded to the import endpoint, and what became of it."""
+
+    __tablename__ = "import_jobs"
+    __table_args__ = (Index("ix_import_jobs_site_id", "site_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    site_id: Mapped[str] = mapped_column(String(12), nullable=False)
+    source: Mapped[str] = mapped_column(String(16), nullable=False)
+    name: Mapped[str] = mapped_column(String(255), nullable=False)  # the uploaded file's name
+    state: Mapped[str] = mapped_column(String(8), nullable=False, default=QUEUED)
+    # What the job was asked for: replace, skip_bad_rows, site_pv, site_uv (Busuanzi).
+    options: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
+    upload: Mapped[str | None] = mapped_column(String(255), nullable=True)  # None once removed
+    size: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    bytes_read: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    rows: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    rows_skipped: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    pageviews: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    # The problems: the one that stopped a failed job, or the rows skip_bad_rows left out.
+    errors: Mapped[list[dict[str, Any]]] = mapped_column(JSON, nullable=False, default=list)
+    import_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # imports.id
+    replaced: Mapped[int | None] = mapped_column(Integer, nullable=True)  # imports.id
+    created_by: Mapped[int | None] = mapped_column(Integer, nullable=True)  # users.id
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, default=_now
+    )
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

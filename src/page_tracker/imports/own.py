@@ -110,7 +110,7 @@ class OwnExportImport:
         try:
             if table == "hourly":
                 hour = datetime.fromisoformat(moment)
-                if path is None or hour.tzinfo is None:
+                if hour.tzinfo is None:
                     raise ValueError(moment)
                 key = hour.replace(tzinfo=None)
             elif table in {"daily", "dimension"}:
@@ -120,7 +120,7 @@ class OwnExportImport:
                 "time", f"not a {'time' if table == 'hourly' else 'day'}: {moment!r}"
             ) from None
         if table == "hourly":
-            target = tally.hourly[(path or "", key)]
+            target = tally.hourly[(path, key)]
         elif table == "daily":
             target = tally.daily[(path, day)]
         elif table == "dimension":

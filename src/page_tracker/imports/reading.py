@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import gzip
 import hashlib
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,7 +61,7 @@ def text_lines(name: str, data: IO[bytes]) -> Iterator[str]:
             if number == 1:
                 line = line.removeprefix("\ufeff")
             yield line
-    except (OSError, EOFError, gzip.BadGzipFile) as error:
+    except (OSError, EOFError, gzip.BadGzipFile, zlib.error) as error:
         raise BadInput(name, number + 1, None, f"cannot read the file: {error}") from None
 
 

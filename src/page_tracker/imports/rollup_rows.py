@@ -1,8 +1,8 @@
 """A site's rollups as plain rows: what the exports write and our own import reads back.
 
 A :class:`RollupRow` is one row of one rollup, with path text and dimension kind/value
-instead of ids: ``hourly`` (path, hour), ``daily`` (path, or ``""`` for the whole site;
-day), ``dimension`` (kind, value, day) and ``total`` (path or ``""``). Read in key
+instead of ids: ``hourly`` (path, or ``""`` for the whole site; hour), ``daily`` (path
+or ``""``; day), ``dimension`` (kind, value, day) and ``total`` (path or ``""``). Read in key
 order, a chunk at a time (memory stays flat).
 """
 
@@ -67,8 +67,9 @@ def rollup_rows(
     path_text = select(Path.path).where(Path.id == HourlyCount.path_id).scalar_subquery()
     hourly = (
         select(path_text, HourlyCount.hour, HourlyCount.pageviews, HourlyCount.visitors)
-        # pages only: the whole site's hours (path 0) are the live path's sums of them
-        .where(HourlyCount.site_id == site_id, HourlyCount.path_id != SITE)
+        # the whole site's hours too (path 0, no path text): its visitors are not the
+        # sum of the pages' (a visitor of two pages is one of the site)
+        .where(HourlyCount.site_id == site_id)
         .order_by(HourlyCount.hour, HourlyCount.path_id)
     )
     if start is not None:
@@ -76,7 +77,7 @@ def rollup_rows(
     if end is not None:
         hourly = hourly.where(HourlyCount.hour < datetime.combine(end + timedelta(days=1), time()))
     for path, hour, views, visitors in _stream(session, hourly):
-        yield RollupRow("hourly", path=path, hour=hour, pageviews=views, visitors=visitors)
+        yield RollupRow("hourly", path=path or "", hour=hour, pageviews=views, visitors=visitors)
 
     daily = (
         select(DailyCount.day, DailyCount.path_id, Path.path, DailyCount.pageviews,

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Protocol
 
+from flask import has_app_context
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -34,6 +35,7 @@ from page_tracker.imports.errors import AlreadyImported, BadInput, NoSuchImport
 from page_tracker.imports.models import DONE, RUNNING, Import
 from page_tracker.imports.reading import Row
 from page_tracker.sites.services import get_site
+from page_tracker.stats.cached import forget_sites
 from page_tracker.stats.rollup import IdCache
 from page_tracker.stats.tally import Tally, add_tally, subtract
 
@@ -107,11 +109,15 @@ class ImportRunner:
         *,
         chunk_rows: int = CHUNK_ROWS,
         progress: Callable[[int], None] | None = None,
+        on_change: Callable[[str], None] | None = None,
     ) -> None:
+        """``on_change(site_id)`` runs after each commit that changed a site's counts
+        (default: drop the app's cached reads of the site, :func:`forget_site`)."""
         self.session_factory = session_factory
         self.chunk_rows = chunk_rows
         self.progress = progress
         self.cache = IdCache()
+        self.on_change = on_change or forget_site
 
     def run(
         self,
@@ -227,6 +233,8 @@ class ImportRunner:
                 session.commit()
 
         retry_transient(work)
+        if chunk.tally:
+            self.on_change(site_id)
         report.rows += chunk.counted
         report.skipped += chunk.skipped
         report.pageviews += chunk.pageviews
@@ -243,6 +251,7 @@ class ImportRunner:
                 session.commit()
 
         retry_transient(work)
+        self.on_change(site_id)
 
     def delete(self, import_id: int, site_id: str | None = None) -> Import:
         """Take an import's counts out of the rollups and forget it; returns what it was."""
@@ -255,6 +264,13 @@ class ImportRunner:
             session.expunge(found)
         self._take_out(found.id, found.site_id, delete_run=True)
         return found
+
+
+def forget_site(site_id: str) -> None:
+    """Drop the current app's cached reads and counter totals of the site (nothing
+    outside an app): its counts changed other than by hits."""
+    if has_app_context():
+        forget_sites([site_id])
 
 
 def _replay(importer: Importer, row: Row) -> None:

@@ -28,6 +28,11 @@ class CounterReader(Protocol):
         """All-time page views and unique visitors of the site and of ``path``."""
         ...
 
+    def forget(self, site_id: str) -> None:
+        """Drop what this reader keeps of the site's totals: they changed other than
+        by hits (an import, or its deletion, which lowers them)."""
+        ...
+
 
 @runtime_checkable
 class CountsWithHits(Protocol):
@@ -83,6 +88,9 @@ class DatabaseCounterReader:
     def read(self, site_id: str, path: str) -> Counters:
         return self.read_with_imported(site_id, path)[0]
 
+    def forget(self, site_id: str) -> None:
+        """Nothing kept: every read is a query."""
+
     def read_with_imported(self, site_id: str, path: str) -> tuple[Counters, int, int]:
         """The counters, and the site's and the page's imported visitors (part of the
         counters' uniques, without a visitor set behind them)."""
@@ -106,10 +114,13 @@ class CachedCounterReader:
     The group-commit writer reads the totals of the pages it just wrote in its own
     transaction and hands them to :meth:`raise_totals` before it acknowledges the
     hits, so a Busuanzi answer includes its own hit and a read after it costs no query.
-    Values only ever rise (totals only grow), so a read that raced a commit never
-    hides it. Within one process the cache is exact; hits another process wrote (several
-    web workers on one database) show within ``ttl`` seconds, when an entry is read
-    from the database again. Thread-safe without locks on the read path.
+    While an entry is fresh its values only rise (hits only add), so a read that raced
+    a commit never hides it; an expired entry is replaced by what the database says,
+    so totals that went down (an import deleted in another process) show within
+    ``ttl`` seconds, and at once in this process (:meth:`forget`). Within one process
+    the cache is exact; hits another process wrote (several web workers on one
+    database) show within ``ttl`` seconds, when an entry is read from the database
+    again. Thread-safe without locks on the read path.
     """
 
     def __init__(self, database: DatabaseCounterReader, ttl: float = 2.0) -> None:
@@ -131,7 +142,8 @@ class CachedCounterReader:
                 {
                     (site_id, None): (found.site_pv, found.site_uv),
                     (site_id, path): (found.page_pv, found.page_uv),
-                }
+                },
+                loaded=True,
             )
             site, page = cached[(site_id, None)], cached[(site_id, path)]
         return Counters(site[0], site[1], page[0], page[1])
@@ -142,17 +154,26 @@ class CachedCounterReader:
         return (site_id, None) in self._entries or (site_id, path) in self._entries
 
     def raise_totals(
-        self, totals: Mapping[TotalKey, tuple[int, int]]
+        self, totals: Mapping[TotalKey, tuple[int, int]], *, loaded: bool = False
     ) -> dict[TotalKey, tuple[int, int]]:
-        """Take totals read from the database (never lowering a cached one); return
-        the values now cached."""
-        expires = time.monotonic() + self.ttl
+        """Take totals read from the database (never lowering a fresh cached one: a
+        writer put it there after its commit; ``loaded``: a reader's load, which
+        replaces an expired one); return the values now cached."""
+        now = time.monotonic()
+        expires = now + self.ttl
         cached: dict[TotalKey, tuple[int, int]] = {}
         with self._lock:
             if len(self._entries) > 100_000:  # bound memory against random paths
                 self._entries.clear()
             for key, (pageviews, visitors) in totals.items():
                 old = self._entries.get(key, (0.0, 0, 0))
+                if loaded and old[0] <= now:
+                    old = (0.0, 0, 0)
                 cached[key] = (max(pageviews, old[1]), max(visitors, old[2]))
                 self._entries[key] = (expires, *cached[key])
         return cached
+
+    def forget(self, site_id: str) -> None:
+        with self._lock:
+            for key in [key for key in self._entries if key[0] == site_id]:
+                del self._entries[key]

@@ -1,6 +1,8 @@
 """Public counters of sites that enable them: ``GET /api/v1/counters/{site}`` (JSON) and
 ``GET /badge/{site}.svg`` (an SVG badge). Both carry an ``ETag`` and answer ``304`` to a
-matching ``If-None-Match``; clients revalidate every time (``no-cache``)."""
+matching ``If-None-Match``; clients revalidate every time (``no-cache``). Both read
+through the cache (:mod:`page_tracker.stats.cached`: a few seconds old at most), and an
+id that no site has is refused by a Bloom filter, without a query."""
 
 from __future__ import annotations
 
@@ -15,8 +17,10 @@ from pydantic import BaseModel, Field
 from page_tracker.db import lazy_session
 from page_tracker.errors import NotFound, ValidationFailed
 from page_tracker.json_api import described
+from page_tracker.sites.known import might_exist
 from page_tracker.sites.services import SITES, SiteInfo
-from page_tracker.stats.counters import COUNTERS, Counters
+from page_tracker.stats.cached import read_counters
+from page_tracker.stats.counters import Counters
 
 bp = Blueprint("public_counters", __name__)
 
@@ -26,8 +30,10 @@ _CHAR_WIDTH = 6.5  # Verdana 11px, average advance: good enough for a badge
 
 
 def _public_site(site_id: str) -> SiteInfo:
-    with lazy_session() as session:  # closed before the counters are read
-        site: SiteInfo | None = SITES.get().by_id(session, site_id)
+    site: SiteInfo | None = None
+    if might_exist(site_id):  # an unknown id costs no query
+        with lazy_session() as session:  # closed before the counters are read
+            site = SITES.get().by_id(session, site_id)
     if site is None or not site.public_counters:
         # The same answer for "no such site" and "not public": ids are not enumerable.
         raise NotFound("no public counters for this site")
@@ -83,7 +89,7 @@ class CountersOut(BaseModel):
 )
 def counters(site_id: str) -> Response:
     site = _public_site(site_id)
-    found: Counters = COUNTERS.get().read(site.id, _path())
+    found: Counters = read_counters(site.id, _path())
     body = json.dumps(
         {
             "site_pv": found.site_pv,
@@ -131,7 +137,7 @@ def render_badge(label: str, value: str) -> str:
 def badge(site_id: str) -> Response:
     site = _public_site(site_id)
     label = request.args.get("label", "views")[:MAX_LABEL]
-    found = COUNTERS.get().read(site.id, _path())
+    found = read_counters(site.id, _path())
     # No path: the site's total; with a path: that page's.
     value = found.page_pv if "path" in request.args else found.site_pv
     return _conditional(render_badge(label, f"{value:,}").encode(), "image/svg+xml")

@@ -41,11 +41,6 @@ Pair = list[int]
 CHUNK = 5000  # rows per executemany (parameters are per row: no dialect limit)
 
 
-def _first(item: tuple[Any, Any]) -> Any:
-    # Rows in key order: concurrent writers lock rows in the same order (no deadlocks).
-    return item[0]
-
-
 def _pair() -> Pair:
     return [0, 0]
 
@@ -54,11 +49,13 @@ def _pair() -> Pair:
 class Tally:
     """Page views and visitors of one site, keyed by path text and dimension value.
 
-    ``path`` ``None`` is the whole site (daily and all-time rows). Hourly rows exist
-    only for sources that know the time of each view.
+    ``path`` ``None`` is the whole site (hourly, daily and all-time rows). Hourly rows
+    exist only for sources that know the time of each view; such a source fills the
+    whole site's hours too (the stats API's hourly series reads them), with a visitor in
+    the hour of their first view of the UTC day, as the live path counts them.
     """
 
-    hourly: defaultdict[tuple[str, datetime], Pair] = field(
+    hourly: defaultdict[tuple[str | None, datetime], Pair] = field(
         default_factory=lambda: defaultdict(_pair)
     )
     daily: defaultdict[tuple[str | None, date], Pair] = field(
@@ -97,7 +94,8 @@ def _merge(target: dict[Any, Pair], key: Any, pair: Pair) -> None:
 def add_tally(session: Session, site_id: str, tally: Tally, cache: IdCache) -> Applied:
     """Add ``tally`` to the rollups of ``site_id`` in ``session``'s transaction (the caller
     commits) and return what was added, by row key."""
-    paths = {p for p, _ in tally.hourly} | {p for p, _ in tally.daily if p is not None}
+    paths = {p for p, _ in tally.hourly if p is not None}
+    paths |= {p for p, _ in tally.daily if p is not None}
     paths |= {p for p in tally.totals if p is not None}
     path_ids = resolve_ids(
         session,
@@ -119,14 +117,36 @@ def add_tally(session: Session, site_id: str, tally: Tally, cache: IdCache) -> A
         return SITE if path is None else path_ids[(site_id, clip_path(path))]
 
     applied = Applied()
-    for (path, hour), pair in tally.hourly.items():
-        _merge(applied.hourly, (pid(path), hour), pair)
-    for (maybe_path, day), pair in tally.daily.items():
-        _merge(applied.daily, (day, pid(maybe_path)), pair)
-    for (kind, value, day), pair in tally.dimensions.items():
-        _merge(applied.dimensions, (day, dimension_ids[(kind, value[:MAX_VALUE_LENGTH])]), pair)
-    for maybe_path, pair in tally.totals.items():
-        _merge(applied.totals, pid(maybe_path), pair)
+    # Keys map one to one unless two texts clip to the same path or value: then the
+    # merging loop adds them up.
+    hourly = {(pid(path), hour): pair for (path, hour), pair in tally.hourly.items()}
+    daily = {(day, pid(path)): pair for (path, day), pair in tally.daily.items()}
+    dimensions = {
+        (day, dimension_ids[(kind, value[:MAX_VALUE_LENGTH])]): pair
+        for (kind, value, day), pair in tally.dimensions.items()
+    }
+    totals = {pid(path): pair for path, pair in tally.totals.items()}
+    if len(hourly) == len(tally.hourly):
+        applied.hourly = hourly
+    else:
+        for (path, hour), pair in tally.hourly.items():
+            _merge(applied.hourly, (pid(path), hour), pair)
+    if len(daily) == len(tally.daily):
+        applied.daily = daily
+    else:
+        for (maybe_path, day), pair in tally.daily.items():
+            _merge(applied.daily, (day, pid(maybe_path)), pair)
+    if len(dimensions) == len(tally.dimensions):
+        applied.dimensions = dimensions
+    else:
+        for (kind, value, day), pair in tally.dimensions.items():
+            key = (day, dimension_ids[(kind, value[:MAX_VALUE_LENGTH])])
+            _merge(applied.dimensions, key, pair)
+    if len(totals) == len(tally.totals):
+        applied.totals = totals
+    else:
+        for maybe_path, pair in tally.totals.items():
+            _merge(applied.totals, pid(maybe_path), pair)
     _write(session, site_id, applied, sign=1)
     return applied
 
@@ -146,12 +166,11 @@ def _rows(
     site_id: str, items: Iterable[tuple[Any, Pair]], sign: int, *, imported: bool = False
 ) -> list[tuple[Any, ...]]:
     """``(site_id, *key, pageviews, visitors[, imported_visitors])`` in key order."""
-    rows = []
-    for key, (views, visitors) in sorted(items, key=_first):
-        keys = key if isinstance(key, tuple) else (key,)
-        counts = (sign * views, sign * visitors)
-        rows.append((site_id, *keys, *counts, counts[1]) if imported else (site_id, *keys, *counts))
-    return rows
+    # Keys are unique, so tuples compare by key alone: no key function (C comparisons).
+    ordered = sorted(items)  # key order: concurrent writers lock rows alike (no deadlocks)
+    if imported:  # the totals: one key, and the visitors once more as imported ones
+        return [(site_id, key, sign * v, sign * u, sign * u) for key, (v, u) in ordered]
+    return [(site_id, *key, sign * v, sign * u) for key, (v, u) in ordered]
 
 
 def _monthly(daily: dict[tuple[date, int], Pair]) -> dict[tuple[date, int], Pair]:

@@ -9,6 +9,7 @@ endpoint without a row fails :func:`test_should_cover_every_api_rule`.
 
 from __future__ import annotations
 
+import io
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,6 +26,9 @@ from page_tracker.api.stats_views import BREAKDOWN_RULE
 from page_tracker.app import close_app
 from page_tracker.auth.tokens import Scope, issue_token
 from page_tracker.db import DATABASE, get_session
+from page_tracker.imports import tasks
+from page_tracker.imports.jobs import create_job
+from page_tracker.imports.models import DONE
 from page_tracker.json_api import ROW_ID
 from page_tracker.settings import load_settings
 from page_tracker.sites.services import SITES, create_site
@@ -42,6 +46,12 @@ USER = "{user}"  # the plain user's id: "user" acts on themselves
 TOKEN = "{token}"  # the plain user's token id
 VIEWER = "{viewer}"  # the viewer's user id
 SHARE = "{share}"  # a share link of the site
+IMPORT = "{import_job}"  # a finished import job of the site
+# A multipart upload (the import endpoint): text fields and one file.
+UPLOAD: dict[str, Any] = {
+    "source": "busuanzi",
+    "file": (b"url,page_pv\nhttps://site.example/old,5\n", "counts.csv"),
+}
 
 _CREDENTIALS = {"email": "user@example.com", "password": PASSWORD}
 
@@ -162,6 +172,35 @@ MATRIX: list[tuple[str, str, str, dict[str, Any] | None, str]] = [
         None,
         "401 404 403 204 403 204 204",
     ),
+    # --- imports: owners upload and delete, members list and follow them
+    (
+        "POST",
+        "/api/v1/sites/<site_id>/imports",
+        f"/api/v1/sites/{SITE}/imports",
+        UPLOAD,
+        "401 404 403 202 403 202 202",
+    ),
+    (
+        "GET",
+        "/api/v1/sites/<site_id>/imports",
+        f"/api/v1/sites/{SITE}/imports",
+        None,
+        "401 404 200 200 200 200 200",
+    ),
+    (
+        "GET",
+        f"/api/v1/sites/<site_id>/imports/<{ROW_ID}:job_id>",
+        f"/api/v1/sites/{SITE}/imports/{IMPORT}",
+        None,
+        "401 404 200 200 200 200 200",
+    ),
+    (
+        "DELETE",
+        f"/api/v1/sites/<site_id>/imports/<{ROW_ID}:job_id>",
+        f"/api/v1/sites/{SITE}/imports/{IMPORT}",
+        None,
+        "401 404 403 204 403 204 204",
+    ),
     # --- server-side ingest: a write token of the site's owners (and admins)
     (
         "POST",
@@ -250,6 +289,7 @@ class World:
 
     def fresh(self) -> FlaskClient:
         """Put the database back as the template has it; a client without cookies."""
+        assert tasks.wait(self.app, 30)  # an import thread of the last cell has ended
         DATABASE.get(self.app).engine.dispose()
         for suffix in ("-wal", "-shm"):
             Path(f"{self.database}{suffix}").unlink(missing_ok=True)
@@ -281,6 +321,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         site = create_site(session, "site.example", public_counters=True)
         site.sharing = True
         share, _ = create_share(session, site)
+        finished = create_job(session, site.id, "busuanzi", "old.csv", "gone/old.csv", 10, {}, None)
+        finished.state, finished.upload = DONE, None
         set_member(session, site.id, accounts["owner"], MemberRole.OWNER)
         set_member(session, site.id, accounts["viewer"], MemberRole.VIEWER)
         read_write = (Scope.READ, Scope.WRITE)
@@ -304,6 +346,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             "viewer": str(accounts["viewer"].id),
             "token": str(token_ids["user"]),
             "share": str(share.id),
+            "import_job": str(finished.id),
         }
     DATABASE.get(app).engine.dispose()
     template = folder / "template.sqlite3"
@@ -326,9 +369,14 @@ def test_should_answer_each_caller_as_the_table_says(  # noqa: PLR0917 - one per
 ) -> None:
     client = world.fresh()
     headers = {} if caller == "anonymous" else {"Authorization": f"Bearer {world.tokens[caller]}"}
-    answer = client.open(
-        _fill(path, world.ids), method=method, json=_fill(body, world.ids), headers=headers
-    )
+    if body is UPLOAD:
+        content, name = UPLOAD["file"]
+        form = {"source": UPLOAD["source"], "file": (io.BytesIO(content), name)}
+        answer = client.open(_fill(path, world.ids), method=method, data=form, headers=headers)
+    else:
+        answer = client.open(
+            _fill(path, world.ids), method=method, json=_fill(body, world.ids), headers=headers
+        )
     with answer:  # closes a file the answer streams
         assert answer.status_code == status, answer.get_data(as_text=True)
         if status >= 400:

@@ -174,11 +174,6 @@ def redis_mode_app(
     client.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known limit (README 'Importing and exporting'): Redis mode's counter reader "
-    "answers from totals and visitor sets cached in Redis, which imports do not update yet",
-)
 def test_should_add_imported_visitors_to_redis_modes_visitor_sets(
     redis_mode_app: Flask, tmp_path: Path
 ) -> None:

@@ -49,6 +49,10 @@ def test_should_count_views_by_hour_visitors_by_session_and_fill_dimensions(
         ("/post", DAY2, 1, 1),
     ]
     assert got["hourly"] == [
+        # the whole site's hours: the stats API's hourly series reads them
+        ("(site)", datetime(2025, 3, 1, 9), 2, 1),
+        ("(site)", datetime(2025, 3, 1, 11), 2, 1),  # session b is new that day
+        ("(site)", datetime(2025, 3, 2, 9), 3, 2),
         ("/", datetime(2025, 3, 1, 9), 1, 1),
         ("/", datetime(2025, 3, 2, 9), 2, 2),
         ("/post", datetime(2025, 3, 1, 9), 1, 1),
@@ -217,6 +221,7 @@ def test_should_skip_bad_rows_on_request_and_report_them(
     assert "1 bad rows skipped" in result.stdout
     assert "skipped: mixed.csv, line 3, column 14 (Date)" in result.stderr
     assert [row[:2] for row in snapshot(app, site)["hourly"]] == [
+        ("(site)", datetime(2025, 3, 1, 10)),
         ("/a", datetime(2025, 3, 1, 10)),
         ("/c", datetime(2025, 3, 1, 10)),  # 11:00+01:00 is 10:00 UTC
     ]
@@ -295,9 +300,8 @@ def test_should_add_imported_counts_to_the_live_rows_of_the_same_hour(
 
     # Then both count in one row of each rollup
     got = snapshot(app, site)
-    # (the whole site's hourly row is the live path's: imports write per-page hours only)
     assert got["hourly"] == [
-        ("(site)", datetime(2025, 3, 1, 9), 1, 1),
+        ("(site)", datetime(2025, 3, 1, 9), 2, 2),
         ("/", datetime(2025, 3, 1, 9), 2, 2),
     ]
     assert got["totals"] == [("(site)", 2, 2), ("/", 2, 2)]

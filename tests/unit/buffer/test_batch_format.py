@@ -148,9 +148,10 @@ def test_should_ask_for_the_counters_of_the_pages_read_with_their_keys() -> None
 
     # the read's seed marks come before the visitor keys; the read names their positions
     assert names[3:5] == [keys.seeded(site), keys.seeded(site, path)]
-    site_index, page_index = argv[-2:]
+    site_index, page_index, imported_site, imported_page = argv[-4:]
     assert names[site_index - 1] == keys.visitors(site)  # Lua's KEYS are 1-based
     assert names[page_index - 1] == keys.visitors(site, path)
+    assert (imported_site, imported_page) == (f"vs:{site}", f"vp:{site}:{path}")
     assert argv[5] == 1  # reads
 
 

@@ -1,7 +1,7 @@
 """public share links of a site, and the site's switch for them (issue 12)
 
-Revision ID: 0008_share_links
-Revises: 0007_rollup_search
+Revision ID: 0009_share_links
+Revises: 0008_import_jobs
 Create Date: 2026-12-02 16:45:00.000000
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0008_share_links"
-down_revision: str | None = "0007_rollup_search"
+revision: str = "0009_share_links"
+down_revision: str | None = "0008_import_jobs"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
