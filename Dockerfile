@@ -53,7 +53,8 @@ WORKDIR /src
 COPY pyproject.toml uv.lock ./
 RUN uv sync --locked --no-install-project --no-default-groups --group test --group lint
 
-COPY README.md CHANGELOG.md ./
+# babel.cfg: the catalog test (tests/unit/test_translations.py) extracts with it.
+COPY README.md CHANGELOG.md babel.cfg ./
 COPY src ./src
 COPY tests ./tests
 RUN uv sync --locked --no-default-groups --group test --group lint

@@ -63,6 +63,9 @@ chromium: ## Install Debian's Chromium for the browser tests when it is missing 
 		$$SUDO apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium; \
 	fi
+	@# A CJK font, so the Chinese dashboard's screenshots show characters, not boxes.
+	@if command -v dpkg-query >/dev/null; then tools/apt-ensure.sh fonts-wqy-zenhei \
+		|| echo "no CJK font installed: Chinese screenshots will show boxes" >&2; fi
 
 # Debian's Redis, PostgreSQL and MariaDB servers: a test session starts private instances
 # of them when the configured servers do not answer (a fresh machine; tests/private_servers.py),
@@ -302,3 +305,13 @@ bench-flush: install ## Flush rate into MariaDB/PostgreSQL with 0, 1 M and 10 M 
 	tools/apt-ensure.sh redis-server
 	$(BIN)/python -m bench.flush --databases postgresql --preload 0,1000000,10000000 $(BENCH_ARGS)
 	$(BIN)/python -m bench.flush --databases mariadb --preload 0,1000000 $(BENCH_ARGS)
+
+# --- dashboard languages (src/page_tracker/dashboard/translations, babel.cfg) ---------
+TRANSLATIONS := src/page_tracker/dashboard/translations
+
+.PHONY: translations
+translations: install ## Extract the dashboard's text, update the catalogs, compile them (commit all)
+	$(BIN)/pybabel extract -F babel.cfg -k _l --no-location --sort-output --omit-header \
+		-o $(TRANSLATIONS)/messages.pot .
+	$(BIN)/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel compile -d $(TRANSLATIONS) --statistics

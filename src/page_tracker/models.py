@@ -6,6 +6,7 @@ from page_tracker.imports.models import Import, ImportChunk
 from page_tracker.ingest.models import Salt
 from page_tracker.seedpage.models import Counter
 from page_tracker.sites.models import Site, SiteHost
+from page_tracker.sites.shares import ShareLink
 from page_tracker.stats.models import (
     DailyCount,
     DailyDimensionCount,
@@ -37,6 +38,7 @@ __all__ = [
     "MonthlyCount",
     "Path",
     "Salt",
+    "ShareLink",
     "Site",
     "SiteHost",
     "SiteMember",

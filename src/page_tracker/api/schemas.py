@@ -46,6 +46,7 @@ class SiteCreate(_Strict):
     public_counters: bool = False
     honour_dnt: bool = True
     retention_days: RetentionDays = 0
+    sharing: bool = Field(default=False, description="Whether public share links work.")
 
 
 class SiteUpdate(_Strict):
@@ -55,6 +56,7 @@ class SiteUpdate(_Strict):
     public_counters: bool | None = None
     honour_dnt: bool | None = None
     retention_days: RetentionDays | None = None
+    sharing: bool | None = None
 
 
 class SiteOut(BaseModel):
@@ -65,6 +67,7 @@ class SiteOut(BaseModel):
     public_counters: bool
     honour_dnt: bool
     retention_days: int
+    sharing: bool = Field(description="Whether the site's public share links work.")
     created_at: UtcDatetime
     role: MemberRole | None = Field(description="Your role on the site (admins: maybe none).")
 

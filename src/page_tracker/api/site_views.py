@@ -41,6 +41,7 @@ def _site_out(session: Session, principal: Principal, site: Site) -> SiteOut:
         public_counters=site.public_counters,
         honour_dnt=site.honour_dnt,
         retention_days=site.retention_days or 0,
+        sharing=site.sharing,
         created_at=site.created_at,
         role=site_role(session, principal, site.id),
     )
@@ -81,6 +82,7 @@ def create_site(body: SiteCreate) -> tuple[SiteOut, int]:
         honour_dnt=body.honour_dnt,
         retention_days=body.retention_days or None,
     )
+    site.sharing = body.sharing
     memberships.set_member(session, site.id, principal.user, MemberRole.OWNER)
     session.commit()
     return _site_out(session, principal, site), 201
@@ -115,6 +117,7 @@ def update_site(site_id: str, body: SiteUpdate) -> SiteOut:
         public_counters=body.public_counters,
         honour_dnt=body.honour_dnt,
         retention_days=body.retention_days,
+        sharing=body.sharing,
         add_hosts=wanted - current if body.hosts is not None else (),
         remove_hosts=current - wanted if body.hosts is not None else (),
     )

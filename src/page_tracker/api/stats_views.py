@@ -16,9 +16,7 @@ from flask import Blueprint, Response, request
 from pydantic import BaseModel
 
 from page_tracker.api import stats_schemas as schemas
-from page_tracker.auth.permissions import site_for
-from page_tracker.auth.principal import require
-from page_tracker.auth.tokens import Scope
+from page_tracker.auth.permissions import readable_site
 from page_tracker.db import get_session
 from page_tracker.json_api import operation, to_response
 from page_tracker.stats import live, report, search
@@ -112,9 +110,8 @@ def _freshness(site_id: str) -> report.Freshness:
     csv=True,
 )
 def site_stats(site_id: str, query: schemas.StatsQuery) -> Response:
-    principal = require(Scope.READ)
     session = get_session()
-    site_for(session, principal, site_id, manage=False)
+    readable_site(session, site_id)
     interval = report.Interval(query.interval)
     rng = report.make_range(query.from_, query.to, query.tz, interval)
     where = report.Filter.of(
@@ -161,8 +158,7 @@ def site_stats(site_id: str, query: schemas.StatsQuery) -> Response:
     errors=(401, 403, 404),
 )
 def site_realtime(site_id: str) -> Response:
-    principal = require(Scope.READ)
-    site_for(get_session(), principal, site_id, manage=False)
+    readable_site(get_session(), site_id)
     out = schemas.RealtimeOut(
         site=site_id, visitors=LIVE.get().count(site_id), window_seconds=live.WINDOW_SECONDS
     )
@@ -182,9 +178,8 @@ def site_realtime(site_id: str) -> Response:
     csv=True,
 )
 def site_breakdown(site_id: str, kind: str, query: schemas.BreakdownQuery) -> Response:
-    principal = require(Scope.READ)
     session = get_session()
-    site_for(session, principal, site_id, manage=False)
+    readable_site(session, site_id)
     rng = report.make_range(query.from_, query.to, query.tz, report.Interval.DAY)
     found = through_cache(
         BREAKDOWN_NODE,
@@ -231,9 +226,8 @@ def site_breakdown(site_id: str, kind: str, query: schemas.BreakdownQuery) -> Re
     errors=_ERRORS,
 )
 def site_page_search(site_id: str, query: schemas.PageSearchQuery) -> Response:
-    principal = require(Scope.READ)
     session = get_session()
-    site_for(session, principal, site_id, manage=False)
+    readable_site(session, site_id)
     wanted = search.words(query.q)
     found = search.search_pages(session, site_id, query.q, query.limit)
     out = schemas.PageSearchOut(

@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
+from flask_babel import gettext as _
+
 from page_tracker.errors import Unprocessable
 from page_tracker.stats import report
 from page_tracker.stats.models import MAX_PATH_LENGTH, MAX_VALUE_LENGTH
@@ -40,15 +42,19 @@ class Chosen:
 def _check(name: str, value: str) -> str:
     limit = MAX_PATH_LENGTH if name == "page" else MAX_VALUE_LENGTH
     if not value or len(value) > limit:
-        raise Unprocessable(f"{name} must have 1 to {limit} characters")
+        raise Unprocessable(
+            _("%(name)s must have 1 to %(limit)s characters", name=name, limit=limit)
+        )
     if _CONTROL.search(value) or _SURROGATE.search(value):
-        raise Unprocessable(f"{name} must not contain control characters")
+        raise Unprocessable(_("%(name)s must not contain control characters", name=name))
     if name == "page" and not value.startswith("/"):
-        raise Unprocessable("page must be a path starting with /")
+        raise Unprocessable(_("page must be a path starting with /"))
     if name == "country" and not _COUNTRY.fullmatch(value):
-        raise Unprocessable("country must be a two-letter code such as DE")
+        raise Unprocessable(_("country must be a two-letter code such as DE"))
     if name == "device" and value not in DEVICES:
-        raise Unprocessable(f"device must be one of {', '.join(sorted(DEVICES))}")
+        raise Unprocessable(
+            _("device must be one of %(devices)s", devices=", ".join(sorted(DEVICES)))
+        )
     return value
 
 
@@ -56,7 +62,7 @@ def choose(args: Mapping[str, str]) -> Chosen | None:
     """The URL's filter (``None``: none); :class:`Unprocessable` for a bad one or two."""
     given = [name for name in NAMES if name in args]
     if len(given) > 1:
-        raise Unprocessable(f"one filter at a time, not {', '.join(given)}")
+        raise Unprocessable(_("one filter at a time, not %(given)s", given=", ".join(given)))
     if not given:
         return None
     name = given[0]

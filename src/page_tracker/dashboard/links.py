@@ -22,9 +22,15 @@ def kept(args: Mapping[str, str]) -> dict[str, str]:
 
 
 def site_page(site_id: str, args: Mapping[str, str], **changes: str | None) -> str:
-    """The site page with ``changes`` applied (``None`` removes a parameter). A new range
-    or filter starts every table at its first row."""
-    params: dict[str, Any] = kept(args)
+    """The site page with ``changes`` applied (``None`` removes a parameter)."""
+    params: dict[str, Any] = changed(args, **changes)
+    return url_for("dashboard.site_page", site_id=site_id, **params)
+
+
+def changed(args: Mapping[str, str], **changes: str | None) -> dict[str, str]:
+    """The page's parameters with ``changes`` applied (``None`` removes one); a new range
+    or filter starts every table at its first row. (A share link's page uses them too.)"""
+    params = kept(args)
     changed = set(changes)
     if changed & {"range", "from", "to", "tz", *filters.NAMES}:
         for name in OFFSETS:
@@ -40,7 +46,7 @@ def site_page(site_id: str, args: Mapping[str, str], **changes: str | None) -> s
             params.pop(name, None)
         else:
             params[name] = value
-    return url_for("dashboard.site_page", site_id=site_id, **params)
+    return params
 
 
 def stats_api(site_id: str, query: Mapping[str, str], **extra: str) -> str:

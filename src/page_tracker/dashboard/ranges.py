@@ -16,6 +16,8 @@ from datetime import date, datetime, timedelta
 from typing import Final
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext as _
+
 from page_tracker.errors import Unprocessable
 from page_tracker.stats import report
 
@@ -55,13 +57,13 @@ def _date(args: Mapping[str, str], name: str) -> date:
     try:
         return date.fromisoformat(given)
     except ValueError:
-        raise Unprocessable(f"{name} must be a date such as 2026-01-31") from None
+        raise Unprocessable(_("%(name)s must be a date such as 2026-01-31", name=name)) from None
 
 
 def _zone(args: Mapping[str, str]) -> str:
     tz = args.get("tz", DEFAULT_ZONE)
     if tz not in report.known_zones():
-        raise Unprocessable("tz must be an IANA time zone such as Europe/Berlin")
+        raise Unprocessable(_("tz must be an IANA time zone such as Europe/Berlin"))
     return tz
 
 
@@ -84,12 +86,16 @@ def choose(args: Mapping[str, str], *, now: datetime | None = None) -> Chosen:
     elif name == "custom":
         start, end = _date(args, "from"), _date(args, "to")
         if start > end:
-            raise Unprocessable("from is after to")
+            raise Unprocessable(_("from is after to"))
     else:
-        raise Unprocessable(f"range must be one of {', '.join(PRESETS)} or custom")
+        raise Unprocessable(
+            _("range must be one of %(presets)s or custom", presets=", ".join(PRESETS))
+        )
     given = args.get("interval") or None  # the picker's "automatic" sends it empty
     if given is None:
         return Chosen(name, start, end, tz, suggested_interval(start, end))
     if given not in INTERVALS:
-        raise Unprocessable(f"interval must be one of {', '.join(INTERVALS)}")
+        raise Unprocessable(
+            _("interval must be one of %(intervals)s", intervals=", ".join(INTERVALS))
+        )
     return Chosen(name, start, end, tz, report.Interval(given), interval_given=True)

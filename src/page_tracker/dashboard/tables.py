@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
+from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from page_tracker.errors import Unprocessable
@@ -61,7 +62,9 @@ def flag(code: str) -> str:
 def offset_of(args: Mapping[str, str], key: str) -> int:
     given = args.get(f"{key}_offset", "0")
     if not (given.isascii() and given.isdigit()) or len(given) > 7 or int(given) > MAX_OFFSET:
-        raise Unprocessable(f"{key}_offset must be a whole number from 0 to {MAX_OFFSET}")
+        raise Unprocessable(
+            _("%(key)s_offset must be a whole number from 0 to %(most)s", key=key, most=MAX_OFFSET)
+        )
     return int(given)
 
 

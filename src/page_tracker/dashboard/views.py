@@ -8,20 +8,25 @@ pages read the session it sets. The numbers come from :mod:`page_tracker.stats.r
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
+from typing import Any
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, request, url_for
 
 from page_tracker.auth.permissions import site_for
-from page_tracker.auth.principal import Principal, csrf_token, current_principal
 from page_tracker.dashboard import links, ranges, site_view, sparkline, tables
+from page_tracker.dashboard.pages import page as _page
+from page_tracker.dashboard.pages import signed_in as _principal
+from page_tracker.dashboard.pages import strict_headers
 from page_tracker.db import get_session
-from page_tracker.errors import NotFound, Unauthorized, Unprocessable
+from page_tracker.errors import NotFound, Unprocessable
 from page_tracker.sites.models import Site
 from page_tracker.stats import report
 from page_tracker.users.memberships import visible_sites
+from page_tracker.users.models import User
 
 blueprint = Blueprint(
     "dashboard",
@@ -32,33 +37,7 @@ blueprint = Blueprint(
     static_url_path="/static",
 )
 
-# Scripts and styles from this origin only (no inline code); nothing may frame a page.
-CSP = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
-)
-
-
-@blueprint.after_request
-def _strict_headers(response: Response) -> Response:
-    response.headers["Content-Security-Policy"] = CSP
-    response.headers["X-Frame-Options"] = "DENY"
-    response.headers["Referrer-Policy"] = "same-origin"
-    if response.mimetype == "text/html":
-        response.headers["Cache-Control"] = "private, no-store"
-    return response
-
-
-def _principal() -> Principal | None:
-    """The signed-in user, or ``None`` (also when the session has ended)."""
-    try:
-        return current_principal()
-    except Unauthorized:
-        return None
-
-
-def _page(template: str, status: int = 200, **context: object) -> tuple[str, int]:
-    return render_template(f"dashboard/{template}", csrf_token=csrf_token(), **context), status
+blueprint.after_request(strict_headers)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,22 +73,47 @@ def site_page(site_id: str) -> tuple[str, int]:
         site = site_for(session, principal, site_id, manage=False)
     except NotFound:
         return _page("not_found.html", 404, user=principal.user)
-    try:
-        view = site_view.build(session, site.id, request.args)
-    except Unprocessable as error:
-        return _page("bad_range.html", 422, user=principal.user, site=site, message=error.message)
+    return render_site(site, user=principal.user)
+
+
+def render_site(site: Site, *, user: User | None, share: str | None = None) -> tuple[str, int]:
+    """A site's page for a member (``user``), or read-only for whoever holds the public
+    share link ``share`` (no settings; its links stay on the share link)."""
     args = request.args.to_dict()
+
+    def address(given: Mapping[str, str]) -> str:
+        params: dict[str, Any] = dict(given)
+        if share is None:
+            return str(url_for("dashboard.site_page", site_id=site.id, **params))
+        return str(url_for("dashboard_share.shared", token=share, **params))
+
+    def here(**changes: str | None) -> str:
+        return address(links.changed(args, **changes))
+
+    try:
+        view = site_view.build(get_session(), site.id, request.args)
+    except Unprocessable as error:
+        return _page(
+            "bad_range.html",
+            422,
+            user=user,
+            site=site,
+            site_url=lambda: address({}),
+            message=error.message,
+        )
     return _page(
         "site.html",
-        user=principal.user,
+        user=user,
         site=site,
+        share=share,
         view=view,
         presets=ranges.PRESETS,
         intervals=ranges.INTERVALS,
         zones=_zones(),
         tz_given="tz" in request.args,
         kept=links.kept(args),
-        here=lambda **changes: links.site_page(site.id, args, **changes),
+        here=here,
+        page_address=address({}),
         stats_url=links.stats_api(site.id, view.stats_query),
         csv_url=links.stats_api(site.id, view.stats_query, format="csv"),
         flag=tables.flag,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Flask
 
 from page_tracker.features import Feature
+from page_tracker.sites import shares
 from page_tracker.sites.cli import sites
 from page_tracker.sites.known import init_known_sites
 from page_tracker.sites.services import SITE_CLEANUPS, SITES, SiteCleanup, SiteDirectory
@@ -18,7 +19,7 @@ def on_site_deleted(app: Flask, cleanup: SiteCleanup) -> None:
 
 def init_app(app: Flask) -> None:
     SITES.put(app, SiteDirectory())
-    SITE_CLEANUPS.put(app, [])
+    SITE_CLEANUPS.put(app, [shares.forget_site])
     init_known_sites(app)
 
 

@@ -26,6 +26,8 @@ class Site(Base):
     domain: Mapped[str] = mapped_column(String(MAX_HOST_LENGTH), nullable=False, unique=True)
     public_counters: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     honour_dnt: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    # Whether the site's public share links work (sites/shares.py).
+    sharing: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     # Days raw hits are kept; None: raw hits are not stored at all (rollups always are).
     retention_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = mapped_column(

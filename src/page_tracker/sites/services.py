@@ -110,6 +110,7 @@ def update_site(
     public_counters: bool | None = None,
     honour_dnt: bool | None = None,
     retention_days: int | None = None,
+    sharing: bool | None = None,
     add_hosts: Iterable[str] = (),
     remove_hosts: Iterable[str] = (),
 ) -> Site:
@@ -136,6 +137,8 @@ def update_site(
         site.public_counters = public_counters
     if honour_dnt is not None:
         site.honour_dnt = honour_dnt
+    if sharing is not None:
+        site.sharing = sharing
     if retention_days is not None:
         site.retention_days = retention_days or None
     site.hosts = [extra for extra in site.hosts if extra.host not in removed] + [

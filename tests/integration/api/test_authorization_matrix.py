@@ -32,6 +32,7 @@ from page_tracker.imports.models import DONE
 from page_tracker.json_api import ROW_ID
 from page_tracker.settings import load_settings
 from page_tracker.sites.services import SITES, create_site
+from page_tracker.sites.shares import create_share
 from page_tracker.users.memberships import set_member
 from page_tracker.users.models import MemberRole, Role, User
 from page_tracker.users.services import create_user
@@ -44,6 +45,7 @@ SITE = "{site}"
 USER = "{user}"  # the plain user's id: "user" acts on themselves
 TOKEN = "{token}"  # the plain user's token id
 VIEWER = "{viewer}"  # the viewer's user id
+SHARE = "{share}"  # a share link of the site
 IMPORT = "{import_job}"  # a finished import job of the site
 # A multipart upload (the import endpoint): text fields and one file.
 UPLOAD: dict[str, Any] = {
@@ -147,6 +149,28 @@ MATRIX: list[tuple[str, str, str, dict[str, Any] | None, str]] = [
         f"/api/v1/sites/{SITE}/stats/realtime",
         None,
         "401 404 200 200 200 200 200",
+    ),
+    # --- share links: owners (and admins) only; a read token lists, writing needs write
+    (
+        "GET",
+        "/api/v1/sites/<site_id>/shares",
+        f"/api/v1/sites/{SITE}/shares",
+        None,
+        "401 404 403 200 200 200 200",
+    ),
+    (
+        "POST",
+        "/api/v1/sites/<site_id>/shares",
+        f"/api/v1/sites/{SITE}/shares",
+        {"label": "press"},
+        "401 404 403 201 403 201 201",
+    ),
+    (
+        "DELETE",
+        f"/api/v1/sites/<site_id>/shares/<{ROW_ID}:share_id>",
+        f"/api/v1/sites/{SITE}/shares/{SHARE}",
+        None,
+        "401 404 403 204 403 204 204",
     ),
     # --- imports: owners upload and delete, members list and follow them
     (
@@ -295,6 +319,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             ]
         }
         site = create_site(session, "site.example", public_counters=True)
+        site.sharing = True
+        share, _ = create_share(session, site)
         finished = create_job(session, site.id, "busuanzi", "old.csv", "gone/old.csv", 10, {}, None)
         finished.state, finished.upload = DONE, None
         set_member(session, site.id, accounts["owner"], MemberRole.OWNER)
@@ -319,6 +345,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             "user": str(accounts["user"].id),
             "viewer": str(accounts["viewer"].id),
             "token": str(token_ids["user"]),
+            "share": str(share.id),
             "import_job": str(finished.id),
         }
     DATABASE.get(app).engine.dispose()

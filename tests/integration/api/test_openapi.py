@@ -90,7 +90,7 @@ def test_should_publish_a_valid_openapi_31_document(live_app: tuple[Flask, str])
         (method, path) for path, operations in document["paths"].items() for method in operations
     }
     declared = {(method.lower(), rule.rule) for rule, method, _ in declared_operations(live_app[0])}
-    assert len(documented) == len(declared) == 31
+    assert len(documented) == len(declared) == 34
 
 
 def test_should_serve_the_interactive_docs_without_a_cdn(live_app: tuple[Flask, str]) -> None:
@@ -104,7 +104,7 @@ def test_should_serve_the_interactive_docs_without_a_cdn(live_app: tuple[Flask, 
             assert answer.status_code == 200, asset
 
 
-# 26 operations x MAX_EXAMPLES requests, sign-ins with a slow password hash among them:
+# 30 operations x MAX_EXAMPLES requests, sign-ins with a slow password hash among them:
 # over a minute on a loaded machine (the folder's default is 60 s).
 @pytest.mark.timeout(300)
 def test_should_keep_to_the_document(
@@ -137,5 +137,5 @@ def test_should_keep_to_the_document(
             keeps_to_it()
         except Exception as error:
             failures.append(f"{operation.label}: {error}")
-    assert len(labels) == 31
+    assert len(labels) == 34
     assert not failures, "\n\n".join(failures)

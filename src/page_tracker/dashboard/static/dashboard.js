@@ -4,15 +4,21 @@
   "use strict";
 
   var csrf = document.querySelector('meta[name="csrf-token"]').content;
+  // The page's text in its language (base.html's #messages): the CSP allows no inline
+  // script, so the strings come as data- attributes; {name} marks a value to fill in.
+  var text = document.getElementById("messages").dataset;
+  function say(key, values) {
+    return text[key].replace(/\{(\w+)\}/g, function (_, name) { return values[name]; });
+  }
 
   function signInMessage(response) {
-    if (response.status === 401) return "Wrong email or password.";
+    if (response.status === 401) return text.wrongPassword;
     if (response.status === 429) {
       var wait = response.headers.get("Retry-After");
-      return "Too many failed sign-ins. Try again in " + (wait || "a few") + " seconds.";
+      return say("tooMany", { seconds: wait || "60" });
     }
-    if (response.status === 400) return "Enter your email and password.";
-    return "Signing in failed (" + response.status + "). Try again later.";
+    if (response.status === 400) return text.missingCredentials;
+    return say("signInFailed", { status: response.status });
   }
 
   var form = document.getElementById("sign-in");
@@ -36,7 +42,7 @@
           error.hidden = false;
         })
         .catch(function () {
-          error.textContent = "The server cannot be reached. Try again later.";
+          error.textContent = text.unreachable;
           error.hidden = false;
         });
     });
@@ -60,7 +66,7 @@
       var field = document.getElementById(button.dataset.copy);
       var label = button.textContent;
       var done = function () {
-        button.textContent = button.dataset.done || label;
+        button.textContent = button.dataset.done || text.copied;
         setTimeout(function () { button.textContent = label; }, 1500);
       };
       if (navigator.clipboard && window.isSecureContext) {
