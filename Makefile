@@ -283,6 +283,10 @@ bench: install ## Ingest benchmark: wrk vs nginx 204, embedded and Redis mode, f
 	tools/apt-ensure.sh wrk nginx redis-server
 	$(BIN)/python -m bench.ingest $(BENCH_ARGS)
 
+.PHONY: bench-ingest-cpu
+bench-ingest-cpu: install ## CPU seconds per accepted hit in-process (embedded SQLite; for A/B on a busy machine)
+	$(BIN)/python -m bench.ingest_cpu $(BENCH_ARGS)
+
 .PHONY: bench-stats
 bench-stats: install ## Stats API reads of a year of a busy site (20 000 pages) on PostgreSQL and MariaDB
 	$(BIN)/python -m bench.stats $(BENCH_ARGS)
