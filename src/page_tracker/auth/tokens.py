@@ -7,8 +7,6 @@ lets secret scanners and people recognise it. Scopes form a ladder: ``read`` rea
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -19,6 +17,7 @@ from sqlalchemy.orm import Session
 from page_tracker.auth import audit
 from page_tracker.auth.models import ApiToken
 from page_tracker.errors import Forbidden, NotFound
+from page_tracker.secret_tokens import could_be, digest, new_secret
 from page_tracker.users.models import User
 
 TOKEN_PREFIX = "pt_"  # noqa: S105  # nosec B105 - the public prefix, not a token
@@ -44,10 +43,6 @@ def grants(scopes: Iterable[Scope | str], needed: Scope) -> bool:
     return any(scope in held for scope in _LADDER[_LADDER.index(needed) :])
 
 
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def _aware(moment: datetime) -> datetime:
     # SQLite and MariaDB hand back naive datetimes for what was written in UTC.
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
@@ -67,12 +62,12 @@ def issue_token(
     wanted = sorted({Scope(scope) for scope in scopes}, key=_LADDER.index)
     if Scope.ADMIN in wanted and not user.is_admin:
         raise Forbidden("only admins can hold admin-scoped tokens")
-    clear = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    clear = new_secret(TOKEN_PREFIX)
     token = ApiToken(
         user_id=user.id,
         name=name,
         prefix=clear[:SHOWN_PREFIX_LENGTH],
-        token_hash=_hash(clear),
+        token_hash=digest(clear),
         scopes=",".join(wanted),
         expires_at=datetime.now(UTC) + expires_in,
     )
@@ -91,12 +86,12 @@ def resolve_token(session: Session, clear: str) -> tuple[ApiToken, User] | None:
     """The live token with this clear text and its user, or ``None`` (unknown, expired,
     or not a page-tracker token). Writes down its use at most every
     :data:`USE_RECORDED_EVERY` (flushes then)."""
-    if not clear.startswith(TOKEN_PREFIX) or len(clear) > MAX_TOKEN_LENGTH:
+    if not could_be(clear, TOKEN_PREFIX, MAX_TOKEN_LENGTH):
         return None
     row = session.execute(
         select(ApiToken, User)
         .join(User, User.id == ApiToken.user_id)
-        .where(ApiToken.token_hash == _hash(clear))
+        .where(ApiToken.token_hash == digest(clear))
     ).first()
     if row is None:
         return None

@@ -10,8 +10,6 @@ say "revoked" instead of "never existed".
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -22,6 +20,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from page_tracker.db import Base
 from page_tracker.errors import Conflict, NotFound
+from page_tracker.secret_tokens import could_be, digest, new_secret
 from page_tracker.sites.models import SITE_ID_LENGTH, Site
 
 SHARE_PREFIX = "pts_"
@@ -78,10 +77,6 @@ class Opened:
     state: State
 
 
-def _hash(clear: str) -> str:
-    return hashlib.sha256(clear.encode()).hexdigest()
-
-
 def expires_at(link: ShareLink) -> datetime | None:
     return _aware(link.expires_at)
 
@@ -112,12 +107,12 @@ def create_share(
     :class:`Conflict` when the site has sharing turned off."""
     if not site.sharing:
         raise Conflict("turn sharing on for the site first")
-    clear = SHARE_PREFIX + secrets.token_urlsafe(32)
+    clear = new_secret(SHARE_PREFIX)
     link = ShareLink(
         site_id=site.id,
         label=label,
         prefix=clear[:SHOWN_PREFIX_LENGTH],
-        token_hash=_hash(clear),
+        token_hash=digest(clear),
         created_by=created_by,
         expires_at=_now() + expires_in if expires_in is not None else None,
     )
@@ -147,12 +142,12 @@ def revoke_share(session: Session, site_id: str, share_id: int) -> None:
 
 def open_share(session: Session, clear: str) -> Opened | None:
     """The link with this clear token, its site and state; ``None`` when there is none."""
-    if not clear.startswith(SHARE_PREFIX) or len(clear) > MAX_SHARE_LENGTH:
+    if not could_be(clear, SHARE_PREFIX, MAX_SHARE_LENGTH):
         return None
     row = session.execute(
         select(ShareLink, Site)
         .join(Site, Site.id == ShareLink.site_id)
-        .where(ShareLink.token_hash == _hash(clear))
+        .where(ShareLink.token_hash == digest(clear))
     ).first()
     if row is None:
         return None
