@@ -270,7 +270,7 @@ def add_rows_to_counters(
     ordered = [
         by_column[columns.index(name)]
         if process is _same
-        else list(map(process, by_column[columns.index(name)]))
+        else _processed(process, by_column[columns.index(name)])
         for name, process in zip(order, processors, strict=True)
     ]
     session.connection().exec_driver_sql(sql, list(zip(*ordered, strict=True)))
@@ -278,6 +278,13 @@ def add_rows_to_counters(
 
 def _same(value: Any) -> Any:
     return value
+
+
+def _processed(process: Callable[[Any], Any], column: Sequence[Any]) -> list[Any]:
+    # Once per distinct value: a bulk write's hours and days repeat (one per path), and
+    # SQLite's date formatting is Python code.
+    distinct = {value: process(value) for value in set(column)}
+    return list(map(distinct.__getitem__, column))
 
 
 @functools.lru_cache(maxsize=64)
