@@ -177,3 +177,16 @@ def test_should_draw_a_sparkline_of_the_last_30_days_per_site(site: Site) -> Non
     points = [tuple(float(v) for v in pair.split(",")) for pair in line.group(1).split()]
     assert len(points) == 30
     assert points[-1][1] < points[0][1]  # today's view at the top, the empty first day low
+
+
+def test_should_list_entry_pages_with_entrances_and_link_each_to_its_page(site: Site) -> None:
+    text = site.page(f"{RANGE}&tz=UTC")
+    table = text.split('id="table-entry_pages"')[1].split("</section>")[0]
+    assert "<caption>Entry pages</caption>" in table
+    assert ">Entrances</th>" in table
+    rows = re.findall(r'<a href="[^"]*"[^>]*>\s*([^<]*)</a></td>\s*<td class="num">(\d+)</td>'
+                      r'<td class="num">(\d+)</td>', table)  # fmt: skip
+    # each visitor's first page of each UTC day: /a on the 10th, 11th and 12th, /b on the 10th
+    assert rows == [("/a", "3", "3"), ("/b", "1", "1")]
+    page_a = site.client.get(_href(table, "page=/a"))
+    assert _big(html.unescape(page_a.get_data(as_text=True)), "pageviews") == "3"

@@ -100,6 +100,15 @@ class StatsQuery(_Query):
         pattern=r"^[^\x00-\x1f\x7f]*$",
         description="Only views with this utm_campaign (whole UTC days).",
     )
+    entry_page: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_VALUE_LENGTH,
+        pattern=r"^/[^\x00-\x1f\x7f]*$",
+        description="Only the entrances on this page (its path): the daily visitors whose "
+        "first view of the site that UTC day was there; `pageviews` are those entrances "
+        "(whole UTC days).",
+    )
 
 
 class BreakdownQuery(_Query):
@@ -181,8 +190,11 @@ class StatsOut(BaseModel):
 class Item(BaseModel):
     value: str = Field(description="The page's path, browser, country code ...")
     title: str | None = Field(default=None, description="The page's last title (pages).")
-    pageviews: int
-    visitors: int
+    pageviews: int = Field(
+        description="Page views; for `entry_pages` the entrances: the daily visitors "
+        "whose first view of the site that UTC day was this page."
+    )
+    visitors: int = Field(description="Daily unique visitors, summed over the days.")
 
 
 class BreakdownOut(BaseModel):

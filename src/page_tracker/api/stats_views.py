@@ -122,6 +122,7 @@ def site_stats(site_id: str, query: schemas.StatsQuery) -> Response:
         browser=query.browser,
         os=query.os,
         campaign=query.campaign,
+        entry_page=query.entry_page,
     )
     found = through_cache(
         SUMMARY_NODE,
@@ -169,7 +170,7 @@ def site_realtime(site_id: str) -> Response:
 
 @blueprint.get(BREAKDOWN_RULE)
 @operation(
-    "A site's pages, referrers, browsers, OS, devices, countries or campaigns",
+    "A site's pages, referrers, browsers, OS, devices, countries, campaigns or entry pages",
     tag="stats",
     access="read",
     query=schemas.BreakdownQuery,

@@ -27,6 +27,7 @@ class Table:
 # The template gives each its (translated) title.
 TABLES: Final = (
     Table("pages", "page"),
+    Table("entry_pages", "page"),  # a row shows its page's views, as in "pages"
     Table("referrers", "referrer"),
     Table("campaigns", "campaign"),
     Table("countries", "country"),

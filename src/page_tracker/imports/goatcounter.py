@@ -15,7 +15,9 @@ RFC 3339. How rows count:
   (hour, day and all-time);
 - ``Session`` identifies a visitor per day: the first view of a session on a day adds
   one visitor to the site's hour and day (and to the dimensions of that view), the
-  first on a path to the path's hour and day. All-time visitors are the sum of daily visitors
+  first on a path to the path's hour and day; that first view's path is the visitor's
+  entry page that day (one entrance and one visitor of the ``entry_page`` dimension).
+  All-time visitors are the sum of daily visitors
   (a returning visitor counts once per day: GoatCounter sessions do not outlive a day).
   Without a session, ``FirstVisit`` 1 marks a new visitor;
 - ``Browser``, ``System`` ("Firefox 133", "Windows 10"), ``Location`` ("DE", "US-CA":
@@ -138,6 +140,7 @@ class GoatCounterImport:
         self._hourly: dict[tuple[str, datetime], list[int]] = {}
         self._site_hourly: dict[datetime, list[int]] = {}
         self._by_dimensions: dict[tuple[date, tuple[tuple[str, str], ...]], list[int]] = {}
+        self._entrances: dict[tuple[date, str], int] = {}
         self._titles: dict[str, str] = {}
 
     def size(self) -> int:
@@ -210,6 +213,8 @@ class GoatCounterImport:
         _view(self._hourly, (path, hour), new_page)
         _view(self._site_hourly, hour, new_site)
         _view(self._by_dimensions, (day, dimensions), new_site)
+        if new_site:
+            self._entrances[(day, path)] = self._entrances.get((day, path), 0) + 1
         if fields[TITLE]:
             self._titles[path] = fields[TITLE]
         return 1
@@ -243,10 +248,15 @@ class GoatCounterImport:
                 counts = tally.dimensions[(kind, value, day)]
                 counts[0] += views
                 counts[1] += visitors
+        for (day, path), entrances in self._entrances.items():
+            counts = tally.dimensions[("entry_page", path, day)]
+            counts[0] += entrances
+            counts[1] += entrances
         tally.titles.update((path, title.strip()) for path, title in self._titles.items())
         self._hourly.clear()
         self._site_hourly.clear()
         self._by_dimensions.clear()
+        self._entrances.clear()
         self._titles.clear()
 
     def finish(self, tally: Tally) -> None:

@@ -15,10 +15,14 @@ a visitor counts in the hour of their first view of that UTC day, so the hours o
 day add up to its daily uniques and a range's visitors are the sum of its days'.
 
 Filters: ``page`` works everywhere (per-page rollups); ``referrer``, ``country``,
-``device``, ``browser``, ``os`` and ``campaign`` (utm_campaign) only on whole UTC
-days (``interval`` day or month with a UTC zone), because
+``device``, ``browser``, ``os``, ``campaign`` (utm_campaign) and ``entry_page`` only on
+whole UTC days (``interval`` day or month with a UTC zone), because
 dimensions are counted per UTC day; one filter at a time. Breakdowns of dimensions count
 whole UTC days from ``start`` to ``end`` whatever the zone (``basis`` says so).
+
+Entry pages (breakdown ``entry_pages``, filter ``entry_page``) are the paths of the
+visitors' first views of the site each UTC day: their page views are entrances, as many
+as their visitors (:func:`page_tracker.stats.rollup.apply`).
 """
 
 from __future__ import annotations
@@ -76,6 +80,7 @@ BREAKDOWNS: Final[dict[str, str | None]] = {
     "devices": "device",
     "countries": "country",
     "campaigns": "utm_campaign",
+    "entry_pages": "entry_page",
 }
 CAMPAIGN_FIELDS: Final = ("source", "medium", "campaign", "term", "content")
 FILTER_KINDS: Final = {
@@ -85,6 +90,7 @@ FILTER_KINDS: Final = {
     "browser": "browser",
     "os": "os",
     "campaign": "utm_campaign",
+    "entry_page": "entry_page",
 }
 
 
@@ -158,7 +164,7 @@ def make_range(
 @dataclass(frozen=True, slots=True)
 class Filter:
     """At most one of: a page path, or a dimension ``kind`` (referrer_host, country,
-    device, browser, os, utm_campaign) with its ``value``."""
+    device, browser, os, utm_campaign, entry_page) with its ``value``."""
 
     page: str | None = None
     kind: str | None = None
@@ -167,7 +173,7 @@ class Filter:
     @classmethod
     def of(cls, **given: str | None) -> Filter:
         """``Filter.of(page=..., referrer=..., country=..., device=..., browser=..., os=...,
-        campaign=...)``."""
+        campaign=..., entry_page=...)``."""
         chosen = {name: value for name, value in given.items() if value is not None}
         if len(chosen) > 1:
             raise Unprocessable(f"one filter at a time, not {', '.join(sorted(chosen))}")
@@ -232,8 +238,8 @@ def _counts(
     if where.kind is not None:
         if not by_day:
             raise Unprocessable(
-                "the referrer, country, device, browser, os and campaign filters count "
-                "whole UTC days: "
+                "the referrer, country, device, browser, os, campaign and entry_page "
+                "filters count whole UTC days: "
                 "use tz=UTC with interval=day or month"
             )
         dimension = _dimension_id(session, where.kind, where.value or "")

@@ -10,6 +10,8 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
+from datetime import date
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import event, insert, select, tuple_
@@ -50,6 +52,10 @@ DIMENSIONS = (
     "utm_content",
     "screen_class",
 )
+# The path of a daily visitor's first view of the site (its "entrance" that UTC day),
+# counted in stat_daily_dimensions by :func:`_add_entrances`, not by _dimension_values:
+# it depends on the visitor sets, not on the view alone.
+ENTRY_PAGE = "entry_page"
 
 
 class IdCache:
@@ -166,6 +172,31 @@ def _new_visitors(
     return new
 
 
+def _add_visitors(
+    session: Session, views: Sequence[PageView], path_ids: dict[tuple[str, str], int]
+) -> tuple[set[tuple[Any, ...]], set[tuple[Any, ...]]]:
+    """Add the views' visitors to the daily and all-time visitor sets (of the site and
+    of each page); return the ``(site, day, path_id, visitor)`` and ``(site, path_id,
+    visitor)`` keys that were new."""
+    daily_rows: dict[tuple[Any, ...], dict[str, Any]] = {}
+    lifetime_rows: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for view in views:
+        path_id = path_ids[(view.site_id, view.path)]
+        for pid in (SITE, path_id):
+            key = (view.site_id, view.day, pid, view.visitor)
+            daily_rows.setdefault(
+                key, dict(zip(("site_id", "day", "path_id", "visitor"), key, strict=True))
+            )
+            all_time = (view.site_id, pid, view.lifetime_visitor)
+            lifetime_rows.setdefault(
+                all_time, dict(zip(("site_id", "path_id", "visitor"), all_time, strict=True))
+            )
+    return (
+        _new_visitors(session, DailyVisitor, list(daily_rows.values())),
+        _new_visitors(session, LifetimeVisitor, list(lifetime_rows.values())),
+    )
+
+
 def resolve_ids(
     session: Session,
     wanted: Iterable[tuple[str, str]],
@@ -192,11 +223,16 @@ def apply(session: Session, views: Sequence[PageView], cache: IdCache | None = N
 
     Exact: each view adds one page view to its hour, day, dimensions and totals; a
     visitor adds one to a day's (or all time's) uniques only the first time it is seen
-    there. Statements are batched, so the cost per view falls with the batch size.
+    there, and that first view of the site's day is the visitor's entrance (one page view
+    and one visitor of its path in the ``entry_page`` dimension). Within a batch "first"
+    is the earliest (views of several batches flushed together need not be in time
+    order); across batches it is the first counted, as the visitor sets say.
+    Statements are batched, so the cost per view falls with the batch size.
     """
     if not views:
         return
     cache = cache or IdCache()
+    views = sorted(views, key=attrgetter("timestamp"))  # stable: ties keep their order
     path_ids = _path_ids(session, views, cache)
     dimension_ids = _resolve(
         session,
@@ -206,21 +242,7 @@ def apply(session: Session, views: Sequence[PageView], cache: IdCache | None = N
         cache,
     )
 
-    daily_rows: dict[tuple[Any, ...], dict[str, Any]] = {}
-    lifetime_rows: dict[tuple[Any, ...], dict[str, Any]] = {}
-    for view in views:
-        path_id = path_ids[(view.site_id, view.path)]
-        for pid in (SITE, path_id):
-            key = (view.site_id, view.day, pid, view.visitor)
-            daily_rows.setdefault(
-                key, dict(zip(("site_id", "day", "path_id", "visitor"), key, strict=True))
-            )
-            all_time = (view.site_id, pid, view.lifetime_visitor)
-            lifetime_rows.setdefault(
-                all_time, dict(zip(("site_id", "path_id", "visitor"), all_time, strict=True))
-            )
-    new_daily = _new_visitors(session, DailyVisitor, list(daily_rows.values()))
-    new_lifetime = _new_visitors(session, LifetimeVisitor, list(lifetime_rows.values()))
+    new_daily, new_lifetime = _add_visitors(session, views, path_ids)
 
     hourly: Counter[tuple[Any, ...]] = Counter()
     hourly_uv: Counter[tuple[Any, ...]] = Counter()
@@ -230,6 +252,7 @@ def apply(session: Session, views: Sequence[PageView], cache: IdCache | None = N
     dims_uv: Counter[tuple[Any, ...]] = Counter()
     totals: Counter[tuple[Any, ...]] = Counter()
     totals_uv: Counter[tuple[Any, ...]] = Counter()
+    entrances: Counter[tuple[str, date, str]] = Counter()
     raw_hits: list[dict[str, Any]] = []
     for view in views:
         path_id = path_ids[(view.site_id, view.path)]
@@ -243,6 +266,7 @@ def apply(session: Session, views: Sequence[PageView], cache: IdCache | None = N
                 if pid == SITE:  # dimensions credit a visitor's first view of the day
                     for pair in _dimension_values(view):
                         dims_uv[(site, day, dimension_ids[pair])] += 1
+                    entrances[(site, day, view.path[:MAX_VALUE_LENGTH])] += 1
             hourly[(site, pid, view.hour)] += 1
             daily[(site, day, pid)] += 1
             totals[(site, pid)] += 1
@@ -254,6 +278,7 @@ def apply(session: Session, views: Sequence[PageView], cache: IdCache | None = N
             dims[(site, day, dimension_ids[pair])] += 1
         if view.keep_raw:
             raw_hits.append(_raw_hit(view, path_id))
+    _add_entrances(session, entrances, dims, dims_uv, cache)
 
     _add(session, HourlyCount, ("site_id", "path_id", "hour"), hourly, hourly_uv)
     _add(session, DailyCount, ("site_id", "day", "path_id"), daily, daily_uv)
@@ -263,6 +288,31 @@ def apply(session: Session, views: Sequence[PageView], cache: IdCache | None = N
     _add(session, Total, ("site_id", "path_id"), totals, totals_uv)
     for chunk in _chunks(raw_hits):
         session.execute(insert(Hit), list(chunk))
+
+
+def _add_entrances(
+    session: Session,
+    entrances: Counter[tuple[str, date, str]],
+    dims: Counter[tuple[Any, ...]],
+    dims_uv: Counter[tuple[Any, ...]],
+    cache: IdCache,
+) -> None:
+    """Add each ``(site, day, path)`` entrance to the ``entry_page`` dimension: as many
+    page views as visitors (a visitor enters a site once a UTC day). Its dimension rows
+    are resolved after the visitor sets, for the entry paths only."""
+    if not entrances:
+        return
+    ids = _resolve(
+        session,
+        ((ENTRY_PAGE, path) for _site, _day, path in entrances),
+        Dimension,
+        cache.dimensions,
+        cache,
+    )
+    for (site, day, path), count in entrances.items():
+        key = (site, day, ids[(ENTRY_PAGE, path)])
+        dims[key] += count
+        dims_uv[key] += count
 
 
 def by_month(daily: Counter[tuple[Any, ...]]) -> Counter[tuple[Any, ...]]:

@@ -203,6 +203,11 @@ def test_should_break_down_with_limit_and_offset(tracker: Tracker) -> None:
     ]
     assert _items(tracker.get(f"/stats/referrers?{march}")) == [("news.example.net", 2, 1)]
     assert _items(tracker.get(f"/stats/campaigns?{march}")) == [("spring", 1, 1)]
+    assert _items(tracker.get(f"/stats/entry_pages?{march}")) == [
+        ("/a", 3, 3),
+        ("/b", 1, 1),
+        ("/c", 1, 1),
+    ]
     assert _items(tracker.get(f"/stats/devices?{march}"))[0] == ("desktop", 4, 4)
     countries = {v: pv for v, pv, _ in _items(tracker.get(f"/stats/countries?{march}"))}
     assert countries == {"US": 3, "DE": 1, "GB": 1, "NL": 1}
@@ -281,7 +286,9 @@ def test_should_refuse_bad_parameters_in_the_error_shape(
         ("/stats/pages?limit=0", 400),
         ("/stats/pages?limit=1001", 400),
         ("/stats/pages?offset=-1", 400),
-        ("/stats/entry-pages", 404),
+        ("/stats/entry-pages", 404),  # the breakdown is entry_pages
+        ("/stats/exit_pages", 404),
+        ("/stats/entry_pages?search=x", 422),
         ("/stats/campaigns?utm=gclid", 400),
     ],
 )

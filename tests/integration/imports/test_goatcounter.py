@@ -73,6 +73,12 @@ def test_should_count_views_by_hour_visitors_by_session_and_fill_dimensions(
     assert dims[("utm_campaign=spring", DAY2)] == (1, 1)
     assert dims[("screen_class=phone", DAY1)] == (1, 1)
     assert dims[("event=signup-click", DAY2)] == (1, 0)  # an event, not a page view
+    # each session's first view of a day is its entry page (an entrance and a visitor)
+    assert {k: v for k, v in dims.items() if k[0].startswith("entry_page=")} == {
+        ("entry_page=/", DAY1): (1, 1),
+        ("entry_page=/post", DAY1): (1, 1),
+        ("entry_page=/", DAY2): (2, 2),
+    }
     with app.app_context():
         counters = COUNTERS.get().read(site, "/post")
     assert (counters.site_pv, counters.site_uv, counters.page_pv) == (7, 4, 4)
