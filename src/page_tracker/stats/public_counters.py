@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 
 from page_tracker.db import lazy_session
 from page_tracker.errors import NotFound, ValidationFailed
-from page_tracker.json_api import described
+from page_tracker.json_api import ETAG, IF_NONE_MATCH, NOT_MODIFIED, Answer, Header, described
 from page_tracker.sites.known import might_exist
 from page_tracker.sites.services import SITES, SiteInfo
 from page_tracker.stats.cached import read_counters
@@ -69,6 +69,29 @@ class CounterQuery(BaseModel):
     )
 
 
+class BadgeQuery(CounterQuery):
+    path: str = Field(
+        default="/",
+        pattern="^/",
+        max_length=MAX_COUNTER_PATH,
+        description="The page whose views the badge shows; without it, the site's.",
+    )
+    label: str = Field(
+        default="views", description=f"The badge's left text (its first {MAX_LABEL} characters)."
+    )
+
+
+_NO_CACHE = Header(
+    "Revalidate every time (If-None-Match).", {"type": "string", "const": "no-cache"}
+)
+BADGE = Answer(
+    "image/svg+xml",
+    {"type": "string", "pattern": "^<svg "},
+    headers={"ETag": ETAG, "Cache-Control": _NO_CACHE},
+    description="A flat two-part SVG badge: the label and the number of views.",
+)
+
+
 class CountersOut(BaseModel):
     """All-time counts (Busuanzi's four numbers), including hits not flushed yet."""
 
@@ -84,7 +107,8 @@ class CountersOut(BaseModel):
     tag="tracking",
     access="public",
     query=CounterQuery,
-    responses={200: CountersOut},
+    parameters=(IF_NONE_MATCH,),
+    responses={200: CountersOut, 304: NOT_MODIFIED},
     errors=(400, 404),
 )
 def counters(site_id: str) -> Response:
@@ -134,6 +158,15 @@ def render_badge(label: str, value: str) -> str:
 
 
 @bp.get("/badge/<site_id>.svg")
+@described(
+    "A badge of a site that enables public counters (ETag; 304 to If-None-Match)",
+    tag="tracking",
+    access="public",
+    query=BadgeQuery,
+    parameters=(IF_NONE_MATCH,),
+    responses={200: BADGE, 304: NOT_MODIFIED},
+    errors=(400, 404),
+)
 def badge(site_id: str) -> Response:
     site = _public_site(site_id)
     label = request.args.get("label", "views")[:MAX_LABEL]
