@@ -33,7 +33,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from flask import Response, request
-from pydantic import AfterValidator, BaseModel, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, ValidationError
 
 from page_tracker.errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 
@@ -53,6 +53,15 @@ def _utc(moment: datetime) -> datetime:
 
 # A timestamp in an answer: always with its zone (UTC when the database dropped it).
 UtcDatetime = Annotated[datetime, AfterValidator(_utc)]
+
+
+def _integral(value: Any) -> Any:
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+# After a strict int's Field (and its bounds): an integer as JSON Schema, and so the
+# OpenAPI document, has it: 7 and 7.0, never "7", true or 7.5.
+INTEGRAL = BeforeValidator(_integral)
 
 
 # Text that ends up in the database: no control characters (PostgreSQL refuses NUL).
