@@ -23,6 +23,7 @@ from werkzeug.http import dump_cookie
 from werkzeug.wrappers import Request
 
 from page_tracker.compat import busuanzi, services
+from page_tracker.compat.schemas import COUNTERS_UNAVAILABLE
 from page_tracker.db import is_pool_timeout
 from page_tracker.errors import RETRY_AFTER_SECONDS, StoreError, error_body, error_json
 from page_tracker.ingest.parsing import client_ip, wants_no_tracking
@@ -34,7 +35,6 @@ from page_tracker.settings import SETTINGS
 log = logging.getLogger(__name__)
 
 STORE_FAILURES = (SQLAlchemyError, RedisError, StoreError, OSError)
-COUNTERS_UNAVAILABLE = "/* counters unavailable */"
 BUSUANZI_PATH = "/busuanzi"
 CALLBACK_PARAMETER = "jsonpCallback"
 

@@ -27,6 +27,14 @@ from page_tracker.compat.busuanzi_route import (
     CALLBACK_PARAMETER,
     STORE_FAILURES,
 )
+from page_tracker.compat.schemas import (
+    BUSUANZI_COUNTS,
+    BUSUANZI_SCRIPT,
+    PLAUSIBLE_TAKEN,
+    REFERER,
+    VISITOR_COOKIE,
+    BusuanziQuery,
+)
 from page_tracker.errors import error_body, error_json
 from page_tracker.ingest.parsing import (
     check_content_type,
@@ -35,6 +43,7 @@ from page_tracker.ingest.parsing import (
     wants_no_tracking,
 )
 from page_tracker.ingest.verdict import REASON_HEADER, STORE_UNAVAILABLE
+from page_tracker.json_api import described
 from page_tracker.lean_path import LeanResponse
 
 log = logging.getLogger(__name__)
@@ -69,6 +78,23 @@ def _refusal(status: int, reason: str, message: str) -> Response:
 
 
 @bp.get(BUSUANZI_PATH)
+@described(
+    "Busuanzi's counters of the page that asks (JSONP); counts its view",
+    tag="compatibility",
+    access="public",
+    query=BusuanziQuery,
+    parameters=(REFERER, VISITOR_COOKIE),
+    responses={200: BUSUANZI_COUNTS},
+    errors=(400, 404),
+    description="The page is named by Referer: the site is its host (a site must exist "
+    "for it, or be created on first sight when the operator allows the host), the page "
+    "its host and path. The view counts like any hit (verdict in X-Page-Tracker-Reason); "
+    "the answer calls jsonpCallback with the site's page views and visitors and the "
+    "page's views. 404 when no site counts the host or the site does not publish its "
+    "counters; 400 for an invalid callback or Referer. Also answered at `/?jsonpCallback=` "
+    "(`/` without jsonpCallback is the seed page).",
+    also_at=("/",),
+)
 def busuanzi_counter() -> Response:
     """Busuanzi's JSONP counter (the lean path answers its ``GET``; ``HEAD`` is here)."""
     return _flask_response(busuanzi_route.answer(request))
@@ -102,6 +128,13 @@ def _busuanzi_source() -> str:
 
 
 @bp.get("/busuanzi/2.3/busuanzi.pure.mini.js")
+@described(
+    "The Busuanzi script, asking this server (400: a Host header that is no host)",
+    tag="compatibility",
+    access="public",
+    responses={200: BUSUANZI_SCRIPT},
+    errors=(400,),
+)
 def busuanzi_script() -> Response:
     """The stock Busuanzi script, asking this server (the host the script came from)."""
     if not _HOST.fullmatch(request.host):
@@ -132,6 +165,15 @@ def plausible_preflight() -> Response:
 
 
 @bp.post("/api/event")
+@described(
+    "Plausible's event API: count a page view or custom event for the site(s) of d",
+    tag="compatibility",
+    access="public",
+    body=plausible.PlausibleEvent,
+    body_types=("text/plain", "application/json"),
+    responses={202: PLAUSIBLE_TAKEN},
+    errors=(400, 413, 415),
+)
 def plausible_event() -> Response:
     """Plausible's event API: ``202 ok`` for a well-formed event (counted or not: the
     reasons per domain are in ``X-Page-Tracker-Reason``), ``400`` JSON error otherwise."""

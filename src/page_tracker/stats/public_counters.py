@@ -26,7 +26,7 @@ from werkzeug.wrappers import Request
 
 from page_tracker.db import lazy_session
 from page_tracker.errors import APIError, NotFound, ValidationFailed
-from page_tracker.json_api import described
+from page_tracker.json_api import ETAG, IF_NONE_MATCH, NOT_MODIFIED, Answer, Header, described
 from page_tracker.lean_path import LeanResponse, add_route_around
 from page_tracker.sites.known import might_exist
 from page_tracker.sites.services import SITES, SiteInfo
@@ -92,6 +92,29 @@ class CounterQuery(BaseModel):
     )
 
 
+class BadgeQuery(CounterQuery):
+    path: str = Field(
+        default="/",
+        pattern="^/",
+        max_length=MAX_COUNTER_PATH,
+        description="The page whose views the badge shows; without it, the site's.",
+    )
+    label: str = Field(
+        default="views", description=f"The badge's left text (its first {MAX_LABEL} characters)."
+    )
+
+
+_NO_CACHE = Header(
+    "Revalidate every time (If-None-Match).", {"type": "string", "const": "no-cache"}
+)
+BADGE = Answer(
+    "image/svg+xml",
+    {"type": "string", "pattern": "^<svg "},
+    headers={"ETag": ETAG, "Cache-Control": _NO_CACHE},
+    description="A flat two-part SVG badge: the label and the number of views.",
+)
+
+
 class CountersOut(BaseModel):
     """All-time counts (Busuanzi's four numbers), including hits not flushed yet."""
 
@@ -107,7 +130,8 @@ class CountersOut(BaseModel):
     tag="tracking",
     access="public",
     query=CounterQuery,
-    responses={200: CountersOut},
+    parameters=(IF_NONE_MATCH,),
+    responses={200: CountersOut, 304: NOT_MODIFIED},
     errors=(400, 404),
 )
 def counters(site_id: str) -> Response:
@@ -165,6 +189,15 @@ def render_badge(label: str, value: str) -> str:
 
 
 @bp.get("/badge/<site_id>.svg")
+@described(
+    "A badge of a site that enables public counters (ETag; 304 to If-None-Match)",
+    tag="tracking",
+    access="public",
+    query=BadgeQuery,
+    parameters=(IF_NONE_MATCH,),
+    responses={200: BADGE, 304: NOT_MODIFIED},
+    errors=(400, 404),
+)
 def badge(site_id: str) -> Response:
     return _flask_response(badge_answer(site_id, request.args, request.environ))
 
@@ -181,13 +214,13 @@ def badge_answer(
     return _conditional(render_badge(label, f"{value:,}").encode(), "image/svg+xml", environ)
 
 
-Answer = Callable[[str, MultiDict[str, str], Mapping[str, Any]], LeanResponse]
+ReadAnswer = Callable[[str, MultiDict[str, str], Mapping[str, Any]], LeanResponse]
 
 
 def install(app: Flask) -> None:
     """Answer the counters' and badges' ``GET`` on the lean path; errors go to Flask."""
 
-    def lean(start: str, end: str, answer: Answer) -> None:
+    def lean(start: str, end: str, answer: ReadAnswer) -> None:
         def route(environ: Mapping[str, Any]) -> LeanResponse | None:
             path = str(environ.get("PATH_INFO", ""))
             site_id = path[len(start) : len(path) - len(end)]
