@@ -179,6 +179,7 @@ def test_should_refuse_a_malformed_file_with_one_clear_error(
         "daily": [],
         "monthly": [],
         "dimensions": [],
+        "page_dimensions": [],
         "totals": [],
     }
     assert imports_of(app, site) == []
@@ -204,6 +205,7 @@ def test_should_take_back_applied_chunks_when_a_later_row_is_malformed(
         "daily": [],
         "monthly": [],
         "dimensions": [],
+        "page_dimensions": [],
         "totals": [],
     }
     assert imports_of(app, site) == []
