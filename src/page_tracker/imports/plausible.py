@@ -20,6 +20,9 @@ exit_pages          read and checked, but page-tracker has no rollup for them
 ==================  ==========================================================
 
 The site's totals are the ``visitors`` table's sums, whatever the other tables say.
+Each table counts one thing on its own (pages, or sources, or countries ...), so nothing
+lands in the page x dimension rollup: on imported days a page filter leaves the
+dimension tables empty, and a dimension filter the pages table.
 A zip is read in place, never extracted: a member whose name leaves the archive
 (``../x``, ``/etc/x``) or that inflates suspiciously (a zip bomb) refuses the whole
 archive before anything is counted.

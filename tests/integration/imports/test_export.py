@@ -40,6 +40,7 @@ def test_should_round_trip_our_export_into_a_new_site(
     assert snapshot(app, copy) == snapshot(app, site)
     assert snapshot(app, site)["hourly"]  # the comparison covered every table
     assert snapshot(app, site)["dimensions"]
+    assert snapshot(app, site)["page_dimensions"]  # GoatCounter's views cross page and value
 
 
 def test_should_write_csv_to_standard_output_and_json_lines_with_a_header(
@@ -128,7 +129,8 @@ def test_should_export_a_plausible_zip_that_imports_back_to_the_same_days(
         ("table,path\n", "bad.csv, line 1: not a page-tracker export"),
         (
             "table,path,dimension,value,time,pageviews,visitors\nweekly,,,,,1,1\n",
-            "bad.csv, line 2, column 1 (table): expected one of hourly, daily, dimension, total",
+            "bad.csv, line 2, column 1 (table): expected one of hourly, daily, dimension, "
+            "page_dimension, total",
         ),
         (
             "table,path,dimension,value,time,pageviews,visitors\ndaily,,,,2025-13-01,1,1\n",

@@ -15,7 +15,14 @@ from tests.integration.imports.files import write_plausible_csv
 
 D1, D2 = date(2024, 5, 1), date(2024, 5, 2)
 RANGE = "20240501_20240502"
-NOTHING = {"hourly": [], "daily": [], "monthly": [], "dimensions": [], "totals": []}
+NOTHING = {
+    "hourly": [],
+    "daily": [],
+    "monthly": [],
+    "dimensions": [],
+    "page_dimensions": [],
+    "totals": [],
+}
 
 
 def export_folder(folder: Path) -> Path:
