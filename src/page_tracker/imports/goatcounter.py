@@ -250,6 +250,17 @@ class GoatCounterImport:
                            tally.totals[None]):  # fmt: skip
                 counts[0] += views
                 counts[1] += visitors
+        self._drain_dimensions(tally)
+        tally.titles.update((path, title.strip()) for path, title in self._titles.items())
+        self._by_page_dimensions.clear()
+        self._hourly.clear()
+        self._site_hourly.clear()
+        self._by_dimensions.clear()
+        self._entrances.clear()
+        self._titles.clear()
+
+    def _drain_dimensions(self, tally: Tally) -> None:
+        """The dimensions' counters (site-wide, entrances, per page) into ``tally``."""
         for (day, dimensions), (views, visitors) in self._by_dimensions.items():
             for kind, value in dimensions:
                 counts = tally.dimensions[(kind, value, day)]
@@ -266,13 +277,6 @@ class GoatCounterImport:
                     counts = crossed[(path, kind, value, day)]
                     counts[0] += views
                     counts[1] += visitors
-        tally.titles.update((path, title.strip()) for path, title in self._titles.items())
-        self._by_page_dimensions.clear()
-        self._hourly.clear()
-        self._site_hourly.clear()
-        self._by_dimensions.clear()
-        self._entrances.clear()
-        self._titles.clear()
 
     def finish(self, tally: Tally) -> None:
         self.drain(tally)
