@@ -15,12 +15,16 @@ RFC 3339. How rows count:
   (hour, day and all-time);
 - ``Session`` identifies a visitor per day: the first view of a session on a day adds
   one visitor to the site's hour and day (and to the dimensions of that view), the
-  first on a path to the path's hour and day. All-time visitors are the sum of daily visitors
+  first on a path to the path's hour and day; that first view's path is the visitor's
+  entry page that day (one entrance and one visitor of the ``entry_page`` dimension).
+  All-time visitors are the sum of daily visitors
   (a returning visitor counts once per day: GoatCounter sessions do not outlive a day).
   Without a session, ``FirstVisit`` 1 marks a new visitor;
 - ``Browser``, ``System`` ("Firefox 133", "Windows 10"), ``Location`` ("DE", "US-CA":
-  the country), the referrer and the screen width fill the matching dimensions. The
-  user agent is not kept, nor a path's query string.
+  the country), the referrer and the screen width fill the matching dimensions, site-wide
+  and (the kinds the dashboard filters by) per page, with the first view of a session
+  on the path that day adding the page's visitor. The user agent is not kept, nor a
+  path's query string.
 """
 
 from __future__ import annotations

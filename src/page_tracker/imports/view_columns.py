@@ -21,6 +21,7 @@ from datetime import date, datetime
 from itertools import compress
 from typing import Any
 
+from page_tracker.stats.rollup import PATH_DIMENSIONS
 from page_tracker.stats.tally import Tally
 
 Dimensions = tuple[tuple[str, str], ...]  # (kind, value) pairs
@@ -99,22 +100,55 @@ class ViewColumns:
         _add(tally.daily, {(None, d): n for d, n in site_days.items()},
              {(None, d): n for d, n in site_day_visitors.items()})  # fmt: skip
         _add(tally.totals, {None: len(hours)}, {None: sum(self.new_sites)})
+        dimensions = tally.dimensions
+        # A visitor's first view of the site that day: its path is the entry page.
+        entries = Counter(compress(zip(days, paths, strict=True), self.new_sites))
+        for (day, path), count in entries.items():
+            pair = dimensions[("entry_page", path, day)]
+            pair[0] += count
+            pair[1] += count
         for group in range(combos.groups):
             part_of = combos.projections[group].__getitem__
             values = combos.part_values[group]
-            views = Counter(zip(days, map(part_of, self.combos), strict=True))
-            visitors = Counter(
-                compress(zip(days, map(part_of, self.combos), strict=True), self.new_sites)
-            )
-            dimensions = tally.dimensions
-            for key, count in views.items():
+            parts = list(zip(days, map(part_of, self.combos), strict=True))
+            visitors = Counter(compress(parts, self.new_sites))
+            for key, count in Counter(parts).items():
                 day, part = key
                 new = visitors.get(key, 0)
                 for kind, value in values[part]:
                     pair = dimensions[(kind, value, day)]
                     pair[0] += count
                     pair[1] += new
+            self._drain_page_dimensions(tally, combos, group, days)
         self.clear()
+
+    def _drain_page_dimensions(
+        self, tally: Tally, combos: Combos, group: int, days: list[date]
+    ) -> None:
+        """The group's values per page (the kinds the dashboard filters by), with the
+        page's visitors."""
+        values = combos.part_values[group]
+        wanted = {i for i, found in enumerate(values) if _crossed(found)}
+        if not wanted:
+            return
+        part_of = combos.projections[group].__getitem__
+        keys = list(zip(days, self.paths, map(part_of, self.combos), strict=True))
+        visitors = Counter(compress(keys, self.new_pages))
+        target = tally.path_dimensions
+        for key, count in Counter(keys).items():
+            day, path, part = key
+            if part not in wanted:
+                continue
+            new = visitors.get(key, 0)
+            for kind, value in values[part]:
+                if kind in PATH_DIMENSIONS:
+                    pair = target[(path, kind, value, day)]
+                    pair[0] += count
+                    pair[1] += new
+
+
+def _crossed(dimensions: Dimensions) -> bool:
+    return any(kind in PATH_DIMENSIONS for kind, _ in dimensions)
 
 
 def _add(target: Any, views: Any, visitors: Any) -> None:
