@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from page_tracker.dashboard import filters, ranges, tables
-from page_tracker.stats import report
+from page_tracker.stats import cached, report
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +50,7 @@ def build(session: Session, site_id: str, args: Mapping[str, str]) -> SiteView:
             interval = report.Interval.DAY
     rng = report.make_range(chosen.start, chosen.end, tz, interval)
     table_rng = report.make_range(chosen.start, chosen.end, chosen.tz, report.Interval.DAY)
-    found = report.summary(
+    found = cached.summary(
         session, site_id, rng, interval, where.to_report() if where is not None else None
     )
     return SiteView(

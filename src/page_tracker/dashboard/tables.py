@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from page_tracker.errors import Unprocessable
-from page_tracker.stats import report
+from page_tracker.stats import cached, report
 
 ROWS: Final = 10
 MAX_OFFSET: Final = 1_000_000
@@ -77,7 +77,7 @@ def shown(session: Session, site_id: str, rng: report.Range, at: Mapping[str, in
     return [
         Shown(
             table,
-            report.breakdown(session, site_id, rng, table.key, limit=ROWS, offset=at[table.key]),
+            cached.breakdown(session, site_id, rng, table.key, limit=ROWS, offset=at[table.key]),
             at[table.key],
         )
         for table in TABLES
