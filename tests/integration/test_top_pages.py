@@ -172,11 +172,31 @@ def test_should_rank_the_top_pages_as_the_plain_group_by(
         total, ranked = ranked_pages(session, site, low, high, limit=limit, offset=offset)
     # Then both rank exactly as the plain query does, and count every page
     page = expected[offset : offset + limit]
-    assert top is not None
-    assert [(p.path, p.pageviews, p.visitors) for p in top.pages] == page
-    assert top.total in (None, len(expected))
+    if top is not None:  # None: it left the span to the plain query
+        assert [(p.path, p.pageviews, p.visitors) for p in top.pages] == page
+        assert top.total in (None, len(expected))
     assert [(p.path, p.pageviews, p.visitors) for p in ranked] == page
     assert total == len(expected)
+
+
+def test_should_stop_reading_when_no_other_page_can_reach_the_first(engine: Engine) -> None:
+    # Given a few popular pages and a long tail over two whole months (and March 1st)
+    site = f"top{next(_sites):09d}"
+    january, february, march = 12 * 24, 43 * 24, 71 * 24  # hours after FIRST
+    rows = [(page, hour, 40 - 9 * page, 1) for page in range(4) for hour in (january, february)]
+    rows += [(page, february + 5, 1, 1) for page in range(4, len(NAMES))]
+    rows += [(5, march + 2, 3, 1)]
+    with Session(engine) as session:
+        _store(session, site, rows)
+    low, high = FIRST + timedelta(hours=january), FIRST + timedelta(hours=march + 24)
+    with Session(engine) as session:
+        # When the two best are asked for, one row a month read first
+        top = top_pages(session, site, cover(low, high), limit=2, offset=0, depth=1)
+        expected = _plain(session, site, low, high)
+    # Then the bound stopped the reading (not every page was read) with the plain answer
+    assert top is not None
+    assert top.total is None
+    assert [(p.path, p.pageviews, p.visitors) for p in top.pages] == expected[:2]
 
 
 def test_should_leave_flat_data_to_the_plain_query(engine: Engine) -> None:

@@ -31,9 +31,11 @@ from sqlalchemy.orm import Session
 from page_tracker.stats.cover import HOUR, Cover
 from page_tracker.stats.models import SITE, DailyCount, HourlyCount, MonthlyCount, Path, month_of
 
-MAX_ROWS: Final = 4_000  # monthly rows read at most before the plain GROUP BY is cheaper
+MAX_ROWS: Final = 2_000  # monthly rows read at most before the plain GROUP BY is cheaper
 MAX_RANK: Final = 500  # offset + limit beyond which the plain query is asked straight away
 DEEPER: Final = 4  # how much deeper each further round reads
+MAX_CANDIDATES: Final = 300  # pages whose exact totals are read at most (by key, per day)
+MAX_EXACT: Final = 2  # rounds of exact totals before the plain query is the better bet
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +146,20 @@ class Top:
     total: int | None  # how many pages the span has, when every one of them was read
 
 
+def _may_stop(
+    heads: dict[date, list[tuple[int, int]]], last: dict[date, int], bound: int, wanted: int
+) -> bool:
+    """Whether ``wanted`` pages read may hold more than ``bound`` each: a page read has at
+    most its rows read plus the last value of each month where it was not read. When
+    fewer than ``wanted`` can pass the bound even so, the exact totals are not worth
+    reading yet (flat data: thousands of pages within a few views of each other)."""
+    seen: dict[int, int] = {}
+    for month, rows in heads.items():
+        for path_id, views in rows:
+            seen[path_id] = seen.get(path_id, bound) - last[month] + views
+    return sum(most > bound for most in seen.values()) >= wanted
+
+
 def top_pages(
     session: Session,
     site_id: str,
@@ -160,39 +176,59 @@ def top_pages(
     rows of each month read first (default ``offset + limit + 10``)."""
     wanted = offset + limit
     months = touched_months(pieces)
-    if not months or limit <= 0 or wanted > MAX_RANK:
+    if not pieces.months or limit <= 0 or wanted > MAX_RANK:
+        # Without a whole month every bound is a partial month's whole row, too loose to
+        # stop early, and the days are read by key for every candidate: the plain query
+        # of 30 days measured 2x faster on flat data (bench/README.md).
         return None
     depth = depth or wanted + 10
-    while depth * len(months) <= max_rows:
+    exact_rounds = 0
+    while depth * len(months) <= max_rows and exact_rounds < MAX_EXACT:
         heads = _heads(session, site_id, months, depth)
         # A page read nowhere has at most the last value read in each month (0 where the
         # month had fewer rows than asked: all its pages were read).
-        bound = sum(rows[-1][1] for rows in heads.values() if len(rows) == depth)
+        last = {month: rows[-1][1] if len(rows) == depth else 0 for month, rows in heads.items()}
+        bound = sum(last.values())
         everything = all(len(rows) < depth for rows in heads.values())
-        ids = sorted({path_id for rows in heads.values() for path_id, _ in rows})
-        ranked = exact(session, site_id, pieces, ids) if ids else []
-        if everything:
-            return Top(ranked[offset:wanted], len(ranked))
-        if len(ranked) >= wanted and ranked[wanted - 1].pageviews > bound:
-            return Top(ranked[offset:wanted], None)
+        if everything or _may_stop(heads, last, bound, wanted):
+            ids = sorted({path_id for rows in heads.values() for path_id, _ in rows})
+            if len(ids) > MAX_CANDIDATES and not everything:
+                return None
+            ranked = exact(session, site_id, pieces, ids) if ids else []
+            exact_rounds += 1
+            if everything:
+                return Top(ranked[offset:wanted], len(ranked))
+            if len(ranked) >= wanted and ranked[wanted - 1].pageviews > bound:
+                return Top(ranked[offset:wanted], None)
         depth *= DEEPER
     return None
 
 
+def _distinct(session: Session, query: Any, column: Any) -> Any:
+    """``query`` reduced to the distinct values of ``column``. PostgreSQL groups them in a
+    hash unless told otherwise; ``DISTINCT ON`` with ``ORDER BY`` lets it stream them off
+    the key that leads with the path instead (about 3x faster for 240 000 monthly rows)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return query.distinct(column).order_by(column)
+    return query.distinct()
+
+
 def count_pages(session: Session, site_id: str, pieces: Cover) -> int:
-    """How many pages have rows in the span (the pages breakdown's ``total``)."""
-    selects: list[Any] = []
-    for first, last in pieces.months:
-        selects.append(
-            select(MonthlyCount.path_id).where(
-                MonthlyCount.site_id == site_id,
-                MonthlyCount.path_id != SITE,
-                MonthlyCount.month >= first,
-                MonthlyCount.month <= last,
-            )
+    """How many pages have rows in the span (the pages breakdown's ``total``): the
+    distinct pages of the whole months, plus those of the edge days and hours that have
+    no row in the whole months (each counted once)."""
+    months: ColumnElement[bool] | None = None
+    counted = 0
+    for first, last in pieces.months:  # at most one range
+        months = (MonthlyCount.month >= first) & (MonthlyCount.month <= last)
+        whole = select(MonthlyCount.path_id).where(
+            MonthlyCount.site_id == site_id, MonthlyCount.path_id != SITE, months
         )
+        paths = _distinct(session, whole, MonthlyCount.path_id).subquery()
+        counted += int(session.scalar(select(func.count()).select_from(paths)) or 0)
+    edges: list[Any] = []
     for first, last in pieces.days:
-        selects.append(
+        edges.append(
             select(DailyCount.path_id).where(
                 DailyCount.site_id == site_id,
                 DailyCount.path_id != SITE,
@@ -201,7 +237,7 @@ def count_pages(session: Session, site_id: str, pieces: Cover) -> int:
             )
         )
     for low, high in pieces.hours:
-        selects.append(
+        edges.append(
             select(HourlyCount.path_id).where(
                 HourlyCount.site_id == site_id,
                 HourlyCount.path_id != SITE,
@@ -209,7 +245,15 @@ def count_pages(session: Session, site_id: str, pieces: Cover) -> int:
                 HourlyCount.hour < high,
             )
         )
-    if not selects:
-        return 0
-    rows = union_all(*selects).subquery() if len(selects) > 1 else selects[0].subquery()
-    return int(session.scalar(select(func.count(func.distinct(rows.c.path_id)))) or 0)
+    if not edges:
+        return counted
+    rows = union_all(*edges).subquery() if len(edges) > 1 else edges[0].subquery()
+    edge = select(rows.c.path_id).distinct().subquery()
+    query = select(func.count()).select_from(edge)
+    if months is not None:
+        query = query.where(
+            ~select(MonthlyCount.path_id)
+            .where(MonthlyCount.site_id == site_id, MonthlyCount.path_id == edge.c.path_id, months)
+            .exists()
+        )
+    return counted + int(session.scalar(query) or 0)
