@@ -15,8 +15,8 @@ deeper; past :data:`MAX_ROWS` give up (``None``: the caller runs the plain ``GRO
 which flat data, where thousands of pages tie, needs anyway).
 
 The exact totals of the candidates are read by key: months by ``(site, path, month)``,
-edge days as one ``(day, path)`` pair each (a list of days, not a range: the key of
-``stat_daily`` leads with the day), edge hours by ``(site, path, hour)``.
+edge days one day at a time (the key of ``stat_daily`` leads with the day), edge hours
+by ``(site, path, hour)``. Spans without a whole month are left to the plain query.
 """
 
 from __future__ import annotations
@@ -111,8 +111,8 @@ def _rows_of(site_id: str, pieces: Cover, ids: list[int]) -> list[Any]:
 
     for first, last in pieces.months:
         rows(MonthlyCount, (MonthlyCount.month >= first) & (MonthlyCount.month <= last))
-    if pieces.days:
-        rows(DailyCount, DailyCount.day.in_(_days(pieces.days)))
+    for day in _days(pieces.days):  # one day each: as a list of days PostgreSQL
+        rows(DailyCount, DailyCount.day == day)  # scanned all of stat_daily instead
     for low, high in pieces.hours:
         rows(HourlyCount, (HourlyCount.hour >= low) & (HourlyCount.hour < high))
     return selects
