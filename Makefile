@@ -103,10 +103,11 @@ test-browser: install chromium ## Browser tests in headless Chromium (Playwright
 	$(BIN)/python -m pytest tests/browser $(PYTEST_ARGS)
 
 .PHONY: lint
-lint: install ## ruff (lint + format check) and codespell
+lint: install ## ruff (lint + format check), codespell, no merge-conflict markers left
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/codespell
+	@! git grep -n -E '^(<{7} |>{7} |={7}$$)' -- . ':!*.mo' || { echo "merge-conflict markers left (above)"; exit 1; }
 
 .PHONY: fmt
 fmt: install ## Format and auto-fix with ruff
