@@ -24,6 +24,9 @@ from collections.abc import Sequence
 from typing import Any
 
 import redis
+from redis.commands.core import AsyncScript
+from redis.commands.core import Script as SyncScript
+from redis.exceptions import NoScriptError
 
 from page_tracker.buffer.redis_keys import (
     EXACT_UNIQUES_BELOW,
@@ -205,7 +208,12 @@ return 1
 
 
 class Scripts:
-    """The registered Lua scripts of one client (``EVALSHA``, loaded on first use)."""
+    """The registered Lua scripts of one client (``EVALSHA``, loaded on first use).
+
+    In a pipeline, use :func:`queue_script` rather than ``script(..., client=pipe)``:
+    redis-py asks Redis ``SCRIPT EXISTS`` in a round trip of its own before every
+    pipeline that holds a registered script.
+    """
 
     def __init__(self, client: redis.Redis) -> None:
         self.ingest = client.register_script(INGEST)
@@ -214,6 +222,29 @@ class Scripts:
         self.seed = client.register_script(SEED)
         self.cache_totals = client.register_script(CACHE_TOTALS)
         self.ensure_group = client.register_script(ENSURE_GROUP)
+
+
+def queue_script(
+    pipe: redis.client.Pipeline, script: AsyncScript | SyncScript, keys: list[str], args: list[Any]
+) -> None:
+    """Queue one ``EVALSHA`` of ``script`` in ``pipe``, without redis-py's ``SCRIPT
+    EXISTS`` round trip per pipeline. When Redis does not know the script (it restarted
+    or its scripts were flushed), the reply is a :class:`~redis.exceptions.NoScriptError`
+    and the script did not run: :func:`run_if_unloaded` then runs it."""
+    pipe.execute_command("EVALSHA", script.sha, len(keys), *keys, *args)
+
+
+def run_if_unloaded(
+    reply: Any, script: AsyncScript | SyncScript, keys: list[str], args: list[Any]
+) -> Any:
+    """The reply of a :func:`queue_script` call: ``reply`` itself, or after a
+    ``NOSCRIPT`` the reply of the script loaded and run now (``NOSCRIPT`` means it did
+    not run, so nothing is done twice). Raises an error reply."""
+    if isinstance(reply, NoScriptError):
+        return script(keys=keys, args=args)
+    if isinstance(reply, Exception):
+        raise reply
+    return reply
 
 
 def ingest_arguments(

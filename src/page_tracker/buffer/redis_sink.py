@@ -20,7 +20,13 @@ from page_tracker.buffer.counted_batches import write_batches
 from page_tracker.buffer.live import RedisLiveVisitors
 from page_tracker.buffer.redis_counters import BatchCounts, ReadKey
 from page_tracker.buffer.redis_keys import RedisKeys, page_field, site_field
-from page_tracker.buffer.redis_scripts import Scripts, ingest_arguments, read_counts
+from page_tracker.buffer.redis_scripts import (
+    Scripts,
+    ingest_arguments,
+    queue_script,
+    read_counts,
+    run_if_unloaded,
+)
 from page_tracker.errors import StoreError
 from page_tracker.metrics import HitMetrics
 from page_tracker.stats.counters import TotalKey
@@ -64,13 +70,12 @@ class RedisSink:
             reads = list(dict.fromkeys((v.site_id, v.path) for v in views if v.source == BUSUANZI))
         keys, argv = ingest_arguments(self.keys, batch_id, encode_views(views), views, reads)
         pipe = self.client.pipeline(transaction=False)
-        self.scripts.ingest(keys=keys, args=argv, client=pipe)
+        queue_script(pipe, self.scripts.ingest, keys, argv)
         if self.live is not None:
             self.live.queue(pipe, views)  # same round trip; best effort (below)
         try:
-            stored, *live_replies = pipe.execute(raise_on_error=False)
-            if isinstance(stored, Exception):
-                raise stored
+            reply, *live_replies = pipe.execute(raise_on_error=False)
+            stored = run_if_unloaded(reply, self.scripts.ingest, keys, argv)
         except redis.RedisError as error:
             if self.session_factory is None:
                 raise StoreError(f"Redis failed to store {len(views)} hits: {error}") from error
