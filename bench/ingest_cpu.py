@@ -206,7 +206,9 @@ def main() -> None:
         cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
         redis_cpu = _redis_cpu(redis_server) - redis_cpu
         SINK.get(app).close()  # the writer thread ends (and so does its profile)
-        accepted = sum(n for answer, n in statuses.items() if re.fullmatch(r"20\d accepted", answer))
+        accepted = sum(
+            n for answer, n in statuses.items() if re.fullmatch(r"20\d accepted", answer)
+        )
         stored = (
             _stored_in_database(folder)
             if redis_url is None
