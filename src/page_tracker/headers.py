@@ -1,4 +1,4 @@
-"""Headers every answer carries, on both ways in (Flask and the lean ingest path).
+"""Headers every answer carries, on both ways in (Flask and the lean path).
 
 ``X-Content-Type-Options: nosniff`` on every answer: a browser must take a script as
 a script, an SVG as an image and JSON as data, never sniff one as another (a JSONP
@@ -7,6 +7,8 @@ SVG opened on its own can neither run script nor load anything.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from flask import Flask, Response
 
@@ -19,6 +21,16 @@ def _secure(response: Response) -> Response:
     if response.mimetype == "image/svg+xml":
         response.headers.setdefault("Content-Security-Policy", SVG_CSP)
     return response
+
+
+def lean_headers(present: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """What :func:`_secure` adds, for an answer of the lean path with these headers."""
+    names = {name.lower(): value for name, value in present}
+    added = [] if "x-content-type-options" in names else [NOSNIFF]
+    svg = names.get("content-type", "").split(";")[0].strip() == "image/svg+xml"
+    if svg and "content-security-policy" not in names:
+        added.append(("Content-Security-Policy", SVG_CSP))
+    return added
 
 
 def init_app(app: Flask) -> None:

@@ -17,6 +17,11 @@ values: a password must not come back).
 An upload is declared with ``form=`` (the text fields' model) and ``files=`` (the file
 fields' names): the body must be ``multipart/form-data`` (else 415) of at most
 ``max_upload()`` bytes (else 413); the view reads the files from ``request.files``.
+
+A view that reads its own request and answers more than JSON (the pixel, Busuanzi's
+script, a badge) is declared with :func:`described`: its answers are :class:`Answer`
+(a media type, the JSON schema of the body's text, the headers it carries), its request
+headers and cookies :class:`Parameter`.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from flask import Response, request
-from pydantic import AfterValidator, BaseModel, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, ValidationError
 
 from page_tracker.errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 
@@ -50,8 +55,62 @@ def _utc(moment: datetime) -> datetime:
 UtcDatetime = Annotated[datetime, AfterValidator(_utc)]
 
 
+def _integral(value: Any) -> Any:
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+# After a strict int's Field (and its bounds): an integer as JSON Schema, and so the
+# OpenAPI document, has it: 7 and 7.0, never "7", true or 7.5.
+INTEGRAL = BeforeValidator(_integral)
+
+
 # Text that ends up in the database: no control characters (PostgreSQL refuses NUL).
 PlainText = Annotated[str, Field(pattern=r"^[^\x00-\x1f\x7f]*$")]
+
+
+JSON = "application/json"
+
+
+@dataclass(frozen=True)
+class Header:
+    """A response header an answer carries (``required``: always)."""
+
+    description: str
+    schema: Mapping[str, Any] = field(default_factory=lambda: {"type": "string"})
+    required: bool = True
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An answer that is not a JSON model: its ``media_type`` (``None``: no body), the JSON
+    schema of its body's text (empty: any, e.g. an image), and its headers."""
+
+    media_type: str | None = None
+    schema: Mapping[str, Any] = field(default_factory=dict)
+    headers: Mapping[str, Header] = field(default_factory=dict)
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A request header or cookie an operation reads (query and path parameters come from
+    the query model and the URL rule)."""
+
+    name: str
+    location: Literal["header", "cookie"]
+    description: str
+    schema: Mapping[str, Any] = field(default_factory=lambda: {"type": "string"})
+    required: bool = False
+
+
+# What a conditional GET (an ETag'd answer, 304 to a match) sends and answers.
+IF_NONE_MATCH = Parameter(
+    "If-None-Match", "header", "The ETag of the copy the client holds: 304 when it is current."
+)
+ETAG = Header("The answer's version, for If-None-Match.")
+NOT_MODIFIED = Answer(
+    headers={"ETag": ETAG}, description="Not modified: the ETag of If-None-Match is current."
+)
 
 
 @dataclass(frozen=True)
@@ -63,11 +122,15 @@ class Operation:
     access: Access
     body: type[BaseModel] | None = None
     query: type[BaseModel] | None = None
-    responses: Mapping[int, type[BaseModel] | None] = field(default_factory=dict)
+    responses: Mapping[int, type[BaseModel] | Answer | None] = field(default_factory=dict)
     errors: tuple[int, ...] = ()
     csv: bool = False  # also answers text/csv, and 304 to a matching conditional request
     form: type[BaseModel] | None = None  # a multipart/form-data body: its text fields
     files: tuple[str, ...] = ()  # ... and its (required) file fields
+    body_types: tuple[str, ...] = (JSON,)  # the media types the body may be sent as
+    parameters: tuple[Parameter, ...] = ()
+    description: str | None = None
+    also_at: tuple[str, ...] = ()  # other paths that answer alike (a hook's, not a rule's)
 
 
 def operation(
@@ -117,13 +180,30 @@ def described(
     access: Access,
     body: type[BaseModel] | None = None,
     query: type[BaseModel] | None = None,
-    responses: Mapping[int, type[BaseModel] | None],
+    responses: Mapping[int, type[BaseModel] | Answer | None],
     errors: tuple[int, ...] = (),
+    body_types: tuple[str, ...] = (JSON,),
+    parameters: tuple[Parameter, ...] = (),
+    description: str | None = None,
+    also_at: tuple[str, ...] = (),
 ) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
     """Declare what a view that reads its own request does, for the OpenAPI document
     only: the view is left as it is (the tracking endpoints parse as the lean WSGI path
-    in front of Flask does, which no model could)."""
-    declared = Operation(summary, tag, access, body, query, dict(responses), errors)
+    in front of Flask does, which no model could). ``also_at``: paths answered alike by
+    a request hook rather than a rule (Busuanzi at the site root)."""
+    declared = Operation(
+        summary,
+        tag,
+        access,
+        body,
+        query,
+        dict(responses),
+        errors,
+        body_types=body_types,
+        parameters=parameters,
+        description=description,
+        also_at=also_at,
+    )
 
     def decorate(view: Callable[..., Response]) -> Callable[..., Response]:
         view.operation = declared  # type: ignore[attr-defined]

@@ -10,6 +10,7 @@ from page_tracker.sites.shares import ShareLink
 from page_tracker.stats.models import (
     DailyCount,
     DailyDimensionCount,
+    DailyPathDimensionCount,
     DailyVisitor,
     Dimension,
     Hit,
@@ -27,6 +28,7 @@ __all__ = [
     "Counter",
     "DailyCount",
     "DailyDimensionCount",
+    "DailyPathDimensionCount",
     "DailyVisitor",
     "Dimension",
     "FlushedBatch",

@@ -86,6 +86,27 @@ def _downloaded_csv_totals(page: Page) -> tuple[int, int]:
     return sum(int(row["pageviews"]) for row in rows), sum(int(row["visitors"]) for row in rows)
 
 
+def _expect_tables_to_follow_the_os_filter(page: Page) -> None:
+    # Every table follows the filter: the pages table lists the Windows view's page only,
+    # and a table of another dimension says it cannot follow (no number, not a wrong one).
+    pages = page.locator("#table-pages")
+    expect(pages.get_by_role("link", name="Filter by /", exact=True)).to_have_count(1)
+    expect(pages.get_by_role("link", name="Filter by /post", exact=True)).to_have_count(0)
+    expect(page.locator("#table-browsers .not-filtered")).to_be_visible()
+
+
+def _expect_a_page_row_to_narrow_the_tables(page: Page) -> None:
+    # A click on a page row narrows the dimension tables to that page's views.
+    page.locator("#table-pages").get_by_role("link", name="Filter by /post", exact=True).click()
+    expect(page.locator("#filter-chip")).to_contain_text("/post")
+    _total(page, "pageviews").to_have_text("1")
+    expect(page.locator("#table-referrers")).to_contain_text("Nothing in this range")
+    expect(page.locator("#table-os tbody tr")).to_have_count(1)
+    expect(page.locator("#table-os").get_by_role("link", name="Filter by Windows")).to_have_count(0)
+    page.locator("#filter-chip .remove").click()
+    expect(page.locator("#filter-chip")).to_have_count(0)
+
+
 def test_should_filter_by_a_row_follow_range_and_zone_and_download_the_csv(
     tracker: Server, browser: Browser, tmp_path: Path
 ) -> None:
@@ -136,6 +157,7 @@ def test_should_filter_by_a_row_follow_range_and_zone_and_download_the_csv(
     # An OS filter counts whole UTC days: the step picker shows the step that is shown.
     expect(page.locator("#interval")).to_have_value("day")
     expect(page.locator("#chart")).to_have_attribute("data-ready", "true")
+    _expect_tables_to_follow_the_os_filter(page)
     page.screenshot(path=str(shots / "dashboard-site-filtered-desktop.png"), full_page=True)
     assert _downloaded_csv_totals(page) == (1, 1)
 
@@ -144,6 +166,7 @@ def test_should_filter_by_a_row_follow_range_and_zone_and_download_the_csv(
     _total(page, "pageviews").to_have_text("3")
     expect(page).to_have_url(re.compile(r"interval=hour"))  # the rest of the view stays
     expect(page.locator("#interval")).to_have_value("hour")
+    _expect_a_page_row_to_narrow_the_tables(page)
     page.get_by_role("link", name="30 days", exact=True).click()
     expect(page.locator("#chart")).to_have_attribute("data-ready", "true")
     page.screenshot(path=str(shots / "dashboard-site-page-desktop.png"), full_page=True)

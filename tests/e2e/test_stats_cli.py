@@ -54,6 +54,13 @@ def test_should_show_totals_days_and_top_pages(tracker: Server) -> None:
         ["/a", "2", "2"],
         ["/b", "1", "1"],
     ]
+    with_entries = tracker.run_cli("stats", site, "--days", "3", "--entry-pages")
+    assert with_entries.returncode == 0, with_entries.stderr
+    # both visitors entered on /a (their first page today)
+    assert [line.split() for line in with_entries.stdout.splitlines()[-2:]] == [
+        ["entry", "pages", "entrances", "visitors"],
+        ["/a", "2", "2"],
+    ]
 
 
 @pytest.mark.parametrize(

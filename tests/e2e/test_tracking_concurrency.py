@@ -14,7 +14,12 @@ from pathlib import Path
 
 import pytest
 import requests
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
+from page_tracker.db import make_engine
+from page_tracker.stats.models import SITE, DailyCount, DailyDimensionCount, Dimension
+from page_tracker.stats.rollup import ENTRY_PAGE
 from tests.e2e.server import Server
 
 HITS = 480
@@ -59,7 +64,7 @@ def send(base: str, site: str, number: int) -> str:
     return response.headers["X-Page-Tracker-Reason"]
 
 
-def test_should_count_every_accepted_hit_exactly_once(tracker: Server) -> None:
+def test_should_count_every_accepted_hit_exactly_once(tracker: Server, clean_database: str) -> None:
     created = tracker.run_cli("sites", "create", "example.com", "--public-counters")
     assert created.returncode == 0, created.stderr
     site = created.stdout.strip().splitlines()[-1]
@@ -75,3 +80,29 @@ def test_should_count_every_accepted_hit_exactly_once(tracker: Server) -> None:
         "page_pv": HITS // len(PAGES),
         "page_uv": READERS // len(PAGES),
     }
+    # and each daily visitor entered once (the first of their concurrent views)
+    # (more than READERS only if the run crossed midnight UTC: new daily visitors)
+    entrances, visitors, daily = entrances_and_visitors(clean_database, site)
+    assert entrances == visitors == daily >= READERS
+
+
+def entrances_and_visitors(url: str, site: str) -> tuple[int, int, int]:
+    """(entrances, their visitors, daily visitors of the site) over all days."""
+    engine = make_engine(url)
+    try:
+        with Session(engine) as session:
+            entries = session.execute(
+                select(
+                    func.sum(DailyDimensionCount.pageviews), func.sum(DailyDimensionCount.visitors)
+                )
+                .join(Dimension, Dimension.id == DailyDimensionCount.dimension_id)
+                .where(DailyDimensionCount.site_id == site, Dimension.kind == ENTRY_PAGE)
+            ).one()
+            daily = session.scalar(
+                select(func.sum(DailyCount.visitors)).where(
+                    DailyCount.site_id == site, DailyCount.path_id == SITE
+                )
+            )
+    finally:
+        engine.dispose()
+    return int(entries[0] or 0), int(entries[1] or 0), int(daily or 0)

@@ -148,7 +148,7 @@ def test_should_answer_another_members_site_and_an_unknown_id_with_a_404_page(
         ("page=/" + "a" * 600, "1 to 500 characters"),
         ("country=germany", "two-letter code"),
         ("device=toaster", "device must be one of"),
-        ("page=/a&country=DE", "one filter at a time"),
+        ("country=DE&browser=Firefox", "one of country, browser at a time"),
         ("pages_offset=-1", "pages_offset must be"),
         ("countries_offset=%C2%B2", "countries_offset must be"),
         ("os_offset=99999999", "os_offset must be"),

@@ -151,6 +151,58 @@ def test_should_filter_by_a_page_in_the_chosen_zone(site: Site) -> None:
     assert "tz=Asia/Tokyo" in _href(text, "format=csv")
 
 
+def _table(text: str, key: str) -> str:
+    return text.split(f'id="table-{key}"')[1].split("</section>", maxsplit=1)[0]
+
+
+def _rows(table: str) -> list[tuple[str, str]]:
+    """(name, page views) of a table's rows."""
+    row = r'aria-label="Filter by ([^"]*)".*?<td class="num">([^<]*)</td>'
+    return [(name, views) for name, views in re.findall(row, table, re.S)]
+
+
+def test_should_narrow_every_table_to_the_filters_and_combine_a_page_with_a_dimension(
+    site: Site,
+) -> None:
+    # Given a page filter: every table lists only that page's views
+    page_a = site.page(f"{RANGE}&tz=UTC&page=/a")
+    assert _rows(_table(page_a, "pages")) == [("/a", "3")]
+    assert sorted(_rows(_table(page_a, "countries"))) == [("DE", "1"), ("GB", "1"), ("US", "1")]
+    assert _rows(_table(page_a, "referrers")) == [("news.example.net", "1")]
+    assert "Totals, chart and tables count only the filtered views" in page_a
+    # When a country row is clicked: the page filter stays beside it
+    both_link = _href(_table(page_a, "countries"), "country=DE")
+    assert "page=%2Fa" in both_link or "page=/a" in both_link
+    both = html.unescape(site.client.get(both_link).get_data(as_text=True))
+    assert _big(both, "pageviews") == "1"  # /a from Germany: the 11th only
+    assert both.count('class="chip filter-chip"') == 2
+    assert _rows(_table(both, "pages")) == [("/a", "1")]
+    # A dimension table cannot follow another dimension's filter: it says so, no numbers
+    browsers = _table(both, "browsers")
+    assert "cannot follow the Country filter" in browsers
+    assert "<td" not in browsers
+    # Then removing the page chip keeps the country: the pages table lists Germany's pages
+    remove_page = re.search(r'data-filter="page">.*?<a href="([^"]*)" class="remove"', both, re.S)
+    assert remove_page is not None
+    germany = html.unescape(site.client.get(remove_page.group(1)).get_data(as_text=True))
+    assert _rows(_table(germany, "pages")) == [("/a", "1"), ("/b", "1")]
+    assert _rows(_table(germany, "countries")) == [("DE", "2")]
+    assert _big(germany, "pageviews") == "2"
+
+
+def test_should_explain_two_dimension_filters_and_offer_to_drop_either(site: Site) -> None:
+    answer = site.client.get(f"/dashboard/sites/{site.id}?{RANGE}&country=DE&browser=Chrome")
+    assert answer.status_code == 422
+    text = html.unescape(answer.get_data(as_text=True))
+    assert "one of country, browser at a time" in text
+    removals = text.split('id="filter-removals"')[1].split("</ul>")[0]
+    links = re.findall(r'href="([^"]*)"', removals)
+    assert len(links) == 2
+    for link in links:
+        kept = html.unescape(site.client.get(link).get_data(as_text=True))
+        assert kept.count('class="chip filter-chip"') == 1
+
+
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_should_page_a_table_with_more_and_previous(site: Site) -> None:
     for number in range(12):
@@ -177,3 +229,16 @@ def test_should_draw_a_sparkline_of_the_last_30_days_per_site(site: Site) -> Non
     points = [tuple(float(v) for v in pair.split(",")) for pair in line.group(1).split()]
     assert len(points) == 30
     assert points[-1][1] < points[0][1]  # today's view at the top, the empty first day low
+
+
+def test_should_list_entry_pages_with_entrances_and_link_each_to_its_page(site: Site) -> None:
+    text = site.page(f"{RANGE}&tz=UTC")
+    table = text.split('id="table-entry_pages"')[1].split("</section>")[0]
+    assert "<caption>Entry pages</caption>" in table
+    assert ">Entrances</th>" in table
+    rows = re.findall(r'<a href="[^"]*"[^>]*>\s*([^<]*)</a></td>\s*<td class="num">(\d+)</td>'
+                      r'<td class="num">(\d+)</td>', table)  # fmt: skip
+    # each visitor's first page of each UTC day: /a on the 10th, 11th and 12th, /b on the 10th
+    assert rows == [("/a", "3", "3"), ("/b", "1", "1")]
+    page_a = site.client.get(_href(table, "page=/a"))
+    assert _big(html.unescape(page_a.get_data(as_text=True)), "pageviews") == "3"

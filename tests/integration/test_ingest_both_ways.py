@@ -15,8 +15,7 @@ from flask import Flask
 from werkzeug.test import Client, TestResponse
 
 from page_tracker.db import get_session
-from page_tracker.ingest.lean_wsgi import LeanIngest
-from page_tracker.ingest.routes import ROUTES
+from page_tracker.lean_path import LeanPath
 from page_tracker.sites.services import create_site
 
 if TYPE_CHECKING:
@@ -160,9 +159,9 @@ def test_should_answer_alike_through_the_lean_path_and_through_flask(
     app: Flask, site: str, case: Case
 ) -> None:
     # Given Flask's own WSGI app and the lean path in front of it
-    assert isinstance(app.wsgi_app, LeanIngest)
+    assert isinstance(app.wsgi_app, LeanPath)
     flask_only = Recorder(app.wsgi_app.next)
-    lean = LeanIngest(ROUTES.get(app), flask_only)
+    lean = app.wsgi_app.in_front_of(flask_only)
 
     # When the same request goes each way
     through_flask = send(Client(flask_only), case, site, "req-both-ways-1")
@@ -186,11 +185,11 @@ def test_should_answer_alike_through_the_lean_path_and_through_flask(
 def test_should_make_a_new_request_id_either_way_when_the_callers_is_unsafe(
     app: Flask, site: str
 ) -> None:
-    assert isinstance(app.wsgi_app, LeanIngest)
+    assert isinstance(app.wsgi_app, LeanPath)
     flask_only = app.wsgi_app.next
     ids = [
         send(Client(wsgi), CASES[0], site, "not safe: spaces").headers["X-Request-ID"]
-        for wsgi in (flask_only, LeanIngest(ROUTES.get(app), flask_only))
+        for wsgi in (flask_only, app.wsgi_app)
     ]
     assert all(re.fullmatch(r"[0-9a-f]{32}", request_id) for request_id in ids)
     assert ids[0] != ids[1]
@@ -201,7 +200,7 @@ def test_should_log_the_request_id_when_a_hit_is_not_stored_either_way(
 ) -> None:
     # Given an app whose database does not answer
     app = make_app(DATABASE_URL="postgresql+psycopg://postgres@127.0.0.1:1/none")
-    assert isinstance(app.wsgi_app, LeanIngest)
+    assert isinstance(app.wsgi_app, LeanPath)
     body = json.dumps({"site": "abcdefabcdef", "url": "https://example.com/"}).encode()
     headers = {"Content-Type": "text/plain", "User-Agent": READER}
 

@@ -1,10 +1,14 @@
-from datetime import date
+from datetime import UTC, date, datetime
 
-from sqlalchemy import Date, bindparam, inspect, text
+from sqlalchemy import Date, bindparam, delete, inspect, select, text
 from sqlalchemy.orm import Session
 
 from page_tracker import migrate
 from page_tracker.db import Base, make_engine
+from page_tracker.enrich import Enrichment
+from page_tracker.stats import rollup
+from page_tracker.stats.models import DailyPathDimensionCount, Dimension, Hit, Path
+from page_tracker.stats.pageview import PageView
 from tests.integration.monthly import assert_months_are_sums_of_days, stored_months
 
 
@@ -59,4 +63,78 @@ def test_should_backfill_the_monthly_rollup_from_the_daily_one(clean_database: s
         }
         assert_months_are_sums_of_days(session, "site00000001")
         assert_months_are_sums_of_days(session, "site00000002")
+    engine.dispose()
+
+
+def _crossed(session: Session, site_id: str) -> dict[tuple[str, date, str, str], tuple[int, int]]:
+    """The page x dimension rollup of a site: (path, day, kind, value) -> (views, visitors)."""
+    rows = session.execute(
+        select(
+            Path.path,
+            DailyPathDimensionCount.day,
+            Dimension.kind,
+            Dimension.value,
+            DailyPathDimensionCount.pageviews,
+            DailyPathDimensionCount.visitors,
+        )
+        .join(Path, Path.id == DailyPathDimensionCount.path_id)
+        .join(Dimension, Dimension.id == DailyPathDimensionCount.dimension_id)
+        .where(DailyPathDimensionCount.site_id == site_id)
+    )
+    return {(path, day, kind, value): (pv, uv) for path, day, kind, value, pv, uv in rows}
+
+
+def test_should_backfill_the_page_dimension_rollup_from_whole_days_of_raw_hits(
+    clean_database: str,
+) -> None:
+    # Given two days of raw hits (kept for retention), counted by the live rollup; the
+    # first day lost a hit to the retention purge, and campaigns are not in raw hits
+    engine = make_engine(clean_database)
+    head = migrate.current_revision(engine)
+    site = "site00000001"
+
+    def view(at: str, path: str, visitor: int, **found: str) -> PageView:
+        return PageView(
+            site_id=site,
+            path=path,
+            hostname="example.com",
+            timestamp=datetime.fromisoformat(at).replace(tzinfo=UTC),
+            visitor=visitor.to_bytes(16, "big"),
+            lifetime_visitor=(visitor + 100).to_bytes(16, "big"),
+            keep_raw=True,
+            enrichment=Enrichment(**found),  # type: ignore[arg-type]
+        )
+
+    firefox = {"browser": "Firefox", "os": "Linux", "device": "desktop", "country": "DE"}
+    views = [
+        view("2026-03-01T08:00", "/a", 1, **firefox),
+        view("2026-03-01T09:00", "/b", 2, browser="Chrome", country="US"),
+        view("2026-03-02T08:00", "/a", 1, **firefox, referrer_host="news.example"),
+        view("2026-03-02T08:05", "/b", 1, **firefox),
+        view("2026-03-02T08:10", "/a", 1, **firefox),  # same visitor: no new visitor
+        view("2026-03-02T09:00", "/a", 3, browser="Chrome", referrer_host="news.example"),
+        view("2026-03-02T10:00", "/a", 4, browser="Chrome", utm_campaign="spring"),
+    ]
+    with Session(engine) as session, session.begin():
+        rollup.apply(session, views)
+        session.execute(delete(Hit).where(Hit.timestamp < datetime(2026, 3, 1, 8, 30)))
+    with Session(engine) as session:
+        live = _crossed(session, site)
+    assert live[("/a", date(2026, 3, 2), "referrer_host", "news.example")] == (2, 2)
+    assert live[("/a", date(2026, 3, 2), "browser", "Firefox")] == (2, 1)
+    # When the rollup is dropped and migrated again
+    migrate.downgrade(engine, "0010_path_dimensions-1")
+    assert "stat_daily_path_dimensions" not in inspect(engine).get_table_names()
+    migrate.upgrade(engine)
+    assert migrate.current_revision(engine) == head
+    # Then the whole day is back as the live rollup counted it (but its campaign), and
+    # the day cut by the purge is left out rather than half counted
+    with Session(engine) as session:
+        backfilled = _crossed(session, site)
+    assert backfilled == {
+        key: counts
+        for key, counts in live.items()
+        if key[1] == date(2026, 3, 2) and not key[2].startswith("utm_")
+    }
+    assert ("/a", date(2026, 3, 2), "utm_campaign", "spring") in live
     engine.dispose()

@@ -17,6 +17,7 @@ from page_tracker.stats.models import (
     SITE,
     DailyCount,
     DailyDimensionCount,
+    DailyPathDimensionCount,
     Dimension,
     Hit,
     HourlyCount,
@@ -162,6 +163,55 @@ def test_should_count_dimensions_with_visitors_credited_to_their_first_view(
     assert ("country", "None") not in found
 
 
+def test_should_count_each_pages_views_per_crossed_dimension_value(engine: Engine) -> None:
+    # Given visitor 1 reading / from Hacker News, then /x from nowhere, then / again from
+    # nowhere; visitor 2 reading / in Chrome; and values that are not crossed with pages
+    apply(
+        engine,
+        [
+            view("/", 1, browser="Firefox", country="DE", referrer_host="news.ycombinator.com"),
+            view("/x", 1, browser="Firefox", country="DE"),
+            view("/", 1, browser="Firefox", country="DE", screen_class="phone"),
+            view("/", 2, browser="Chrome", browser_version="120", utm_campaign="spring"),
+        ],
+    )
+    with Session(engine) as session:
+        rows = session.execute(
+            select(
+                Path.path,
+                Dimension.kind,
+                Dimension.value,
+                DailyPathDimensionCount.pageviews,
+                DailyPathDimensionCount.visitors,
+            )
+            .join(Path, Path.id == DailyPathDimensionCount.path_id)
+            .join(Dimension, Dimension.id == DailyPathDimensionCount.dimension_id)
+        ).all()
+    found = {(path, kind, value): (pv, uv) for path, kind, value, pv, uv in rows}
+    assert found[("/", "device", "other")] == (3, 2)  # Enrichment()'s default
+    found = {key: counts for key, counts in found.items() if key[1] not in {"os", "device"}}
+    # Then each page has its own views, and a visitor counts once a page and day, with
+    # the values of their first view of that page (here: from Hacker News)
+    assert found == {
+        ("/", "browser", "Firefox"): (2, 1),
+        ("/", "country", "DE"): (2, 1),
+        ("/", "referrer_host", "news.ycombinator.com"): (1, 1),
+        ("/", "browser", "Chrome"): (1, 1),
+        ("/", "utm_campaign", "spring"): (1, 1),
+        ("/x", "browser", "Firefox"): (1, 1),
+        ("/x", "country", "DE"): (1, 1),
+    }
+    # and the pages' views of a value add up to the site's
+    with Session(engine) as session:
+        site_firefox = session.execute(
+            select(DailyDimensionCount.pageviews)
+            .join(Dimension, Dimension.id == DailyDimensionCount.dimension_id)
+            .where(Dimension.kind == "browser", Dimension.value == "Firefox")
+        ).scalar_one()
+    pages_firefox = [views for (_, _, value), (views, _) in found.items() if value == "Firefox"]
+    assert site_firefox == sum(pages_firefox)
+
+
 def test_should_keep_raw_hits_only_for_sites_that_ask_and_delete_them_after_retention(
     engine: Engine,
 ) -> None:
@@ -175,10 +225,19 @@ def test_should_keep_raw_hits_only_for_sites_that_ask_and_delete_them_after_rete
 
 
 def test_should_purge_every_statistic_of_a_deleted_site(engine: Engine) -> None:
-    apply(engine, [view("/", 1, keep_raw=True), view("/", 1, site="othersite001")])
+    apply(
+        engine,
+        [
+            view("/", 1, keep_raw=True, browser="Firefox"),
+            view("/", 1, site="othersite001", browser="Firefox"),
+        ],
+    )
     with Session(engine) as session, session.begin():
         purge.purge_site(session, "site00000001")
     assert totals(engine) == {}
+    with Session(engine) as session:
+        crossed = select(DailyPathDimensionCount.site_id).distinct()
+        assert set(session.scalars(crossed)) == {"othersite001"}
     assert totals(engine, "othersite001") == {"(site)": (1, 1), "/": (1, 1)}
 
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
-from page_tracker.json_api import PlainText, UtcDatetime
+from page_tracker.json_api import INTEGRAL, PlainText, UtcDatetime
 from page_tracker.sites.shares import MAX_LABEL_LENGTH, State
 
 
@@ -16,11 +16,8 @@ class ShareCreate(BaseModel):
     label: Annotated[PlainText, Field(max_length=MAX_LABEL_LENGTH)] = Field(
         default="", description="What the link is for (shown to the site's owners only)."
     )
-    expires_in_days: int | None = Field(
+    expires_in_days: Annotated[int, Field(ge=1, le=3650, strict=True), INTEGRAL] | None = Field(
         default=None,
-        ge=1,
-        le=3650,
-        strict=True,
         description="Days the link works; null: until revoked.",
     )
 

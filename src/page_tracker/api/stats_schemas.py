@@ -2,7 +2,9 @@
 
 Only the shape is checked here (400); whether a well-formed range can be answered (from
 after to, too many days, an unknown zone, a filter the rollups cannot apply) is the
-service's to say (422, :mod:`page_tracker.stats.report`).
+service's to say (422, :mod:`page_tracker.stats.report`), except two filters that no
+rollup crosses (two dimensions, or a dimension breakdown under another dimension's
+filter): those are refused as a bad request (400).
 """
 
 from __future__ import annotations
@@ -54,14 +56,16 @@ class _Query(BaseModel):
     format: Format = None
 
 
-class StatsQuery(_Query):
-    interval: Literal["hour", "day", "month"] = "day"
+class _Filtered(_Query):
+    """The filters: a page, one dimension value, or both (two dimension filters: 400)."""
+
     page: str | None = Field(
         default=None,
         min_length=1,
         max_length=MAX_PATH_LENGTH,
         pattern=r"^/[^\x00-\x1f\x7f]*$",
-        description="Only this page (its path); works with every interval and zone.",
+        description="Only this page (its path); works with every interval and zone, and "
+        "goes with one dimension filter.",
     )
     referrer: str | None = Field(
         default=None,
@@ -100,9 +104,27 @@ class StatsQuery(_Query):
         pattern=r"^[^\x00-\x1f\x7f]*$",
         description="Only views with this utm_campaign (whole UTC days).",
     )
+    entry_page: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_VALUE_LENGTH,
+        pattern=r"^/[^\x00-\x1f\x7f]*$",
+        description="Only the entrances on this page (its path): the daily visitors whose "
+        "first view of the site that UTC day was there; `pageviews` are those entrances "
+        "(whole UTC days).",
+    )
 
 
-class BreakdownQuery(_Query):
+class StatsQuery(_Filtered):
+    interval: Literal["hour", "day", "month"] = "day"
+
+
+class BreakdownQuery(_Filtered):
+    """A breakdown follows the filters: with `page`, every table lists that page's views;
+    with a dimension filter, `pages` lists the pages of those views and the breakdown of
+    the same kind its one value. Another dimension's breakdown cannot follow a dimension
+    filter (400): nothing counts two dimensions together."""
+
     limit: int = Field(default=10, ge=1, le=1000)
     offset: int = Field(default=0, ge=0, le=1_000_000)
     utm: Literal["source", "medium", "campaign", "term", "content"] = Field(
@@ -181,8 +203,11 @@ class StatsOut(BaseModel):
 class Item(BaseModel):
     value: str = Field(description="The page's path, browser, country code ...")
     title: str | None = Field(default=None, description="The page's last title (pages).")
-    pageviews: int
-    visitors: int
+    pageviews: int = Field(
+        description="Page views; for `entry_pages` the entrances: the daily visitors "
+        "whose first view of the site that UTC day was this page."
+    )
+    visitors: int = Field(description="Daily unique visitors, summed over the days.")
 
 
 class BreakdownOut(BaseModel):

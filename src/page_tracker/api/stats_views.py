@@ -95,6 +95,20 @@ def _from(model: type[M], found: object) -> M:
     return model.model_validate(found, from_attributes=True)
 
 
+def _filter(query: schemas.StatsQuery | schemas.BreakdownQuery) -> report.Filter:
+    """The query's filters (two dimension filters: 400)."""
+    return report.Filter.of(
+        page=query.page,
+        referrer=query.referrer,
+        country=query.country,
+        device=query.device,
+        browser=query.browser,
+        os=query.os,
+        campaign=query.campaign,
+        entry_page=query.entry_page,
+    )
+
+
 def _freshness(site_id: str) -> report.Freshness:
     return report.freshness(get_session(), site_id, LIVE.get())
 
@@ -114,15 +128,7 @@ def site_stats(site_id: str, query: schemas.StatsQuery) -> Response:
     readable_site(session, site_id)
     interval = report.Interval(query.interval)
     rng = report.make_range(query.from_, query.to, query.tz, interval)
-    where = report.Filter.of(
-        page=query.page,
-        referrer=query.referrer,
-        country=query.country,
-        device=query.device,
-        browser=query.browser,
-        os=query.os,
-        campaign=query.campaign,
-    )
+    where = _filter(query)
     found = through_cache(
         SUMMARY_NODE,
         site_id,
@@ -169,7 +175,8 @@ def site_realtime(site_id: str) -> Response:
 
 @blueprint.get(BREAKDOWN_RULE)
 @operation(
-    "A site's pages, referrers, browsers, OS, devices, countries or campaigns",
+    "A site's pages, referrers, browsers, OS, devices, countries, campaigns or entry pages "
+    "(of the filtered views)",
     tag="stats",
     access="read",
     query=schemas.BreakdownQuery,
@@ -181,10 +188,11 @@ def site_breakdown(site_id: str, kind: str, query: schemas.BreakdownQuery) -> Re
     session = get_session()
     readable_site(session, site_id)
     rng = report.make_range(query.from_, query.to, query.tz, report.Interval.DAY)
+    where = _filter(query)
     found = through_cache(
         BREAKDOWN_NODE,
         site_id,
-        ("breakdown", rng, kind, query.limit, query.offset, query.utm, query.search),
+        ("breakdown", rng, kind, query.limit, query.offset, query.utm, query.search, where),
         lambda: report.breakdown(
             session,
             site_id,
@@ -194,6 +202,7 @@ def site_breakdown(site_id: str, kind: str, query: schemas.BreakdownQuery) -> Re
             offset=query.offset,
             campaign_field=query.utm,
             search=query.search,
+            where=where,
         ),
     )
     fresh = _freshness(site_id)

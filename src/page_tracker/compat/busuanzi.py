@@ -27,13 +27,15 @@ MAX_PATH_LENGTH = 2048
 # The longest page URL the hit path takes (ingest.verdict.MAX_URL_LENGTH).
 MAX_URL_LENGTH = 2048
 
-_IDENTIFIER = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
+IDENTIFIER = r"^[A-Za-z_$][A-Za-z0-9_$]*$"
+_IDENTIFIER = re.compile(IDENTIFIER)
 # Cookies we set are 32 upper-case hex digits, like the original service's; accept any
 # token of that alphabet so existing readers' cookies keep them one visitor.
-_COOKIE_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
+COOKIE_PATTERN = r"^[A-Za-z0-9_-]{16,64}$"
+_COOKIE_TOKEN = re.compile(COOKIE_PATTERN)
 # ECMAScript reserved words (and literals): a callback named like one would be a syntax
 # error in the answer at best, so it is refused like any other invalid name.
-_RESERVED = frozenset(
+RESERVED = frozenset(
     """break case catch class const continue debugger default delete do else enum export
     extends false finally for function if implements import in instanceof interface let new
     null package private protected public return static super switch this throw true try
@@ -63,7 +65,7 @@ def is_valid_callback(name: str | None) -> bool:
         name is not None
         and len(name) <= MAX_CALLBACK_LENGTH
         and _IDENTIFIER.fullmatch(name) is not None
-        and name not in _RESERVED
+        and name not in RESERVED
     )
 
 

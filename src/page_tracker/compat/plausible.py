@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from page_tracker.errors import PayloadTooLarge, ValidationFailed
 from page_tracker.ingest.parsing import load_json
+from page_tracker.ingest.schemas import PAGE_URL
 
 MAX_BODY_BYTES = 16 * 1024
 MAX_URL_LENGTH = 2048
@@ -25,16 +26,51 @@ MAX_DOMAINS = 10
 PAGEVIEW = "pageview"
 
 
-class _Body(BaseModel):
+# What the validators below check, said in the document's own terms (JSON Schema), for
+# the OpenAPI document: a body it calls valid is an event (202), whatever else is valid.
+# A name needs a printable character (one of control characters only would be cleaned
+# to nothing and not counted: "malformed").
+_PRINTABLE = r"[^\s\x00-\x1f\x7f-\x9f]"
+_DOMAINS = rf"^[^,]*[^,\s][^,]*(,[^,]*[^,\s][^,]*){{0,{MAX_DOMAINS - 1}}}$"
+
+
+class PlausibleEvent(BaseModel):
+    """An event as Plausible's trackers send it (``text/plain`` JSON)."""
+
     model_config = ConfigDict(extra="ignore", frozen=True)
 
-    n: str = Field(min_length=1, max_length=100)
-    u: str = Field(min_length=1, max_length=MAX_URL_LENGTH)
-    d: str = Field(min_length=1, max_length=1000)
-    r: str | None = Field(default=None, max_length=MAX_URL_LENGTH)
-    w: int | None = Field(default=None, ge=0, le=100_000)
-    h: bool = False
-    p: dict[str, Any] | str | None = None
+    n: str = Field(
+        min_length=1,
+        max_length=100,
+        description='The event\'s name: "pageview" for a page view, else a custom event.',
+        json_schema_extra={"pattern": _PRINTABLE},
+        examples=[PAGEVIEW],
+    )
+    u: str = Field(
+        min_length=1,
+        max_length=MAX_URL_LENGTH,
+        description="The page's absolute http(s) URL.",
+        json_schema_extra={"pattern": PAGE_URL},
+        examples=["https://blog.example.org/post"],
+    )
+    d: str = Field(
+        min_length=1,
+        max_length=1000,
+        description=f"The site's domain; up to {MAX_DOMAINS} separated by commas (roll-ups).",
+        json_schema_extra={"pattern": _DOMAINS},
+        examples=["blog.example.org"],
+    )
+    r: str | None = Field(
+        default=None, max_length=MAX_URL_LENGTH, description="The referrer (document.referrer)."
+    )
+    w: int | None = Field(default=None, ge=0, le=100_000, description="The viewport's width.")
+    h: bool = Field(default=False, description="Hash routing: the URL's fragment is the page's.")
+    p: dict[str, Any] | str | None = Field(
+        default=None,
+        description="Custom properties: an object, or (plausible-tracker) the same object "
+        "JSON-encoded in a string.",
+        json_schema_extra={"anyOf": [{"type": "object"}, {"type": "null"}]},
+    )
 
     @field_validator("n")
     @classmethod
@@ -134,7 +170,7 @@ def parse_event(body: bytes) -> Event:
     if not isinstance(raw, dict):
         raise ValidationFailed("The body must be a JSON object", error_code=40001)
     try:
-        parsed = _Body.model_validate(raw)
+        parsed = PlausibleEvent.model_validate(raw)
     except RecursionError:  # props nested too deep (in a JSON string, decoded below)
         raise ValidationFailed("The event is nested too deep", error_code=40003) from None
     except ValidationError as error:

@@ -29,14 +29,16 @@ def site_page(site_id: str, args: Mapping[str, str], **changes: str | None) -> s
 
 def changed(args: Mapping[str, str], **changes: str | None) -> dict[str, str]:
     """The page's parameters with ``changes`` applied (``None`` removes one); a new range
-    or filter starts every table at its first row. (A share link's page uses them too.)"""
+    or filter starts every table at its first row, and a new dimension filter replaces
+    the other one (a page filter stays beside it). (A share link's page uses them too.)"""
     params = kept(args)
     changed = set(changes)
     if changed & {"range", "from", "to", "tz", *filters.NAMES}:
         for name in OFFSETS:
             params.pop(name, None)
-    if changed & set(filters.NAMES):
-        for name in filters.NAMES:
+    setting = {name for name, value in changes.items() if value is not None}
+    if setting & set(filters.DIMENSIONS):  # one dimension filter at a time
+        for name in filters.DIMENSIONS:
             params.pop(name, None)
     if "range" in changed and changes["range"] != "custom":
         for name in ("from", "to", "interval"):

@@ -15,7 +15,7 @@ from page_tracker.stats import report
 @dataclass(frozen=True, slots=True)
 class SiteView:
     chosen: ranges.Chosen
-    where: filters.Chosen | None
+    where: filters.Where
     tz: str  # the zone the totals and the chart count in (UTC with a dimension filter)
     interval: report.Interval  # the chart's step
     found: report.Summary
@@ -31,28 +31,28 @@ class SiteView:
             "tz": self.tz,
             "interval": self.interval.value,
         }
-        if self.where is not None:
-            query[self.where.name] = self.where.value
+        for found in self.where.chosen:
+            query[found.name] = found.value
         return query
 
 
 def build(session: Session, site_id: str, args: Mapping[str, str]) -> SiteView:
     """The view of ``args``; :class:`~page_tracker.errors.Unprocessable` (before any query
-    of the numbers) for a range, zone, filter or offset that cannot be shown."""
+    of the numbers) for a range, zone, filter or offset that cannot be shown. Totals,
+    chart and every table follow the filters (a table that cannot is shown as such)."""
     chosen = ranges.choose(args)
     where = filters.choose(args)
     at = tables.offsets(args)
     tz, interval = chosen.tz, chosen.interval
-    if where is not None and where.by_utc_days:
+    if where.by_utc_days:
         # Dimensions are counted per UTC day: the same dates, as UTC days.
         tz = ranges.DEFAULT_ZONE
         if interval is report.Interval.HOUR:
             interval = report.Interval.DAY
     rng = report.make_range(chosen.start, chosen.end, tz, interval)
     table_rng = report.make_range(chosen.start, chosen.end, chosen.tz, report.Interval.DAY)
-    found = report.summary(
-        session, site_id, rng, interval, where.to_report() if where is not None else None
-    )
+    wanted = where.to_report()
+    found = report.summary(session, site_id, rng, interval, wanted)
     return SiteView(
         chosen,
         where,
@@ -60,5 +60,5 @@ def build(session: Session, site_id: str, args: Mapping[str, str]) -> SiteView:
         interval,
         found,
         report.change(found),
-        tables.shown(session, site_id, table_rng, at),
+        tables.shown(session, site_id, table_rng, at, wanted),
     )

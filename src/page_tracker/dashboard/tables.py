@@ -1,5 +1,7 @@
 """The site page's tables: which breakdown each lists, the filter a click on a row sets,
-and the page of rows the URL asks for (``<table>_offset``)."""
+and the page of rows the URL asks for (``<table>_offset``). Each lists the filtered views;
+a dimension table under another dimension's filter lists nothing and says why
+(``found`` is ``None``: no rollup crosses two dimensions)."""
 
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ class Table:
 # The template gives each its (translated) title.
 TABLES: Final = (
     Table("pages", "page"),
+    Table("entry_pages", "page"),  # a row shows its page's views, as in "pages"
     Table("referrers", "referrer"),
     Table("campaigns", "campaign"),
     Table("countries", "country"),
@@ -39,8 +42,9 @@ TABLES: Final = (
 @dataclass(frozen=True, slots=True)
 class Shown:
     table: Table
-    found: report.Breakdown
+    found: report.Breakdown | None  # None: the table cannot follow a filter ...
     offset: int
+    blocked_by: str | None = None  # ... this one (its URL parameter)
 
     @property
     def previous_offset(self) -> int | None:
@@ -49,7 +53,7 @@ class Shown:
     @property
     def next_offset(self) -> int | None:
         after = self.offset + ROWS
-        return after if after < self.found.total else None
+        return after if self.found is not None and after < self.found.total else None
 
 
 def flag(code: str) -> str:
@@ -73,12 +77,19 @@ def offsets(args: Mapping[str, str]) -> dict[str, int]:
     return {table.key: offset_of(args, table.key) for table in TABLES}
 
 
-def shown(session: Session, site_id: str, rng: report.Range, at: Mapping[str, int]) -> list[Shown]:
-    return [
-        Shown(
-            table,
-            report.breakdown(session, site_id, rng, table.key, limit=ROWS, offset=at[table.key]),
-            at[table.key],
+def shown(
+    session: Session, site_id: str, rng: report.Range, at: Mapping[str, int], where: report.Filter
+) -> list[Shown]:
+    """Every table's rows of the filtered views (``found`` ``None`` where a table cannot
+    follow ``where``)."""
+    found: list[Shown] = []
+    for table in TABLES:
+        blocked = report.blocking(report.dimension_kind(table.key), where)
+        if blocked is not None:
+            found.append(Shown(table, None, at[table.key], blocked))
+            continue
+        rows = report.breakdown(
+            session, site_id, rng, table.key, limit=ROWS, offset=at[table.key], where=where
         )
-        for table in TABLES
-    ]
+        found.append(Shown(table, rows, at[table.key]))
+    return found

@@ -17,7 +17,7 @@ from typing import Any
 from flask import Blueprint, request, url_for
 
 from page_tracker.auth.permissions import site_for
-from page_tracker.dashboard import links, ranges, site_view, sparkline, tables
+from page_tracker.dashboard import filters, links, ranges, site_view, sparkline, tables
 from page_tracker.dashboard.pages import page as _page
 from page_tracker.dashboard.pages import signed_in as _principal
 from page_tracker.dashboard.pages import strict_headers
@@ -93,6 +93,8 @@ def render_site(site: Site, *, user: User | None, share: str | None = None) -> t
     try:
         view = site_view.build(get_session(), site.id, request.args)
     except Unprocessable as error:
+        # Two dimension filters: offer to keep either one (each link removes the other).
+        names = error.names if isinstance(error, filters.TooMany) else []
         return _page(
             "bad_range.html",
             422,
@@ -100,6 +102,7 @@ def render_site(site: Site, *, user: User | None, share: str | None = None) -> t
             site=site,
             site_url=lambda: address({}),
             message=error.message,
+            removals=[(name, args[name], here(**{name: None})) for name in names],
         )
     return _page(
         "site.html",

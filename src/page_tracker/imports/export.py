@@ -87,6 +87,7 @@ PLAUSIBLE_TABLES: dict[str, tuple[str, ...]] = {
     "browsers": ("date", "browser", "browser_version", *_COMMON),
     "operating_systems": ("date", "operating_system", "operating_system_version", *_COMMON),
     "custom_events": ("date", "name", "link_url", "path", "visitors", "events"),
+    "entry_pages": ("date", "entry_page", "visitors", "entrances", "visit_duration", "bounces"),
 }  # fmt: skip
 
 
@@ -158,6 +159,9 @@ class PlausibleWriter:
                 self.writers[table].writerow((text, name, version, *_common(views, visitors)))
         for value, (views, visitors) in sorted(dims["event"].items()):
             self.writers["custom_events"].writerow((text, value, "", "", visitors, views))
+        for value, (views, visitors) in sorted(dims["entry_page"].items()):
+            # our entry_page page views are entrances: visits that started on the page
+            self.writers["entry_pages"].writerow((text, value, visitors, views, 0, 0))
 
     def write_zip(self, target: IO[bytes]) -> None:
         first = (self.first or datetime.now(UTC).date()).strftime("%Y%m%d")

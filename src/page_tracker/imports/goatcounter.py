@@ -15,12 +15,16 @@ RFC 3339. How rows count:
   (hour, day and all-time);
 - ``Session`` identifies a visitor per day: the first view of a session on a day adds
   one visitor to the site's hour and day (and to the dimensions of that view), the
-  first on a path to the path's hour and day. All-time visitors are the sum of daily visitors
+  first on a path to the path's hour and day; that first view's path is the visitor's
+  entry page that day (one entrance and one visitor of the ``entry_page`` dimension).
+  All-time visitors are the sum of daily visitors
   (a returning visitor counts once per day: GoatCounter sessions do not outlive a day).
   Without a session, ``FirstVisit`` 1 marks a new visitor;
 - ``Browser``, ``System`` ("Firefox 133", "Windows 10"), ``Location`` ("DE", "US-CA":
-  the country), the referrer and the screen width fill the matching dimensions. The
-  user agent is not kept, nor a path's query string.
+  the country), the referrer and the screen width fill the matching dimensions, site-wide
+  and (the kinds the dashboard filters by) per page, with the first view of a session
+  on the path that day adding the page's visitor. The user agent is not kept, nor a
+  path's query string.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from page_tracker.enrich.referrers import referrer as normalise_referrer
 from page_tracker.enrich.screens import screen_class
 from page_tracker.imports.errors import BadInput
 from page_tracker.imports.reading import Row, content_hash, csv_rows, open_bytes, text_lines
+from page_tracker.stats.rollup import PATH_DIMENSIONS
 from page_tracker.stats.tally import Tally, clip_path
 
 VERSION = "2"
@@ -138,6 +143,10 @@ class GoatCounterImport:
         self._hourly: dict[tuple[str, datetime], list[int]] = {}
         self._site_hourly: dict[datetime, list[int]] = {}
         self._by_dimensions: dict[tuple[date, tuple[tuple[str, str], ...]], list[int]] = {}
+        self._entrances: dict[tuple[date, str], int] = {}
+        self._by_page_dimensions: dict[
+            tuple[date, str, tuple[tuple[str, str], ...]], list[int]
+        ] = {}
         self._titles: dict[str, str] = {}
 
     def size(self) -> int:
@@ -210,6 +219,9 @@ class GoatCounterImport:
         _view(self._hourly, (path, hour), new_page)
         _view(self._site_hourly, hour, new_site)
         _view(self._by_dimensions, (day, dimensions), new_site)
+        if new_site:
+            self._entrances[(day, path)] = self._entrances.get((day, path), 0) + 1
+        _view(self._by_page_dimensions, (day, path, dimensions), new_page)
         if fields[TITLE]:
             self._titles[path] = fields[TITLE]
         return 1
@@ -238,16 +250,33 @@ class GoatCounterImport:
                            tally.totals[None]):  # fmt: skip
                 counts[0] += views
                 counts[1] += visitors
+        self._drain_dimensions(tally)
+        tally.titles.update((path, title.strip()) for path, title in self._titles.items())
+        self._by_page_dimensions.clear()
+        self._hourly.clear()
+        self._site_hourly.clear()
+        self._by_dimensions.clear()
+        self._entrances.clear()
+        self._titles.clear()
+
+    def _drain_dimensions(self, tally: Tally) -> None:
+        """The dimensions' counters (site-wide, entrances, per page) into ``tally``."""
         for (day, dimensions), (views, visitors) in self._by_dimensions.items():
             for kind, value in dimensions:
                 counts = tally.dimensions[(kind, value, day)]
                 counts[0] += views
                 counts[1] += visitors
-        tally.titles.update((path, title.strip()) for path, title in self._titles.items())
-        self._hourly.clear()
-        self._site_hourly.clear()
-        self._by_dimensions.clear()
-        self._titles.clear()
+        for (day, path), entrances in self._entrances.items():
+            counts = tally.dimensions[("entry_page", path, day)]
+            counts[0] += entrances
+            counts[1] += entrances
+        crossed = tally.path_dimensions
+        for (day, path, dimensions), (views, visitors) in self._by_page_dimensions.items():
+            for kind, value in dimensions:
+                if kind in PATH_DIMENSIONS:
+                    counts = crossed[(path, kind, value, day)]
+                    counts[0] += views
+                    counts[1] += visitors
 
     def finish(self, tally: Tally) -> None:
         self.drain(tally)

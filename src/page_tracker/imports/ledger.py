@@ -29,6 +29,10 @@ def _encode(applied: Applied) -> bytes:
             [day.isoformat(), did, *pair] for (day, did), pair in applied.dimensions.items()
         ],
         "totals": [[pid, *pair] for pid, pair in applied.totals.items()],
+        "path_dimensions": [
+            [day.isoformat(), pid, did, *pair]
+            for (day, pid, did), pair in applied.path_dimensions.items()
+        ],
     }
     return zlib.compress(json.dumps(data, separators=(",", ":")).encode(), 6)
 
@@ -52,6 +56,9 @@ def _decode(blob: bytes, into: Applied) -> None:
         _add(into.dimensions, (date.fromisoformat(day), did), views, visitors)
     for pid, views, visitors in data["totals"]:
         _add(into.totals, pid, views, visitors)
+    # Ledgers written before the page x dimension rollup have none.
+    for day, pid, did, views, visitors in data.get("path_dimensions", []):
+        _add(into.path_dimensions, (date.fromisoformat(day), pid, did), views, visitors)
 
 
 def record(session: Session, import_id: int, chunk: int, applied: Applied) -> None:

@@ -8,6 +8,7 @@ import json
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 from page_tracker.imports.errors import BadInput
 from page_tracker.imports.export import CSV_HEADER, FORMAT, VERSION
@@ -16,6 +17,21 @@ from page_tracker.imports.rollup_rows import TABLES
 from page_tracker.stats.tally import Tally, clip_path
 
 _COLUMNS = {name: index for index, name in enumerate(CSV_HEADER)}
+
+
+def _target(
+    tally: Tally, table: str, path: str | None, dimension: tuple[str, str], when: Any
+) -> list[int]:
+    """The tally's counts a row of ``table`` adds to (``when``: its hour or day)."""
+    if table == "hourly":
+        return tally.hourly[(path, when)]
+    if table == "daily":
+        return tally.daily[(path, when)]
+    if table == "dimension":
+        return tally.dimensions[(*dimension, when)]
+    if table == "page_dimension":
+        return tally.path_dimensions[(path or "", *dimension, when)]
+    return tally.totals[path]
 
 
 class OwnExportImport:
@@ -107,28 +123,24 @@ class OwnExportImport:
         views, visitors = numbers
         path = clip_path(fields["path"]) if fields["path"] else None
         moment = fields["time"].strip()
+        when: datetime | date | None = None
         try:
             if table == "hourly":
                 hour = datetime.fromisoformat(moment)
                 if hour.tzinfo is None:
                     raise ValueError(moment)
-                key = hour.replace(tzinfo=None)
-            elif table in {"daily", "dimension"}:
-                day = date.fromisoformat(moment)
+                when = hour.replace(tzinfo=None)
+            elif table in {"daily", "dimension", "page_dimension"}:
+                when = date.fromisoformat(moment)
         except ValueError:
             raise bad(
                 "time", f"not a {'time' if table == 'hourly' else 'day'}: {moment!r}"
             ) from None
-        if table == "hourly":
-            target = tally.hourly[(path, key)]
-        elif table == "daily":
-            target = tally.daily[(path, day)]
-        elif table == "dimension":
-            if not fields["dimension"] or not fields["value"]:
-                raise bad("dimension", "a dimension row needs a dimension and a value")
-            target = tally.dimensions[(fields["dimension"], fields["value"], day)]
-        else:
-            target = tally.totals[path]
+        kind, value = fields["dimension"], fields["value"]
+        if "dimension" in table and not (kind and value and (path or table == "dimension")):
+            needs = "a dimension" if table == "dimension" else "a path, a dimension"
+            raise bad("dimension", f"a {table} row needs {needs} and a value")
+        target = _target(tally, table, path, (kind, value), when)
         target[0] += views
         target[1] += visitors
         return views if table == "daily" and path is None else 0

@@ -14,10 +14,15 @@ devices             ``device`` (lower-cased: desktop, mobile, tablet)
 browsers            ``browser`` and ``browser_version``
 operating_systems   ``os`` and ``os_version``
 custom_events       the ``event`` dimension (``name``, ``events``): not page views
-entry/exit_pages    read and checked, but page-tracker has no rollup for them
+entry_pages         the ``entry_page`` dimension (``entry_page``): ``entrances``
+                    as its page views, ``visitors`` as its visitors
+exit_pages          read and checked, but page-tracker has no rollup for them
 ==================  ==========================================================
 
 The site's totals are the ``visitors`` table's sums, whatever the other tables say.
+Each table counts one thing on its own (pages, or sources, or countries ...), so nothing
+lands in the page x dimension rollup: on imported days a page filter leaves the
+dimension tables empty, and a dimension filter the pages table.
 A zip is read in place, never extracted: a member whose name leaves the archive
 (``../x``, ``/etc/x``) or that inflates suspiciously (a zip bomb) refuses the whole
 archive before anything is counted.
@@ -210,22 +215,34 @@ class PlausibleImport:
             if event:
                 _add(tally.dimensions[("event", event, day)], counts)
             return 0
+        if table == "entry_pages":
+            # An entrance is a visit starting on the page: our entry_page page views.
+            entry = self._path(row, columns, "entry_page")
+            counts = (number("entrances"), number("visitors"))
+            _add(tally.dimensions[("entry_page", entry, day)], counts)
+            return 0
         counts = (number("pageviews"), number("visitors"))
         if table == "visitors":
             _add(tally.daily[(None, day)], counts)
             _add(tally.totals[None], counts)
             return counts[0]
         if table == "pages":
-            page = columns.get(row.fields, "page").strip()
-            if not page.startswith("/"):
-                raise BadInput(name, row.line, columns.column("page"), f"not a path: {page!r}")
-            path = clip_path(page.split("?", 1)[0])
+            path = self._path(row, columns, "page")
             _add(tally.daily[(path, day)], counts)
             _add(tally.totals[path], counts)
             return 0  # the site's views are the visitors table's
         for kind, value in self._dimensions(table, columns, row.fields):
             _add(tally.dimensions[(kind, value, day)], counts)
         return 0
+
+    def _path(self, row: Row, columns: Columns, column: str) -> str:
+        """The path in ``column``, without its query string (none is kept at rest)."""
+        page = columns.get(row.fields, column).strip()
+        if not page.startswith("/"):
+            raise BadInput(
+                self.current[0], row.line, columns.column(column), f"not a path: {page!r}"
+            )
+        return clip_path(page.split("?", 1)[0])
 
     def _dimensions(
         self, table: str, columns: Columns, fields: list[str]

@@ -2,7 +2,8 @@
 
 A :class:`RollupRow` is one row of one rollup, with path text and dimension kind/value
 instead of ids: ``hourly`` (path, or ``""`` for the whole site; hour), ``daily`` (path
-or ``""``; day), ``dimension`` (kind, value, day) and ``total`` (path or ``""``). Read in key
+or ``""``; day), ``dimension`` (kind, value, day), ``page_dimension`` (path, kind, value,
+day: the page x dimension rollup) and ``total`` (path or ``""``). Read in key
 order, a chunk at a time (memory stays flat).
 """
 
@@ -20,13 +21,14 @@ from page_tracker.stats.models import (
     SITE,
     DailyCount,
     DailyDimensionCount,
+    DailyPathDimensionCount,
     Dimension,
     HourlyCount,
     Path,
     Total,
 )
 
-TABLES = ("hourly", "daily", "dimension", "total")
+TABLES = ("hourly", "daily", "dimension", "page_dimension", "total")
 READ_CHUNK = 5000
 
 
@@ -103,7 +105,27 @@ def rollup_rows(
             "dimension", kind=kind, value=value, day=day, pageviews=views, visitors=visitors
         )
 
+    yield from _page_dimensions(session, site_id, start, end)
     yield from _totals(session, site_id, start, end)
+
+
+def _page_dimensions(
+    session: Session, site_id: str, start: date | None, end: date | None
+) -> Iterator[RollupRow]:
+    crossed = DailyPathDimensionCount
+    query = (
+        select(crossed.day, Path.path, Dimension.kind, Dimension.value, crossed.pageviews,
+               crossed.visitors)
+        .join(Path, Path.id == crossed.path_id)
+        .join(Dimension, Dimension.id == crossed.dimension_id)
+        .where(crossed.site_id == site_id, *_days(crossed.day, start, end))
+        .order_by(crossed.day, Path.path, Dimension.kind, Dimension.value)
+    )  # fmt: skip
+    for day, path, kind, value, views, visitors in _stream(session, query):
+        yield RollupRow(
+            "page_dimension", path=path, kind=kind, value=value, day=day, pageviews=views,
+            visitors=visitors,
+        )  # fmt: skip
 
 
 def _totals(

@@ -40,6 +40,7 @@ from page_tracker.ingest.parsing import (
 )
 from page_tracker.ingest.record import record_in
 from page_tracker.ingest.verdict import HEAD_REQUEST, MALFORMED, REASON_HEADER, Verdict
+from page_tracker.lean_path import LeanResponse
 from page_tracker.settings import SETTINGS
 
 HITS_PATH = "/api/v1/hits"
@@ -65,13 +66,8 @@ class IngestRequest:
     environ: Mapping[str, Any]
 
 
-@dataclass(frozen=True, slots=True)
-class IngestResponse:
-    """What a route answers; the adapters add ``Content-Length`` and ``X-Request-ID``."""
-
-    status: int
-    headers: tuple[tuple[str, str], ...]
-    body: bytes
+# What a route answers (the adapters add ``Content-Length`` and ``X-Request-ID``).
+IngestResponse = LeanResponse
 
 
 class IngestRoutes:

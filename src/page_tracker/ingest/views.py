@@ -9,7 +9,6 @@ from functools import cache
 from importlib.resources import files
 
 from flask import Blueprint, Response, request
-from pydantic import BaseModel, Field
 
 from page_tracker.ingest.routes import (
     CORS_HEADERS,
@@ -19,32 +18,17 @@ from page_tracker.ingest.routes import (
     IngestRequest,
     IngestResponse,
 )
-from page_tracker.ingest.verdict import MALFORMED, MAX_EVENT_LENGTH, REASON_HEADER
-from page_tracker.json_api import described
+from page_tracker.ingest.schemas import (
+    HIT_ACCEPTED,
+    PIXEL,
+    TRACKING_SCRIPT,
+    BrowserHit,
+    PixelQuery,
+)
+from page_tracker.ingest.verdict import MALFORMED, REASON_HEADER
+from page_tracker.json_api import IF_NONE_MATCH, NOT_MODIFIED, described
 
 bp = Blueprint("ingest", __name__)
-
-# What the document promises is counted or judged: printable text (a control character
-# is removed before the hit is judged, which could leave an event empty).
-_PRINTABLE = r"^[^\x00-\x1f\x7f-\x9f]*$"
-
-
-class BrowserHit(BaseModel):
-    """A hit as ``pt.js`` sends it (also as ``text/plain``); the reader's address,
-    User-Agent and DNT/GPC come from the request."""
-
-    site: str = Field(min_length=1, max_length=64, description="The site id.")
-    url: str = Field(
-        max_length=1024,
-        pattern=r"^https?://[a-z0-9]([a-z0-9.-]{0,60}[a-z0-9])?(/[^\x00-\x1f\x7f-\x9f]*)?$",
-        description="The page's absolute http(s) URL.",
-    )
-    referrer: str | None = Field(default=None, max_length=1024, pattern=_PRINTABLE)
-    title: str | None = Field(default=None, max_length=200, pattern=_PRINTABLE)
-    screen: str | None = Field(default=None, max_length=32, pattern=_PRINTABLE)
-    event: str | None = Field(
-        default=None, min_length=1, max_length=MAX_EVENT_LENGTH, pattern=r"^[!-~]+$"
-    )
 
 
 def _flask_response(answer: IngestResponse) -> Response:
@@ -58,7 +42,8 @@ def _flask_response(answer: IngestResponse) -> Response:
     tag="tracking",
     access="public",
     body=BrowserHit,
-    responses={202: None},
+    body_types=("application/json", "text/plain"),
+    responses={202: HIT_ACCEPTED},
     errors=(400, 413, 415),
 )
 def post_hit() -> Response:
@@ -67,6 +52,13 @@ def post_hit() -> Response:
 
 
 @bp.get(PIXEL_PATH)
+@described(
+    "Count a view with the pixel (<noscript>, e-mail): always the same GIF",
+    tag="tracking",
+    access="public",
+    query=PixelQuery,
+    responses={200: PIXEL},
+)
 def count_gif() -> Response:
     return _flask_response(ROUTES.get().count_gif(IngestRequest(request.environ)))
 
@@ -89,6 +81,13 @@ def _script() -> tuple[bytes, str]:
 
 
 @bp.get("/pt.js")
+@described(
+    "The tracking script (ETag; 304 to If-None-Match)",
+    tag="tracking",
+    access="public",
+    parameters=(IF_NONE_MATCH,),
+    responses={200: TRACKING_SCRIPT, 304: NOT_MODIFIED},
+)
 def tracking_script() -> Response:
     body, digest = _script()
     response = Response(body, mimetype="application/javascript")

@@ -26,9 +26,15 @@ from page_tracker.terminal import terminal_safe
 )
 @click.option("--top", type=click.IntRange(0, 100), default=10, show_default=True)
 @click.option("--tz", default="UTC", show_default=True, help="IANA time zone of the days.")
+@click.option(
+    "--entry-pages",
+    is_flag=True,
+    help="Also list the top entry pages (where visitors entered the site, UTC days).",
+)
 @with_appcontext
-def stats(site_id: str, days: int, top: int, tz: str) -> None:
-    """Print a site's all-time totals, its last DAYS days and its top pages."""
+def stats(site_id: str, days: int, top: int, tz: str, entry_pages: bool) -> None:
+    """Print a site's all-time totals, its last DAYS days and its top pages (and entry
+    pages)."""
     session = get_session()
     try:
         site = get_site(session, site_id)
@@ -39,6 +45,11 @@ def stats(site_id: str, days: int, top: int, tz: str) -> None:
         totals = COUNTERS.get().read(site_id, "/")
         series = report.summary(session, site_id, rng, report.Interval.DAY).series
         pages = report.breakdown(session, site_id, rng, "pages", limit=top).items if top else []
+        entries = (
+            report.breakdown(session, site_id, rng, "entry_pages", limit=top).items
+            if top and entry_pages
+            else []
+        )
     except APIError as error:
         fail(error.message)
     except (SQLAlchemyError, RedisError, StoreError) as error:
@@ -50,9 +61,16 @@ def stats(site_id: str, days: int, top: int, tz: str) -> None:
     click.echo(f"\n{'day':<12}{'views':>10}{'visitors':>10}")
     for point in series:
         click.echo(f"{point.period:<12}{point.pageviews:>10}{point.visitors:>10}")
-    if pages:
-        click.echo(f"\n{'top pages':<40}{'views':>10}{'visitors':>10}")
-        for page in pages:
-            # Paths come from readers: escaped, then cut to the column.
-            path = terminal_safe(page.value)[:39]
-            click.echo(f"{path:<40}{page.pageviews:>10}{page.visitors:>10}")
+    _table(("top pages", "views", "visitors"), pages)
+    _table(("entry pages", "entrances", "visitors"), entries)
+
+
+def _table(header: tuple[str, str, str], items: list[report.Item]) -> None:
+    if not items:
+        return
+    name, first, second = header
+    click.echo(f"\n{name:<40}{first:>10}{second:>10}")
+    for item in items:
+        # Paths come from readers: escaped, then cut to the column.
+        path = terminal_safe(item.value)[:39]
+        click.echo(f"{path:<40}{item.pageviews:>10}{item.visitors:>10}")

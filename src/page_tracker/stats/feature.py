@@ -14,6 +14,7 @@ from page_tracker.stats.purge import purge_site
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(public_counters.bp)
+    public_counters.install(app)
     cached.init_app(app)
     on_site_deleted(app, purge_site)
     on_site_deleted(app, lambda _session, site_id: cached.forget_sites([site_id]))

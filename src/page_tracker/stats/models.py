@@ -1,6 +1,6 @@
 """Rollup tables (GoatCounter's model): dimension tables with integer ids, hourly per-path
-counts, daily and monthly per-path counts, daily per-dimension counts, daily visitor sets
-and all-time totals.
+counts, daily and monthly per-path counts, daily per-dimension counts (site-wide and per
+page), daily visitor sets and all-time totals.
 
 ``path_id`` 0 stands for "the whole site" in the per-path tables. Visitor columns hold
 keyed hashes (16 bytes), never an address. Nothing here references ``sites`` with a
@@ -119,6 +119,31 @@ class DailyDimensionCount(Base):
     __tablename__ = "stat_daily_dimensions"
 
     site_id: Mapped[str] = mapped_column(String(12), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    dimension_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pageviews: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    visitors: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+
+
+class DailyPathDimensionCount(Base):
+    """Page views of one page per dimension value and UTC day: the crossing of
+    ``stat_daily`` and ``stat_daily_dimensions`` that lets a page filter narrow the
+    dimension tables and a dimension filter narrow the pages (and the totals of a page).
+
+    ``visitors`` counts the page's daily visitors whose first view of the page that day
+    had this value (summed over days, like every visitor column). Only the kinds in
+    :data:`page_tracker.stats.rollup.PATH_DIMENSIONS` are crossed, and only real pages
+    (no ``path_id`` 0: the site's own rows are ``stat_daily_dimensions``). The key leads
+    with the page (a page filter reads one range); the second index leads with the
+    dimension value (a dimension filter's pages)."""
+
+    __tablename__ = "stat_daily_path_dimensions"
+    __table_args__ = (
+        Index("ix_stat_daily_path_dimensions_dimension", "site_id", "dimension_id", "day"),
+    )
+
+    site_id: Mapped[str] = mapped_column(String(12), primary_key=True)
+    path_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     dimension_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     pageviews: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)

@@ -12,6 +12,7 @@ from page_tracker.sites.models import Site
 from page_tracker.stats.models import (
     DailyCount,
     DailyDimensionCount,
+    DailyPathDimensionCount,
     DailyVisitor,
     Hit,
     HourlyCount,
@@ -33,6 +34,7 @@ def purge_site(session: Session, site_id: str) -> None:
         Total,
         DailyVisitor,
         DailyDimensionCount,
+        DailyPathDimensionCount,
         DailyCount,
         MonthlyCount,
         HourlyCount,

@@ -15,10 +15,23 @@ a visitor counts in the hour of their first view of that UTC day, so the hours o
 day add up to its daily uniques and a range's visitors are the sum of its days'.
 
 Filters: ``page`` works everywhere (per-page rollups); ``referrer``, ``country``,
-``device``, ``browser``, ``os`` and ``campaign`` (utm_campaign) only on whole UTC
-days (``interval`` day or month with a UTC zone), because
-dimensions are counted per UTC day; one filter at a time. Breakdowns of dimensions count
-whole UTC days from ``start`` to ``end`` whatever the zone (``basis`` says so).
+``device``, ``browser``, ``os``, ``campaign`` (utm_campaign) and ``entry_page`` only on
+whole UTC days (``interval`` day or month with a UTC zone), because
+dimensions are counted per UTC day. A page filter and one dimension filter combine
+(``stat_daily_path_dimensions`` crosses pages with each dimension but ``entry_page``); two
+dimension filters are refused (:class:`~page_tracker.errors.ValidationFailed`, 400):
+nothing crosses two dimensions, and a number that ignored one of them would be wrong.
+Breakdowns follow the filter: a page filter narrows every table to that page's views, a
+dimension filter the pages table (and the table of its own kind to its value); a
+dimension table cannot follow a filter on another dimension and is refused alike, as
+are the entry pages under a page filter and the pages under an entry-page filter (entry
+pages are not crossed with pages). Breakdowns of dimensions, and of pages under a
+dimension filter, count whole UTC days from ``start`` to ``end`` whatever the zone
+(``basis`` says so).
+
+Entry pages (breakdown ``entry_pages``, filter ``entry_page``) are the paths of the
+visitors' first views of the site each UTC day: their page views are entrances, as many
+as their visitors (:func:`page_tracker.stats.rollup.apply`).
 """
 
 from __future__ import annotations
@@ -34,17 +47,20 @@ from zoneinfo import ZoneInfo, available_timezones
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
-from page_tracker.errors import Unprocessable
+from page_tracker.errors import Unprocessable, ValidationFailed
+from page_tracker.stats import filtered
 from page_tracker.stats.live import LiveVisitors
 from page_tracker.stats.models import (
     SITE,
     DailyCount,
     DailyDimensionCount,
+    DailyPathDimensionCount,
     Dimension,
     HourlyCount,
     Path,
 )
 from page_tracker.stats.pages import ranked_pages
+from page_tracker.stats.rollup import PATH_DIMENSIONS
 from page_tracker.stats.search import page_condition
 
 EARLIEST: Final = date(2000, 1, 1)
@@ -76,6 +92,7 @@ BREAKDOWNS: Final[dict[str, str | None]] = {
     "devices": "device",
     "countries": "country",
     "campaigns": "utm_campaign",
+    "entry_pages": "entry_page",
 }
 CAMPAIGN_FIELDS: Final = ("source", "medium", "campaign", "term", "content")
 FILTER_KINDS: Final = {
@@ -85,6 +102,7 @@ FILTER_KINDS: Final = {
     "browser": "browser",
     "os": "os",
     "campaign": "utm_campaign",
+    "entry_page": "entry_page",
 }
 
 
@@ -157,8 +175,8 @@ def make_range(
 
 @dataclass(frozen=True, slots=True)
 class Filter:
-    """At most one of: a page path, or a dimension ``kind`` (referrer_host, country,
-    device, browser, os, utm_campaign) with its ``value``."""
+    """A page path, a dimension ``kind`` (referrer_host, country, device, browser, os,
+    utm_campaign, entry_page) with its ``value``, or both."""
 
     page: str | None = None
     kind: str | None = None
@@ -167,16 +185,39 @@ class Filter:
     @classmethod
     def of(cls, **given: str | None) -> Filter:
         """``Filter.of(page=..., referrer=..., country=..., device=..., browser=..., os=...,
-        campaign=...)``."""
+        campaign=..., entry_page=...)``: the page and at most one of the others (two
+        dimension filters: :class:`ValidationFailed`, see :data:`TWO_DIMENSIONS`)."""
         chosen = {name: value for name, value in given.items() if value is not None}
+        page = chosen.pop("page", None)
         if len(chosen) > 1:
-            raise Unprocessable(f"one filter at a time, not {', '.join(sorted(chosen))}")
+            raise ValidationFailed(
+                TWO_DIMENSIONS.format(names=", ".join(sorted(chosen))),
+                details={"filters": sorted(chosen)},
+                error_code=40010,
+            )
         if not chosen:
-            return cls()
+            return cls(page=page)
         ((name, value),) = chosen.items()
-        if name == "page":
-            return cls(page=value)
-        return cls(kind=FILTER_KINDS[name], value=value)
+        return cls(page=page, kind=FILTER_KINDS[name], value=value)
+
+    @property
+    def name(self) -> str | None:
+        """The dimension filter's parameter name (``country``), ``None`` without one."""
+        return None if self.kind is None else FILTER_NAMES[self.kind]
+
+
+FILTER_NAMES: Final = {kind: name for name, kind in FILTER_KINDS.items()}
+TWO_DIMENSIONS: Final = (
+    "filter by one of {names} at a time (a page filter may go with it): dimensions are "
+    "counted each on its own, crossed only with pages, so no count follows two of them"
+)
+OTHER_DIMENSION: Final = (
+    "the {table} breakdown cannot follow the {name} filter: dimensions are counted each on "
+    "its own, crossed only with pages (remove the {name} filter, or filter by a page)"
+)
+NOT_PER_PAGE: Final = (
+    "the {table} breakdown cannot follow the {name} filter: its values are not counted per page"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,8 +273,8 @@ def _counts(
     if where.kind is not None:
         if not by_day:
             raise Unprocessable(
-                "the referrer, country, device, browser, os and campaign filters count "
-                "whole UTC days: "
+                "the referrer, country, device, browser, os, campaign and entry_page "
+                "filters count whole UTC days: "
                 "use tz=UTC with interval=day or month"
             )
         dimension = _dimension_id(session, where.kind, where.value or "")
@@ -241,6 +282,12 @@ def _counts(
             return []
         table: Any = DailyDimensionCount
         wanted: ColumnElement[bool] = DailyDimensionCount.dimension_id == dimension
+        if where.page is not None:  # one page's views with the value
+            path_id = _path_id(session, site_id, where.page)
+            if path_id is None:
+                return []
+            table = DailyPathDimensionCount
+            wanted = (table.dimension_id == dimension) & (table.path_id == path_id)
     else:
         path_id = SITE if where.page is None else _path_id(session, site_id, where.page)
         if path_id is None:
@@ -356,10 +403,17 @@ def breakdown(
     offset: int = 0,
     campaign_field: str = "campaign",
     search: str | None = None,
+    where: Filter | None = None,
 ) -> Breakdown:
     """The values of a breakdown by page views (then name), ``limit`` from ``offset``;
-    ``search`` keeps the pages whose path or title has its words (pages only)."""
+    ``search`` keeps the pages whose path or title has its words (pages only); ``where``
+    narrows it to the filtered views (:func:`_filtered`)."""
     kind = dimension_kind(name, campaign_field)
+    if where is not None and (where.page is not None or where.kind is not None):
+        return _filtered(
+            session, site_id, rng, name, kind=kind, where=where, limit=limit, offset=offset,
+            search=search,
+        )  # fmt: skip
     if kind is None:
         return _pages(session, site_id, rng, limit=limit, offset=offset, search=search)
     if search is not None:
@@ -398,14 +452,97 @@ def _total(session: Session, grouped: Any, rows: Sequence[Any], offset: int) -> 
     return int(session.scalar(select(func.count()).select_from(grouped.subquery())) or 0)
 
 
+def blocking(kind: str | None, where: Filter) -> str | None:
+    """The filter of ``where`` (its parameter name) that a breakdown listing dimension
+    ``kind`` (``None``: pages) cannot follow, or ``None`` when it follows them all: no
+    rollup crosses two dimensions, and pages are crossed only with
+    :data:`~page_tracker.stats.rollup.PATH_DIMENSIONS`."""
+    if where.kind is not None:
+        crossed = where.kind in PATH_DIMENSIONS
+        if (kind is None and not crossed) or (kind is not None and kind != where.kind):
+            return where.name
+    if where.page is not None and kind is not None and kind not in PATH_DIMENSIONS:
+        return "page"
+    return None
+
+
+def _filtered(
+    session: Session,
+    site_id: str,
+    rng: Range,
+    name: str,
+    *,
+    kind: str | None,
+    where: Filter,
+    limit: int,
+    offset: int,
+    search: str | None,
+) -> Breakdown:
+    """A breakdown of the filtered views only; :class:`ValidationFailed` when it cannot
+    follow the filter (:func:`blocking`)."""
+    blocked = blocking(kind, where)
+    if blocked is not None:
+        raise ValidationFailed(
+            (NOT_PER_PAGE if blocked == "page" else OTHER_DIMENSION).format(
+                table=name, name=blocked
+            ),
+            details={"breakdown": name, "filter": blocked},
+            error_code=40011,
+        )
+    if kind is not None and search is not None:
+        raise Unprocessable("search works on the pages breakdown only")
+    only = None if search is None else page_condition(session, search)
+    if where.page is not None:
+        path_id = _path_id(session, site_id, where.page)
+        if path_id is None:
+            return Breakdown(name, "utc-days" if kind else _pages_basis(rng), 0, [])
+        if kind is None and where.kind is None:  # the pages table of a page: its row
+            same = Path.path == where.page
+            return _pages(
+                session, site_id, rng, limit=limit, offset=offset,
+                only=same if only is None else same & only,
+            )  # fmt: skip
+        if kind is None:
+            only = Path.id == path_id if only is None else (Path.id == path_id) & only
+    else:
+        path_id = None
+    if kind is not None:
+        total, values = filtered.dimension_values(
+            session, site_id, rng.start, rng.end, kind, path_id=path_id,
+            value=where.value if where.kind == kind else None, limit=limit, offset=offset,
+        )  # fmt: skip
+        return Breakdown(name, "utc-days", total, [Item(*row) for row in values])
+    dimension = _dimension_id(session, where.kind or "", where.value or "")
+    if dimension is None:
+        return Breakdown(name, "utc-days", 0, [])
+    total, ranked = filtered.pages_with(
+        session, site_id, rng.start, rng.end, dimension, only=only, limit=limit, offset=offset
+    )
+    items = [Item(p.path, p.pageviews, p.visitors, p.title) for p in ranked]
+    return Breakdown(name, "utc-days", total, items)
+
+
+def _pages_basis(rng: Range) -> Basis:
+    return "utc-days" if rng.utc_aligned else "local-hours"
+
+
 def _pages(
-    session: Session, site_id: str, rng: Range, *, limit: int, offset: int, search: str | None
+    session: Session,
+    site_id: str,
+    rng: Range,
+    *,
+    limit: int,
+    offset: int,
+    search: str | None = None,
+    only: ColumnElement[bool] | None = None,
 ) -> Breakdown:
     # Whole UTC months from stat_monthly, the days and hours at the edges from the finer
     # rollups: exact in every zone, since each rollup is the sum of the finer one.
-    basis: Basis = "utc-days" if rng.utc_aligned else "local-hours"
+    basis = _pages_basis(rng)
     low, high = rng.utc_bounds()
-    only = None if search is None else page_condition(session, search)
+    if search is not None:
+        found = page_condition(session, search)
+        only = found if only is None else only & found
     total, ranked = ranked_pages(session, site_id, low, high, limit=limit, offset=offset, only=only)
     items = [Item(p.path, p.pageviews, p.visitors, p.title) for p in ranked]
     return Breakdown("pages", basis, total, items)

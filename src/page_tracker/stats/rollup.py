@@ -10,6 +10,9 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import event, insert, select, tuple_
@@ -21,6 +24,7 @@ from page_tracker.stats.models import (
     SITE,
     DailyCount,
     DailyDimensionCount,
+    DailyPathDimensionCount,
     DailyVisitor,
     Dimension,
     Hit,
@@ -50,6 +54,26 @@ DIMENSIONS = (
     "utm_content",
     "screen_class",
 )
+# The kinds also counted per page and day (stat_daily_path_dimensions): those the stats
+# API and the dashboard list and filter by. Only these, since each adds a row per view.
+PATH_DIMENSIONS = frozenset(
+    {
+        "browser",
+        "os",
+        "device",
+        "country",
+        "referrer_host",
+        "utm_source",
+        "utm_medium",
+        "utm_campaign",
+        "utm_term",
+        "utm_content",
+    }
+)
+# The path of a daily visitor's first view of the site (its "entrance" that UTC day),
+# counted in stat_daily_dimensions by :func:`_add_entrances`, not by _dimension_values:
+# it depends on the visitor sets, not on the view alone.
+ENTRY_PAGE = "entry_page"
 
 
 class IdCache:
@@ -166,6 +190,31 @@ def _new_visitors(
     return new
 
 
+def _add_visitors(
+    session: Session, views: Sequence[PageView], path_ids: dict[tuple[str, str], int]
+) -> tuple[set[tuple[Any, ...]], set[tuple[Any, ...]]]:
+    """Add the views' visitors to the daily and all-time visitor sets (of the site and
+    of each page); return the ``(site, day, path_id, visitor)`` and ``(site, path_id,
+    visitor)`` keys that were new."""
+    daily_rows: dict[tuple[Any, ...], dict[str, Any]] = {}
+    lifetime_rows: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for view in views:
+        path_id = path_ids[(view.site_id, view.path)]
+        for pid in (SITE, path_id):
+            key = (view.site_id, view.day, pid, view.visitor)
+            daily_rows.setdefault(
+                key, dict(zip(("site_id", "day", "path_id", "visitor"), key, strict=True))
+            )
+            all_time = (view.site_id, pid, view.lifetime_visitor)
+            lifetime_rows.setdefault(
+                all_time, dict(zip(("site_id", "path_id", "visitor"), all_time, strict=True))
+            )
+    return (
+        _new_visitors(session, DailyVisitor, list(daily_rows.values())),
+        _new_visitors(session, LifetimeVisitor, list(lifetime_rows.values())),
+    )
+
+
 def resolve_ids(
     session: Session,
     wanted: Iterable[tuple[str, str]],
@@ -190,13 +239,19 @@ def _path_ids(
 def apply(session: Session, views: Sequence[PageView], cache: IdCache | None = None) -> None:
     """Add ``views`` to every rollup in ``session``'s transaction (the caller commits).
 
-    Exact: each view adds one page view to its hour, day, dimensions and totals; a
-    visitor adds one to a day's (or all time's) uniques only the first time it is seen
-    there. Statements are batched, so the cost per view falls with the batch size.
+    Exact: each view adds one page view to its hour, day, dimensions (site-wide and, for
+    :data:`PATH_DIMENSIONS`, of its page) and totals; a visitor adds one to a day's (or
+    all time's) uniques only the first time it is seen there, and that first view of the
+    site's day is the visitor's entrance (one page view and one visitor of its path in the
+    ``entry_page`` dimension). Within a batch "first" is the earliest (views of several
+    batches flushed together need not be in time order); across batches it is the first
+    counted, as the visitor sets say. Statements are batched, so the cost per view falls
+    with the batch size.
     """
     if not views:
         return
     cache = cache or IdCache()
+    views = sorted(views, key=attrgetter("timestamp"))  # stable: ties keep their order
     path_ids = _path_ids(session, views, cache)
     dimension_ids = _resolve(
         session,
@@ -205,64 +260,111 @@ def apply(session: Session, views: Sequence[PageView], cache: IdCache | None = N
         cache.dimensions,
         cache,
     )
+    new_daily, new_lifetime = _add_visitors(session, views, path_ids)
+    counts = _count(views, path_ids, dimension_ids, new_daily, new_lifetime)
+    _add_entrances(session, counts.entrances, counts.dims, counts.dims_uv, cache)
+    _write(session, counts)
 
-    daily_rows: dict[tuple[Any, ...], dict[str, Any]] = {}
-    lifetime_rows: dict[tuple[Any, ...], dict[str, Any]] = {}
-    for view in views:
-        path_id = path_ids[(view.site_id, view.path)]
-        for pid in (SITE, path_id):
-            key = (view.site_id, view.day, pid, view.visitor)
-            daily_rows.setdefault(
-                key, dict(zip(("site_id", "day", "path_id", "visitor"), key, strict=True))
-            )
-            all_time = (view.site_id, pid, view.lifetime_visitor)
-            lifetime_rows.setdefault(
-                all_time, dict(zip(("site_id", "path_id", "visitor"), all_time, strict=True))
-            )
-    new_daily = _new_visitors(session, DailyVisitor, list(daily_rows.values()))
-    new_lifetime = _new_visitors(session, LifetimeVisitor, list(lifetime_rows.values()))
 
-    hourly: Counter[tuple[Any, ...]] = Counter()
-    hourly_uv: Counter[tuple[Any, ...]] = Counter()
-    daily: Counter[tuple[Any, ...]] = Counter()
-    daily_uv: Counter[tuple[Any, ...]] = Counter()
-    dims: Counter[tuple[Any, ...]] = Counter()
-    dims_uv: Counter[tuple[Any, ...]] = Counter()
-    totals: Counter[tuple[Any, ...]] = Counter()
-    totals_uv: Counter[tuple[Any, ...]] = Counter()
-    raw_hits: list[dict[str, Any]] = []
+@dataclass(slots=True)
+class _Counts:
+    """What a batch adds, by rollup row key: page views, and (``_uv``) new visitors."""
+
+    hourly: Counter[tuple[Any, ...]] = field(default_factory=Counter)
+    hourly_uv: Counter[tuple[Any, ...]] = field(default_factory=Counter)
+    daily: Counter[tuple[Any, ...]] = field(default_factory=Counter)
+    daily_uv: Counter[tuple[Any, ...]] = field(default_factory=Counter)
+    dims: Counter[tuple[Any, ...]] = field(default_factory=Counter)
+    dims_uv: Counter[tuple[Any, ...]] = field(default_factory=Counter)
+    page_dims: Counter[tuple[Any, ...]] = field(default_factory=Counter)
+    page_dims_uv: Counter[tuple[Any, ...]] = field(default_factory=Counter)
+    totals: Counter[tuple[Any, ...]] = field(default_factory=Counter)
+    totals_uv: Counter[tuple[Any, ...]] = field(default_factory=Counter)
+    entrances: Counter[tuple[str, date, str]] = field(default_factory=Counter)
+    raw_hits: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _count(
+    views: Sequence[PageView],
+    path_ids: dict[tuple[str, str], int],
+    dimension_ids: dict[tuple[str, str], int],
+    new_daily: set[tuple[Any, ...]],
+    new_lifetime: set[tuple[Any, ...]],
+) -> _Counts:
+    """The batch's counts; a visitor is credited at its first view in ``new_daily`` (a
+    day's, site-wide or a page's) or ``new_lifetime`` (all time), both emptied on the way."""
+    c = _Counts()
     for view in views:
         path_id = path_ids[(view.site_id, view.path)]
         site, day = view.site_id, view.day
+        pairs = list(_dimension_values(view))
+        values = [(site, day, dimension_ids[pair]) for pair in pairs]
+        crossed = [
+            (site, day, path_id, dimension_ids[pair])
+            for pair in pairs
+            if pair[0] in PATH_DIMENSIONS
+        ]
         for pid in (SITE, path_id):
             visit = (site, day, pid, view.visitor)
             if visit in new_daily:  # first view of this visitor here today (credit once)
                 new_daily.discard(visit)
-                daily_uv[(site, day, pid)] += 1
-                hourly_uv[(site, pid, view.hour)] += 1
+                c.daily_uv[(site, day, pid)] += 1
+                c.hourly_uv[(site, pid, view.hour)] += 1
                 if pid == SITE:  # dimensions credit a visitor's first view of the day
-                    for pair in _dimension_values(view):
-                        dims_uv[(site, day, dimension_ids[pair])] += 1
-            hourly[(site, pid, view.hour)] += 1
-            daily[(site, day, pid)] += 1
-            totals[(site, pid)] += 1
+                    c.dims_uv.update(values)
+                    c.entrances[(site, day, view.path[:MAX_VALUE_LENGTH])] += 1
+                else:  # ... and, per page, their first view of the page that day
+                    c.page_dims_uv.update(crossed)
+            c.hourly[(site, pid, view.hour)] += 1
+            c.daily[(site, day, pid)] += 1
+            c.totals[(site, pid)] += 1
             lifetime = (site, pid, view.lifetime_visitor)
             if lifetime in new_lifetime:
                 new_lifetime.discard(lifetime)
-                totals_uv[(site, pid)] += 1
-        for pair in _dimension_values(view):
-            dims[(site, day, dimension_ids[pair])] += 1
+                c.totals_uv[(site, pid)] += 1
+        c.dims.update(values)
+        c.page_dims.update(crossed)
         if view.keep_raw:
-            raw_hits.append(_raw_hit(view, path_id))
+            c.raw_hits.append(_raw_hit(view, path_id))
+    return c
 
-    _add(session, HourlyCount, ("site_id", "path_id", "hour"), hourly, hourly_uv)
-    _add(session, DailyCount, ("site_id", "day", "path_id"), daily, daily_uv)
-    monthly, monthly_uv = by_month(daily), by_month(daily_uv)
+
+def _write(session: Session, c: _Counts) -> None:
+    _add(session, HourlyCount, ("site_id", "path_id", "hour"), c.hourly, c.hourly_uv)
+    _add(session, DailyCount, ("site_id", "day", "path_id"), c.daily, c.daily_uv)
+    monthly, monthly_uv = by_month(c.daily), by_month(c.daily_uv)
     _add(session, MonthlyCount, ("site_id", "month", "path_id"), monthly, monthly_uv)
-    _add(session, DailyDimensionCount, ("site_id", "day", "dimension_id"), dims, dims_uv)
-    _add(session, Total, ("site_id", "path_id"), totals, totals_uv)
-    for chunk in _chunks(raw_hits):
+    _add(session, DailyDimensionCount, ("site_id", "day", "dimension_id"), c.dims, c.dims_uv)
+    page_keys = ("site_id", "day", "path_id", "dimension_id")
+    _add(session, DailyPathDimensionCount, page_keys, c.page_dims, c.page_dims_uv)
+    _add(session, Total, ("site_id", "path_id"), c.totals, c.totals_uv)
+    for chunk in _chunks(c.raw_hits):
         session.execute(insert(Hit), list(chunk))
+
+
+def _add_entrances(
+    session: Session,
+    entrances: Counter[tuple[str, date, str]],
+    dims: Counter[tuple[Any, ...]],
+    dims_uv: Counter[tuple[Any, ...]],
+    cache: IdCache,
+) -> None:
+    """Add each ``(site, day, path)`` entrance to the ``entry_page`` dimension: as many
+    page views as visitors (a visitor enters a site once a UTC day). Its dimension rows
+    are resolved after the visitor sets, for the entry paths only."""
+    if not entrances:
+        return
+    ids = _resolve(
+        session,
+        ((ENTRY_PAGE, path) for _site, _day, path in entrances),
+        Dimension,
+        cache.dimensions,
+        cache,
+    )
+    for (site, day, path), count in entrances.items():
+        key = (site, day, ids[(ENTRY_PAGE, path)])
+        dims[key] += count
+        dims_uv[key] += count
 
 
 def by_month(daily: Counter[tuple[Any, ...]]) -> Counter[tuple[Any, ...]]:

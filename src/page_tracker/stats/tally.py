@@ -10,7 +10,7 @@ and later take exactly that back out with :func:`subtract`.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -25,6 +25,7 @@ from page_tracker.stats.models import (
     SITE,
     DailyCount,
     DailyDimensionCount,
+    DailyPathDimensionCount,
     Dimension,
     HourlyCount,
     MonthlyCount,
@@ -53,6 +54,9 @@ class Tally:
     exist only for sources that know the time of each view; such a source fills the
     whole site's hours too (the stats API's hourly series reads them), with a visitor in
     the hour of their first view of the UTC day, as the live path counts them.
+    ``path_dimensions`` (path, kind, value, day) only for sources that know a view's page
+    and its dimensions together (GoatCounter's per-view export), with a visitor counted
+    with the values of their first view of the page that day.
     """
 
     hourly: defaultdict[tuple[str | None, datetime], Pair] = field(
@@ -64,11 +68,16 @@ class Tally:
     dimensions: defaultdict[tuple[str, str, date], Pair] = field(
         default_factory=lambda: defaultdict(_pair)
     )
+    path_dimensions: defaultdict[tuple[str, str, str, date], Pair] = field(
+        default_factory=lambda: defaultdict(_pair)
+    )
     totals: defaultdict[str | None, Pair] = field(default_factory=lambda: defaultdict(_pair))
     titles: dict[str, str] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
-        return bool(self.hourly or self.daily or self.dimensions or self.totals)
+        return bool(
+            self.hourly or self.daily or self.dimensions or self.path_dimensions or self.totals
+        )
 
 
 @dataclass
@@ -78,6 +87,7 @@ class Applied:
     hourly: dict[tuple[int, datetime], Pair] = field(default_factory=dict)
     daily: dict[tuple[date, int], Pair] = field(default_factory=dict)
     dimensions: dict[tuple[date, int], Pair] = field(default_factory=dict)
+    path_dimensions: dict[tuple[date, int, int], Pair] = field(default_factory=dict)
     totals: dict[int, Pair] = field(default_factory=dict)
 
 
@@ -97,6 +107,7 @@ def add_tally(session: Session, site_id: str, tally: Tally, cache: IdCache) -> A
     paths = {p for p, _ in tally.hourly if p is not None}
     paths |= {p for p, _ in tally.daily if p is not None}
     paths |= {p for p in tally.totals if p is not None}
+    paths |= {p for p, _, _, _ in tally.path_dimensions}
     path_ids = resolve_ids(
         session,
         ((site_id, clip_path(p)) for p in paths),
@@ -108,7 +119,8 @@ def add_tally(session: Session, site_id: str, tally: Tally, cache: IdCache) -> A
     )
     dimension_ids = resolve_ids(
         session,
-        ((kind, value[:MAX_VALUE_LENGTH]) for kind, value, _ in tally.dimensions),
+        {(kind, value[:MAX_VALUE_LENGTH]) for kind, value, _ in tally.dimensions}
+        | {(kind, value[:MAX_VALUE_LENGTH]) for _, kind, value, _ in tally.path_dimensions},
         Dimension,
         cache,
     )
@@ -126,6 +138,7 @@ def add_tally(session: Session, site_id: str, tally: Tally, cache: IdCache) -> A
         for (kind, value, day), pair in tally.dimensions.items()
     }
     totals = {pid(path): pair for path, pair in tally.totals.items()}
+    applied.path_dimensions = _crossed(tally, pid, dimension_ids)
     if len(hourly) == len(tally.hourly):
         applied.hourly = hourly
     else:
@@ -151,10 +164,27 @@ def add_tally(session: Session, site_id: str, tally: Tally, cache: IdCache) -> A
     return applied
 
 
+def _crossed(
+    tally: Tally, pid: Callable[[str], int], dimension_ids: dict[tuple[str, str], int]
+) -> dict[tuple[date, int, int], Pair]:
+    """``tally.path_dimensions`` keyed by (day, path id, dimension id)."""
+    crossed: dict[tuple[date, int, int], Pair] = {}
+    for (page, kind, value, day), pair in tally.path_dimensions.items():
+        _merge(crossed, (day, pid(page), dimension_ids[(kind, value[:MAX_VALUE_LENGTH])]), pair)
+    return crossed
+
+
 def subtract(session: Session, site_id: str, applied: Applied) -> None:
     """Take ``applied`` back out of the rollups; rows left at zero are deleted."""
     _write(session, site_id, applied, sign=-1)
-    for model in (HourlyCount, DailyCount, MonthlyCount, DailyDimensionCount, Total):
+    for model in (
+        HourlyCount,
+        DailyCount,
+        MonthlyCount,
+        DailyDimensionCount,
+        DailyPathDimensionCount,
+        Total,
+    ):
         session.execute(
             delete(model).where(
                 and_(model.site_id == site_id, model.pageviews == 0, model.visitors == 0)
@@ -188,6 +218,11 @@ def _write(session: Session, site_id: str, applied: Applied, sign: int) -> None:
         (DailyCount, ("site_id", "day", "path_id"), applied.daily),
         (MonthlyCount, ("site_id", "month", "path_id"), _monthly(applied.daily)),
         (DailyDimensionCount, ("site_id", "day", "dimension_id"), applied.dimensions),
+        (
+            DailyPathDimensionCount,
+            ("site_id", "day", "path_id", "dimension_id"),
+            applied.path_dimensions,
+        ),
         (Total, ("site_id", "path_id"), applied.totals),
     )
     for model, names, counts in tables:

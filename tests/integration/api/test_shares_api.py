@@ -102,10 +102,29 @@ def test_should_stop_every_link_when_sharing_is_turned_off_or_a_link_expires(
     assert reader.get(f"/api/v1/sites/{site}/stats").status_code == 401
 
 
+def test_should_take_whole_days_written_with_a_zero_fraction(
+    clean_database: str, make_app: Callable[..., Flask]
+) -> None:
+    # Given 7.0 days: an integer to JSON Schema, and so to the OpenAPI document
+    # (schemathesis sent 528.0 and got a 400)
+    app = _app(make_app, clean_database)
+    ann = Api(app.test_client(), "ann@example.com", ["read", "write"])
+    site = _site_with_sharing(ann)
+    # When a link is made for that long
+    status, made = ann("POST", f"/sites/{site}/shares", {"expires_in_days": 7.0})
+    # Then it is made, for 7 days
+    assert status == 201, made
+    made_at = datetime.fromisoformat(made["created_at"])
+    lasts = datetime.fromisoformat(made["expires_at"]) - made_at
+    assert abs(lasts - timedelta(days=7)) < timedelta(minutes=1)
+
+
 @pytest.mark.parametrize(
     "body",
     [
         {"label": "a\x00b"},
+        {"expires_in_days": 7.5},
+        {"expires_in_days": True},
         {"label": "line\nbreak"},
         {"label": "x" * 101},
         {"expires_in_days": 0},

@@ -17,6 +17,7 @@ from page_tracker.imports.models import Import
 from page_tracker.stats.models import (
     DailyCount,
     DailyDimensionCount,
+    DailyPathDimensionCount,
     Dimension,
     HourlyCount,
     MonthlyCount,
@@ -94,6 +95,18 @@ def snapshot(app: Flask, site_id: str) -> dict[str, list[tuple[Any, ...]]]:
                     DailyDimensionCount.pageviews,
                     DailyDimensionCount.visitors,
                 ).where(DailyDimensionCount.site_id == site_id)
+            )
+        )
+        found["page_dimensions"] = sorted(
+            (paths[p], dims[i], d, pv, uv)
+            for d, p, i, pv, uv in session.execute(
+                select(
+                    DailyPathDimensionCount.day,
+                    DailyPathDimensionCount.path_id,
+                    DailyPathDimensionCount.dimension_id,
+                    DailyPathDimensionCount.pageviews,
+                    DailyPathDimensionCount.visitors,
+                ).where(DailyPathDimensionCount.site_id == site_id)
             )
         )
         found["totals"] = sorted(

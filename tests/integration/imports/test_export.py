@@ -40,6 +40,7 @@ def test_should_round_trip_our_export_into_a_new_site(
     assert snapshot(app, copy) == snapshot(app, site)
     assert snapshot(app, site)["hourly"]  # the comparison covered every table
     assert snapshot(app, site)["dimensions"]
+    assert snapshot(app, site)["page_dimensions"]  # GoatCounter's views cross page and value
 
 
 def test_should_write_csv_to_standard_output_and_json_lines_with_a_header(
@@ -94,7 +95,7 @@ def test_should_export_a_plausible_zip_that_imports_back_to_the_same_days(
     assert result.exit_code == 0, result.output
     names = sorted(zipfile.ZipFile(archive).namelist())
     assert "imported_visitors_20250301_20250302.csv" in names
-    assert len(names) == 8
+    assert len(names) == 9
     visitors = zipfile.ZipFile(archive).read("imported_visitors_20250301_20250302.csv").decode()
     assert visitors.splitlines() == [
         '"date","visitors","pageviews","bounces","visits","visit_duration"',
@@ -108,6 +109,18 @@ def test_should_export_a_plausible_zip_that_imports_back_to_the_same_days(
     assert dims[("browser_version=Chrome 131", date(2025, 3, 1))] == (1, 1)
     assert dims[("browser=Firefox", date(2025, 3, 1))] == (3, 1)
     assert dims[("event=signup-click", date(2025, 3, 2))] == (1, 0)
+    entries = zipfile.ZipFile(archive).read("imported_entry_pages_20250301_20250302.csv").decode()
+    assert entries.splitlines() == [
+        '"date","entry_page","visitors","entrances","visit_duration","bounces"',
+        "2025-03-01,/,1,1,0,0",
+        "2025-03-01,/post,1,1,0,0",
+        "2025-03-02,/,2,2,0,0",
+    ]
+    entry_pages = [row for row in snapshot(app, site)["dimensions"] if "entry_page=" in row[0]]
+    assert len(entry_pages) == 3
+    assert [row for row in snapshot(app, moved)["dimensions"] if "entry_page=" in row[0]] == (
+        entry_pages
+    )
 
 
 @pytest.mark.parametrize(
@@ -116,7 +129,8 @@ def test_should_export_a_plausible_zip_that_imports_back_to_the_same_days(
         ("table,path\n", "bad.csv, line 1: not a page-tracker export"),
         (
             "table,path,dimension,value,time,pageviews,visitors\nweekly,,,,,1,1\n",
-            "bad.csv, line 2, column 1 (table): expected one of hourly, daily, dimension, total",
+            "bad.csv, line 2, column 1 (table): expected one of hourly, daily, dimension, "
+            "page_dimension, total",
         ),
         (
             "table,path,dimension,value,time,pageviews,visitors\ndaily,,,,2025-13-01,1,1\n",

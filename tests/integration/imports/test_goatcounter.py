@@ -73,6 +73,19 @@ def test_should_count_views_by_hour_visitors_by_session_and_fill_dimensions(
     assert dims[("utm_campaign=spring", DAY2)] == (1, 1)
     assert dims[("screen_class=phone", DAY1)] == (1, 1)
     assert dims[("event=signup-click", DAY2)] == (1, 0)  # an event, not a page view
+    # each session's first view of a day is its entry page (an entrance and a visitor)
+    assert {k: v for k, v in dims.items() if k[0].startswith("entry_page=")} == {
+        ("entry_page=/", DAY1): (1, 1),
+        ("entry_page=/post", DAY1): (1, 1),
+        ("entry_page=/", DAY2): (2, 2),
+    }
+    # per page too: a visitor with the values of their first view of the page that day
+    crossed = {(path, name, day): (pv, uv) for path, name, day, pv, uv in got["page_dimensions"]}
+    assert crossed[("/post", "browser=Firefox", DAY1)] == (2, 1)  # b's second view: not new
+    assert crossed[("/post", "browser=Chrome", DAY1)] == (1, 1)
+    assert crossed[("/", "browser=Firefox", DAY1)] == (1, 1)
+    assert crossed[("/", "utm_campaign=spring", DAY2)] == (1, 1)
+    assert not [key for key in crossed if key[1].split("=")[0] in {"event", "screen_class"}]
     with app.app_context():
         counters = COUNTERS.get().read(site, "/post")
     assert (counters.site_pv, counters.site_uv, counters.page_pv) == (7, 4, 4)
@@ -172,6 +185,7 @@ def test_should_refuse_a_malformed_file_with_one_clear_error(
         "daily": [],
         "monthly": [],
         "dimensions": [],
+        "page_dimensions": [],
         "totals": [],
     }
     assert imports_of(app, site) == []
@@ -197,6 +211,7 @@ def test_should_take_back_applied_chunks_when_a_later_row_is_malformed(
         "daily": [],
         "monthly": [],
         "dimensions": [],
+        "page_dimensions": [],
         "totals": [],
     }
     assert imports_of(app, site) == []

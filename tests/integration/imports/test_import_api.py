@@ -208,6 +208,7 @@ def test_should_fail_a_malformed_file_with_its_line_and_column_and_change_nothin
         "daily": [],
         "monthly": [],
         "dimensions": [],
+        "page_dimensions": [],
         "totals": [],
     }
     assert imports_of(api.app, api.site) == []
@@ -265,6 +266,7 @@ def test_should_delete_an_import_and_its_counts(api: Api) -> None:
         "daily": [],
         "monthly": [],
         "dimensions": [],
+        "page_dimensions": [],
         "totals": [],
     }
     assert imports_of(api.app, api.site) == []

@@ -15,7 +15,14 @@ from tests.integration.imports.files import write_plausible_csv
 
 D1, D2 = date(2024, 5, 1), date(2024, 5, 2)
 RANGE = "20240501_20240502"
-NOTHING = {"hourly": [], "daily": [], "monthly": [], "dimensions": [], "totals": []}
+NOTHING = {
+    "hourly": [],
+    "daily": [],
+    "monthly": [],
+    "dimensions": [],
+    "page_dimensions": [],
+    "totals": [],
+}
 
 
 def export_folder(folder: Path) -> Path:
@@ -77,7 +84,7 @@ def export_folder(folder: Path) -> Path:
     write_plausible_csv(
         folder / f"imported_entry_pages_{RANGE}.csv",
         ["date", "entry_page", "visitors", "entrances", "visit_duration", "bounces", "pageviews"],
-        [["2024-05-01", "/", 8, 9, 0, 0, 15]],
+        [["2024-05-01", "/", 8, 9, 0, 0, 15], ["2024-05-02", "/post?from=mail", 3, 4, 0, 0, 9]],
     )
     return folder
 
@@ -122,6 +129,8 @@ def test_should_import_a_plausible_zip_with_site_totals_from_the_visitors_table(
         ("browser_version=Firefox 126.0", D2): (9, 4),
         ("os=GNU/Linux", D2): (9, 4),
         ("event=Signup", D2): (3, 2),
+        ("entry_page=/", D1): (9, 8),  # entrances as page views, and visitors
+        ("entry_page=/post", D2): (4, 3),
     }
     [run] = imports_of(app, site)
     assert (run.source, run.first_day, run.last_day) == ("plausible", D1, D2)

@@ -77,22 +77,29 @@ def test_should_accept_a_filter_only_without_control_characters(name: str, value
         chosen = filters.choose({name: value})
     except Unprocessable:
         return
-    assert chosen is not None
-    assert chosen.value == value
+    assert [found.value for found in chosen.chosen] == [value]
     assert not any(ord(c) < 32 or ord(c) == 127 or 0xD800 <= ord(c) <= 0xDFFF for c in value)
 
 
-def test_should_refuse_two_filters_and_count_dimensions_in_utc_days() -> None:
-    with pytest.raises(Unprocessable, match="one filter"):
-        filters.choose({"page": "/a", "browser": "Firefox"})
-    assert filters.choose({}) is None
+def test_should_refuse_two_dimension_filters_and_count_dimensions_in_utc_days() -> None:
+    with pytest.raises(filters.TooMany, match="one of country, browser at a time") as refused:
+        filters.choose({"country": "DE", "browser": "Firefox"})
+    assert refused.value.names == ["country", "browser"]
+    assert not filters.choose({})
     page = filters.choose({"page": "/a"})
     browser = filters.choose({"browser": "Firefox"})
-    assert page is not None
+    assert page
     assert not page.by_utc_days
-    assert browser is not None
     assert browser.by_utc_days
     assert browser.to_report().kind == "browser"
+    both = filters.choose({"page": "/a", "browser": "Firefox"})
+    assert [found.name for found in both.chosen] == ["page", "browser"]
+    assert both.by_utc_days
+    assert both.has("page", "/a")
+    assert both.has("browser", "Firefox")
+    assert not both.has("browser", "Chrome")
+    wanted = both.to_report()
+    assert (wanted.page, wanted.kind, wanted.value) == ("/a", "browser", "Firefox")
 
 
 @pytest.mark.parametrize(
