@@ -285,7 +285,7 @@ bench: install ## Ingest benchmark: wrk vs nginx 204, embedded and Redis mode, f
 	$(BIN)/python -m bench.ingest $(BENCH_ARGS)
 
 .PHONY: bench-ingest-cpu
-bench-ingest-cpu: install ## CPU seconds per accepted hit in-process (embedded SQLite; for A/B on a busy machine)
+bench-ingest-cpu: install ## CPU seconds per accepted hit in-process (--mode embedded|redis; for A/B on a busy machine)
 	$(BIN)/python -m bench.ingest_cpu $(BENCH_ARGS)
 
 .PHONY: bench-stats
