@@ -103,10 +103,11 @@ test-browser: install chromium ## Browser tests in headless Chromium (Playwright
 	$(BIN)/python -m pytest tests/browser $(PYTEST_ARGS)
 
 .PHONY: lint
-lint: install ## ruff (lint + format check) and codespell
+lint: install ## ruff (lint + format check), codespell, no merge-conflict markers left
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/codespell
+	@! git grep -n -E '^(<{7} |>{7} |={7}$$)' -- . ':!*.mo' || { echo "merge-conflict markers left (above)"; exit 1; }
 
 .PHONY: fmt
 fmt: install ## Format and auto-fix with ruff
@@ -284,7 +285,7 @@ bench: install ## Ingest benchmark: wrk vs nginx 204, embedded and Redis mode, f
 	$(BIN)/python -m bench.ingest $(BENCH_ARGS)
 
 .PHONY: bench-ingest-cpu
-bench-ingest-cpu: install ## CPU seconds per accepted hit in-process (embedded SQLite; for A/B on a busy machine)
+bench-ingest-cpu: install ## CPU seconds per accepted hit in-process (--mode embedded|redis; for A/B on a busy machine)
 	$(BIN)/python -m bench.ingest_cpu $(BENCH_ARGS)
 
 .PHONY: bench-stats

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from flask import Flask
+from flask import Flask, Response
 from werkzeug.http import HTTP_STATUS_CODES
 
 from page_tracker.extensions import Extension
@@ -35,6 +35,12 @@ class LeanResponse:
     status: int
     headers: tuple[tuple[str, str], ...]
     body: bytes
+
+
+def flask_response(answer: LeanResponse) -> Response:
+    """A route's answer as a Flask view returns it (the other way in): ``Content-Length``
+    comes from the body, ``X-Request-ID`` from the request hooks (:mod:`page_tracker.logs`)."""
+    return Response(answer.body, answer.status, list(answer.headers))
 
 
 # A route reads the request's WSGI environ; ``None`` hands the request to Flask.

@@ -17,7 +17,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import logging.config
-import os
+import random
 import re
 import string
 from collections.abc import Iterator, Mapping
@@ -231,7 +231,12 @@ def configure_logging(
 
 def request_id_for(incoming: str) -> str:
     """The caller's request id when it is safe to log, else a new one."""
-    return incoming if _SAFE_REQUEST_ID.match(incoming) else os.urandom(16).hex()
+    if _SAFE_REQUEST_ID.match(incoming):
+        return incoming
+    # A log correlation id, not a secret: no system call per request (os.urandom
+    # released the GIL on every hit, a thread switch each under load; bench/README.md).
+    # The random module reseeds itself in a forked worker.
+    return f"{random.getrandbits(128):032x}"  # nosec B311
 
 
 @contextmanager

@@ -357,6 +357,32 @@ def test_should_keep_every_accepted_hit_when_redis_restarts_mid_load(
         server.kill()
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_should_count_each_batch_once_when_redis_forgot_the_ingest_script(
+    make_app: Callable[..., Flask], clean_database: str, tmp_path: Path
+) -> None:
+    # Given a sink that ran its script (Redis knows it), on our own Redis
+    server = RedisServer(tmp_path / "redis").start()
+    try:
+        app = make_app(DATABASE_URL=clean_database, REDIS_URL=server.url)
+        site = add_site(app)
+        assert post_hits(app, site, 10, threads=2) == ["accepted"] * 10
+        # When Redis forgets its scripts (SCRIPT FLUSH, as after a restart): the sink's
+        # pipeline gets NOSCRIPT and must load and run the script once, not skip or repeat
+        client: redis.Redis = REDIS.get(app)
+        client.script_flush()
+        assert post_hits(app, site, 20, threads=4) == ["accepted"] * 20
+        # Then every hit is in the stream and in pending once, and flushed once
+        keys = RedisKeys(SETTINGS.get(app).redis_key_prefix)
+        assert int(client.hget(keys.pending, f"s:{site}") or 0) == 30
+        assert METRICS.get(app).snapshot().get("redis-fallback", 0) == 0
+        flush(app)
+        assert database_pageviews(app, site) == 30
+        assert backlog(app) == (0, {})
+    finally:
+        server.kill()
+
+
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_should_write_to_the_database_when_redis_is_down(
     make_app: Callable[..., Flask], clean_database: str, tmp_path: Path

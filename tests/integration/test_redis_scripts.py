@@ -25,7 +25,8 @@ def ingest(client: redis.Redis, keys: RedisKeys, visitor_key: str, members: list
     """One ingest call whose only visitor key is ``visitor_key``."""
     Scripts(client).ingest(
         keys=[keys.stream, keys.pending, keys.totals, visitor_key],
-        args=["batch", b"{}", EXACT_UNIQUES_BELOW, VISITOR_TTL, 0, 0, len(members), *members],
+        # no pending fields, no reads, members of 16 bytes concatenated in one argument
+        args=["batch", b"{}", EXACT_UNIQUES_BELOW, VISITOR_TTL, 0, 0, 16, b"".join(members)],
     )
 
 

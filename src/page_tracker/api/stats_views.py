@@ -19,8 +19,7 @@ from page_tracker.api import stats_schemas as schemas
 from page_tracker.auth.permissions import readable_site
 from page_tracker.db import get_session
 from page_tracker.json_api import operation, to_response
-from page_tracker.stats import live, report, search
-from page_tracker.stats.cached import BREAKDOWN_NODE, SUMMARY_NODE, through_cache
+from page_tracker.stats import cached, live, report, search
 from page_tracker.stats.live import LIVE
 
 M = TypeVar("M", bound=BaseModel)
@@ -129,12 +128,7 @@ def site_stats(site_id: str, query: schemas.StatsQuery) -> Response:
     interval = report.Interval(query.interval)
     rng = report.make_range(query.from_, query.to, query.tz, interval)
     where = _filter(query)
-    found = through_cache(
-        SUMMARY_NODE,
-        site_id,
-        ("summary", rng, interval, where),
-        lambda: report.summary(session, site_id, rng, interval, where),
-    )
+    found = cached.summary(session, site_id, rng, interval, where)
     fresh = _freshness(site_id)
     pageviews_change, visitors_change = report.change(found)
     out = schemas.StatsOut(
@@ -188,22 +182,16 @@ def site_breakdown(site_id: str, kind: str, query: schemas.BreakdownQuery) -> Re
     session = get_session()
     readable_site(session, site_id)
     rng = report.make_range(query.from_, query.to, query.tz, report.Interval.DAY)
-    where = _filter(query)
-    found = through_cache(
-        BREAKDOWN_NODE,
+    found = cached.breakdown(
+        session,
         site_id,
-        ("breakdown", rng, kind, query.limit, query.offset, query.utm, query.search, where),
-        lambda: report.breakdown(
-            session,
-            site_id,
-            rng,
-            kind,
-            limit=query.limit,
-            offset=query.offset,
-            campaign_field=query.utm,
-            search=query.search,
-            where=where,
-        ),
+        rng,
+        kind,
+        limit=query.limit,
+        offset=query.offset,
+        campaign_field=query.utm,
+        search=query.search,
+        where=_filter(query),
     )
     fresh = _freshness(site_id)
     out = schemas.BreakdownOut(

@@ -27,24 +27,30 @@ class RedisLiveVisitors:
         self.client = client
         self.keys = RedisKeys(prefix)
 
-    def queue(
-        self,
-        pipe: redis.client.Pipeline,
-        views: Sequence[PageView],
-        now: float | None = None,
-    ) -> None:
-        """Add the commands that record the views' visitors to ``pipe`` (the sink sends
-        them in the round trip that makes the batch durable)."""
+    def commands(
+        self, views: Sequence[PageView], now: float | None = None
+    ) -> list[tuple[str | bytes | float, ...]]:
+        """The commands that record the views' visitors (the sink sends them in the
+        round trip that makes the batch durable)."""
         now = time.time() if now is None else now
         by_site: dict[str, dict[bytes, float]] = {}
         for view in views:
             seen = by_site.setdefault(view.site_id, {})
-            seen[view.visitor] = max(seen.get(view.visitor, 0.0), view.timestamp.timestamp())
+            moment = view.timestamp.timestamp()
+            if seen.get(view.visitor, 0.0) < moment:
+                seen[view.visitor] = moment
+        commands: list[tuple[str | bytes | float, ...]] = []
         for site_id, seen in by_site.items():
             key = self.keys.live(site_id)
-            pipe.zadd(key, seen)
-            pipe.zremrangebyscore(key, "-inf", f"({now - WINDOW_SECONDS}")
-            pipe.expire(key, WINDOW_SECONDS * 2)
+            scored: list[str | bytes | float] = []
+            for visitor, moment in seen.items():
+                scored += [moment, visitor]
+            commands += [
+                ("ZADD", key, *scored),
+                ("ZREMRANGEBYSCORE", key, "-inf", f"({now - WINDOW_SECONDS}"),
+                ("EXPIRE", key, WINDOW_SECONDS * 2),
+            ]
+        return commands
 
     def count(self, site_id: str, now: float | None = None) -> int | None:
         """The site's live visitors; ``None`` when Redis fails (the answer says unknown

@@ -24,6 +24,9 @@ from collections.abc import Sequence
 from typing import Any
 
 import redis
+from redis.commands.core import AsyncScript
+from redis.commands.core import Script as SyncScript
+from redis.exceptions import NoScriptError
 
 from page_tracker.buffer.redis_keys import (
     EXACT_UNIQUES_BELOW,
@@ -32,10 +35,11 @@ from page_tracker.buffer.redis_keys import (
     imported_page_field,
     imported_site_field,
     page_field,
-    pending_counts,
     site_field,
 )
 from page_tracker.stats.pageview import PageView
+
+VISITOR_WIDTH = 16  # bytes of a visitor hash (page_tracker.enrich.visitors.DIGEST_SIZE)
 
 # add_visitors(key, members, first, last, limit): add members[first..last] to a visitor
 # key, an exact set while it has fewer than `limit` members and a HyperLogLog from then
@@ -67,9 +71,10 @@ end
 
 # KEYS: stream, pending, totals, (site seed mark, page seed mark) per read, visitor keys...
 # ARGV: batch id, payload, exact limit, ttl, number of pending fields, number of reads,
-# (field, count)..., then per visitor key: n, members..., then per read: site field, page
-# field, KEYS index of the site's and of the page's visitor key, site imported field,
-# page imported field.
+# member width, (field, count)..., then per visitor key: its members concatenated (each
+# ``member width`` bytes: one argument per key, not one per member), then per read: site
+# field, page field, KEYS index of the site's and of the page's visitor key, site
+# imported field, page imported field.
 # -> per read, after the batch is counted, the 10 numbers of ``COUNT`` (flat list).
 INGEST = (
     ADD_VISITORS
@@ -77,16 +82,18 @@ INGEST = (
     + """
 redis.call('XADD', KEYS[1], '*', 'id', ARGV[1], 'v', ARGV[2])
 local limit, ttl, reads = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[6])
-local i = 7
+local width = tonumber(ARGV[7])
+local i = 8
 for _ = 1, tonumber(ARGV[5]) do
   redis.call('HINCRBY', KEYS[2], ARGV[i], ARGV[i + 1])
   i = i + 2
 end
 for k = 4 + 2 * reads, #KEYS do
-  local n = tonumber(ARGV[i])
-  add_visitors(KEYS[k], ARGV, i + 1, i + n, limit)
+  local blob, members = ARGV[i], {}
+  for s = 1, #blob, width do members[#members + 1] = string.sub(blob, s, s + width - 1) end
+  add_visitors(KEYS[k], members, 1, #members, limit)
   redis.call('EXPIRE', KEYS[k], ttl)
-  i = i + n + 1
+  i = i + 1
 end
 local counted = {}
 for r = 0, reads - 1 do
@@ -205,7 +212,12 @@ return 1
 
 
 class Scripts:
-    """The registered Lua scripts of one client (``EVALSHA``, loaded on first use)."""
+    """The registered Lua scripts of one client (``EVALSHA``, loaded on first use).
+
+    The sink sends ``EVALSHA`` itself (:mod:`page_tracker.buffer.packed_commands`,
+    :func:`run_if_unloaded`): redis-py asks Redis ``SCRIPT EXISTS`` in a round trip of
+    its own before every pipeline that holds a registered script.
+    """
 
     def __init__(self, client: redis.Redis) -> None:
         self.ingest = client.register_script(INGEST)
@@ -214,6 +226,21 @@ class Scripts:
         self.seed = client.register_script(SEED)
         self.cache_totals = client.register_script(CACHE_TOTALS)
         self.ensure_group = client.register_script(ENSURE_GROUP)
+
+
+def run_if_unloaded(
+    reply: Any, script: AsyncScript | SyncScript, keys: list[str], args: list[Any]
+) -> Any:
+    """The reply of an ``EVALSHA`` of ``script`` sent by hand (not through redis-py's
+    script object, which asks ``SCRIPT EXISTS`` first): ``reply`` itself, or after a
+    ``NOSCRIPT`` (Redis restarted, or its scripts were flushed) the reply of the script
+    loaded and run now; ``NOSCRIPT`` means it did not run, so nothing is done twice.
+    Raises an error reply."""
+    if isinstance(reply, NoScriptError):
+        return script(keys=keys, args=args)
+    if isinstance(reply, Exception):
+        raise reply
+    return reply
 
 
 def ingest_arguments(
@@ -225,25 +252,43 @@ def ingest_arguments(
 ) -> tuple[list[str], list[Any]]:
     """KEYS and ARGV of the ingest script for one batch; ``reads`` are (site, path) pairs
     of the batch's views whose counters the script returns (:func:`read_counts`)."""
-    counts = pending_counts(views)
-    visitors: dict[str, set[bytes]] = {}
+    # Per site and page: its views and distinct visitors; key names and fields are then
+    # made once per page, not once per view (a batch is mostly a few pages).
+    sites: dict[str, list[Any]] = {}
+    pages: dict[tuple[str, str], list[Any]] = {}
     for view in views:
-        visitors.setdefault(keys.visitors(view.site_id), set()).add(view.lifetime_visitor)
-        visitors.setdefault(keys.visitors(view.site_id, view.path), set()).add(
-            view.lifetime_visitor
-        )
+        site, visitor = view.site_id, view.lifetime_visitor
+        seen = sites.get(site)
+        if seen is None:
+            seen = sites[site] = [0, set()]
+        seen[0] += 1
+        seen[1].add(visitor)
+        page = (site, view.path)
+        seen = pages.get(page)
+        if seen is None:
+            seen = pages[page] = [0, set()]
+        seen[0] += 1
+        seen[1].add(visitor)
     argv: list[Any] = [
         batch_id,
         payload,
         EXACT_UNIQUES_BELOW,
         VISITOR_TTL,
-        len(counts),
+        len(sites) + len(pages),
         len(reads),
+        VISITOR_WIDTH,
     ]
-    for field, count in counts.items():
-        argv += [field, count]
+    visitors: dict[str, set[bytes]] = {}
+    for site, (count, members) in sites.items():
+        argv += [site_field(site), count]
+        visitors[keys.visitors(site)] = members
+    for (site, path), (count, members) in pages.items():
+        argv += [page_field(site, path), count]
+        visitors[keys.visitors(site, path)] = members
     for members in visitors.values():
-        argv += [len(members), *members]
+        if any(len(member) != VISITOR_WIDTH for member in members):
+            raise ValueError(f"a visitor hash is not {VISITOR_WIDTH} bytes")
+        argv.append(b"".join(members))
     marks: list[str] = []
     first_visitor_key = 4 + 2 * len(reads)  # Lua's 1-based KEYS index
     position = {key: first_visitor_key + n for n, key in enumerate(visitors)}

@@ -18,9 +18,15 @@ from sqlalchemy.orm import Session, sessionmaker
 from page_tracker.buffer.batch_format import encode_views
 from page_tracker.buffer.counted_batches import write_batches
 from page_tracker.buffer.live import RedisLiveVisitors
+from page_tracker.buffer.packed_commands import PackedCommands
 from page_tracker.buffer.redis_counters import BatchCounts, ReadKey
 from page_tracker.buffer.redis_keys import RedisKeys, page_field, site_field
-from page_tracker.buffer.redis_scripts import Scripts, ingest_arguments, read_counts
+from page_tracker.buffer.redis_scripts import (
+    Scripts,
+    ingest_arguments,
+    read_counts,
+    run_if_unloaded,
+)
 from page_tracker.errors import StoreError
 from page_tracker.metrics import HitMetrics
 from page_tracker.stats.counters import TotalKey
@@ -63,14 +69,16 @@ class RedisSink:
         if self.batch_counts is not None:
             reads = list(dict.fromkeys((v.site_id, v.path) for v in views if v.source == BUSUANZI))
         keys, argv = ingest_arguments(self.keys, batch_id, encode_views(views), views, reads)
-        pipe = self.client.pipeline(transaction=False)
-        self.scripts.ingest(keys=keys, args=argv, client=pipe)
+        # One pre-built write per batch: the script call, then the live visitors' commands
+        # (same round trip; best effort, below).
+        commands = PackedCommands()
+        commands.add("EVALSHA", self.scripts.ingest.sha, len(keys), *keys, *argv)
         if self.live is not None:
-            self.live.queue(pipe, views)  # same round trip; best effort (below)
+            for command in self.live.commands(views):
+                commands.add(*command)
         try:
-            stored, *live_replies = pipe.execute(raise_on_error=False)
-            if isinstance(stored, Exception):
-                raise stored
+            reply, *live_replies = commands.execute(self.client)
+            stored = run_if_unloaded(reply, self.scripts.ingest, keys, argv)
         except redis.RedisError as error:
             if self.session_factory is None:
                 raise StoreError(f"Redis failed to store {len(views)} hits: {error}") from error

@@ -44,7 +44,7 @@ from page_tracker.ingest.parsing import (
 )
 from page_tracker.ingest.verdict import REASON_HEADER, STORE_UNAVAILABLE
 from page_tracker.json_api import described
-from page_tracker.lean_path import LeanResponse
+from page_tracker.lean_path import flask_response
 
 log = logging.getLogger(__name__)
 bp = Blueprint("compat", __name__)
@@ -60,11 +60,6 @@ def _reader() -> services.Reader:
         user_agent=request.user_agent.string,
         dnt=wants_no_tracking(request.environ),
     )
-
-
-def _flask_response(answer: LeanResponse) -> Response:
-    # Content-Length comes from the body; X-Request-ID from the request hooks (logs.py).
-    return Response(answer.body, answer.status, list(answer.headers))
 
 
 def _refusal(status: int, reason: str, message: str) -> Response:
@@ -97,7 +92,7 @@ def _refusal(status: int, reason: str, message: str) -> Response:
 )
 def busuanzi_counter() -> Response:
     """Busuanzi's JSONP counter (the lean path answers its ``GET``; ``HEAD`` is here)."""
-    return _flask_response(busuanzi_route.answer(request))
+    return flask_response(busuanzi_route.answer(request))
 
 
 @bp.before_app_request
@@ -109,7 +104,7 @@ def _busuanzi_at_the_site_root() -> Response | None:
         and request.method in {"GET", "HEAD"}
         and CALLBACK_PARAMETER in request.args
     ):
-        return _flask_response(busuanzi_route.answer(request))
+        return flask_response(busuanzi_route.answer(request))
     return None
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from page_tracker.dashboard import filters, ranges, tables
-from page_tracker.stats import report
+from page_tracker.stats import cached, report
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +52,7 @@ def build(session: Session, site_id: str, args: Mapping[str, str]) -> SiteView:
     rng = report.make_range(chosen.start, chosen.end, tz, interval)
     table_rng = report.make_range(chosen.start, chosen.end, chosen.tz, report.Interval.DAY)
     wanted = where.to_report()
-    found = report.summary(session, site_id, rng, interval, wanted)
+    found = cached.summary(session, site_id, rng, interval, wanted)
     return SiteView(
         chosen,
         where,

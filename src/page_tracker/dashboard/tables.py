@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from page_tracker.errors import Unprocessable
-from page_tracker.stats import report
+from page_tracker.stats import cached, report
 
 ROWS: Final = 10
 MAX_OFFSET: Final = 1_000_000
@@ -88,7 +88,7 @@ def shown(
         if blocked is not None:
             found.append(Shown(table, None, at[table.key], blocked))
             continue
-        rows = report.breakdown(
+        rows = cached.breakdown(
             session, site_id, rng, table.key, limit=ROWS, offset=at[table.key], where=where
         )
         found.append(Shown(table, rows, at[table.key]))

@@ -24,7 +24,7 @@ from page_tracker.dashboard.pages import strict_headers
 from page_tracker.db import get_session
 from page_tracker.errors import NotFound, Unprocessable
 from page_tracker.sites.models import Site
-from page_tracker.stats import report
+from page_tracker.stats import cached, report
 from page_tracker.users.memberships import visible_sites
 from page_tracker.users.models import User
 
@@ -57,7 +57,7 @@ def index() -> tuple[str, int]:
     rng = report.make_range(today - timedelta(days=29), today, "UTC", report.Interval.DAY)
     rows = []
     for site in visible_sites(session, principal.user):
-        found = report.summary(session, site.id, rng, report.Interval.DAY)
+        found = cached.summary(session, site.id, rng, report.Interval.DAY)
         line = sparkline.points([point.pageviews for point in found.series])
         rows.append(SiteRow(site, found.totals, line))
     return _page("sites.html", user=principal.user, rows=rows, sparkline=sparkline)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import ipaddress
 import re
+import socket
 from collections.abc import Callable
 
 _ISO_ALPHA2 = re.compile(r"[A-Z]{2}")
@@ -20,6 +21,12 @@ _ISO_ALPHA2 = re.compile(r"[A-Z]{2}")
 _NOT_COUNTRIES = frozenset({"EU", "AP", "ZZ"})
 
 Lookup = Callable[[str], str | None]
+_FAMILIES: tuple[
+    tuple[socket.AddressFamily, type[ipaddress.IPv4Address | ipaddress.IPv6Address]], ...
+] = (
+    (socket.AF_INET, ipaddress.IPv4Address),
+    (socket.AF_INET6, ipaddress.IPv6Address),
+)
 
 
 @functools.cache
@@ -35,6 +42,22 @@ def warm_up() -> None:
     _lookup()
 
 
+def _parse(ip: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """``ipaddress.ip_address(ip)``, or ``None`` when malformed. The socket module's C
+    parser reads the usual address first (5 - 10x faster than ``ipaddress``'s string
+    parsing, which took about a tenth of a Redis-mode hit's CPU); what it refuses
+    (a scoped IPv6 address, garbage) goes to ``ipaddress`` itself."""
+    for family, kind in _FAMILIES:
+        try:
+            return kind(socket.inet_pton(family, ip))
+        except (OSError, ValueError):  # ValueError: a NUL or a lone surrogate in ``ip``
+            continue
+    try:
+        return ipaddress.ip_address(ip)
+    except ValueError:
+        return None
+
+
 def country(ip: str | None) -> str | None:
     """The ISO 3166-1 alpha-2 code of ``ip``'s country, or ``None``.
 
@@ -45,15 +68,18 @@ def country(ip: str | None) -> str | None:
     """
     if not ip:
         return None
-    try:
-        address = ipaddress.ip_address(ip.strip())
-    except ValueError:
+    ip = ip.strip()
+    address = _parse(ip)
+    if address is None:
         return None
+    # An IPv4 address that parsed is a dotted quad without leading zeros already: the
+    # table's form, with no str() of the address object to make.
+    text = ip if address.version == 4 else None
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         address = address.ipv4_mapped
     if not address.is_global:
         return None
-    code = _lookup()(str(address))
+    code = _lookup()(text or str(address))
     if code is None or code in _NOT_COUNTRIES or not _ISO_ALPHA2.fullmatch(code):
         return None
     return code

@@ -10,6 +10,7 @@ day or site.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 
 DIGEST_SIZE = 16
 MAX_SALT_SIZE = hashlib.blake2b.MAX_KEY_SIZE  # 64 bytes
@@ -31,7 +32,18 @@ def visitor_hash(salt: bytes, site_id: str, ip: str, user_agent: str) -> bytes:
     :class:`ValueError` is raised: an empty key would make the digest an unkeyed hash
     that anyone could recompute from an IP address.
     """
-    if not 0 < len(salt) <= MAX_SALT_SIZE:
-        raise ValueError(f"salt must be 1 to {MAX_SALT_SIZE} bytes, got {len(salt)}")
+    return visitor_hashes((salt,), site_id, ip, user_agent)[0]
+
+
+def visitor_hashes(salts: Sequence[bytes], site_id: str, ip: str, user_agent: str) -> list[bytes]:
+    """:func:`visitor_hash` under each of ``salts`` (the day's salt and the all-time
+    key of one hit), the hashed fields encoded once."""
     data = b"".join([_field(site_id), _field(ip), _field(user_agent)])
-    return hashlib.blake2b(data, digest_size=DIGEST_SIZE, key=salt, person=_PERSON).digest()
+    digests: list[bytes] = []
+    for salt in salts:
+        if not 0 < len(salt) <= MAX_SALT_SIZE:
+            raise ValueError(f"salt must be 1 to {MAX_SALT_SIZE} bytes, got {len(salt)}")
+        digests.append(
+            hashlib.blake2b(data, digest_size=DIGEST_SIZE, key=salt, person=_PERSON).digest()
+        )
+    return digests

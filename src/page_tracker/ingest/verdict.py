@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from flask import has_app_context
 from sqlalchemy.orm import Session
 
-from page_tracker.enrich import enrich, visitor_hash
+from page_tracker.enrich import enrich, visitor_hash, visitor_hashes
 from page_tracker.ingest.hits import RawHit
 from page_tracker.ingest.normalise import normalise
 from page_tracker.ingest.salts import SALTS, DatabaseSaltStore, SaltStore
@@ -107,9 +107,10 @@ def process(  # noqa: PLR0911 - one return per reason reads best
     Never raises for bad input; database errors propagate.
     """
     now = now or datetime.now(UTC)
-    default_sites, default_salts = _defaults()
-    sites = sites or default_sites
-    salts = salts or default_salts or DatabaseSaltStore(session.get_bind().engine)
+    if sites is None or salts is None:  # not on the ingest routes: they pass both
+        default_sites, default_salts = _defaults()
+        sites = sites or default_sites
+        salts = salts or default_salts or DatabaseSaltStore(session.get_bind().engine)
     raw = normalise(raw)  # the one cleaning step of every route
 
     page = _page(raw.url)
@@ -139,17 +140,18 @@ def process(  # noqa: PLR0911 - one return per reason reads best
     day_salt = salts.salt_for(now.date())
     key = lifetime_key(settings)
     if raw.visitor_token:
+        visitor = visitor_hash(day_salt, site.id, raw.ip, raw.user_agent)
         lifetime = hashlib.blake2b(
             f"{site.id}\0{raw.visitor_token}".encode(), digest_size=16, key=key
         ).digest()
     else:
-        lifetime = visitor_hash(key, site.id, raw.ip, raw.user_agent)
+        visitor, lifetime = visitor_hashes((day_salt, key), site.id, raw.ip, raw.user_agent)
     view = PageView(
         site_id=site.id,
         path=path,
         hostname=(raw.host or host).lower(),
         timestamp=now.astimezone(UTC),
-        visitor=visitor_hash(day_salt, site.id, raw.ip, raw.user_agent),
+        visitor=visitor,
         lifetime_visitor=lifetime,
         title=raw.title[:MAX_VALUE_LENGTH] if raw.title else None,
         event=raw.event,

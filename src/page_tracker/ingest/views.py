@@ -16,7 +16,6 @@ from page_tracker.ingest.routes import (
     PIXEL_PATH,
     ROUTES,
     IngestRequest,
-    IngestResponse,
 )
 from page_tracker.ingest.schemas import (
     HIT_ACCEPTED,
@@ -27,13 +26,9 @@ from page_tracker.ingest.schemas import (
 )
 from page_tracker.ingest.verdict import MALFORMED, REASON_HEADER
 from page_tracker.json_api import IF_NONE_MATCH, NOT_MODIFIED, described
+from page_tracker.lean_path import flask_response
 
 bp = Blueprint("ingest", __name__)
-
-
-def _flask_response(answer: IngestResponse) -> Response:
-    # Content-Length comes from the body; X-Request-ID from the request hooks (logs.py).
-    return Response(answer.body, answer.status, list(answer.headers))
 
 
 @bp.post(HITS_PATH)
@@ -48,7 +43,7 @@ def _flask_response(answer: IngestResponse) -> Response:
 )
 def post_hit() -> Response:
     # The route reads the body from the environ's input, within its limit.
-    return _flask_response(ROUTES.get().post_hits(IngestRequest(request.environ)))
+    return flask_response(ROUTES.get().post_hits(IngestRequest(request.environ)))
 
 
 @bp.get(PIXEL_PATH)
@@ -60,7 +55,7 @@ def post_hit() -> Response:
     responses={200: PIXEL},
 )
 def count_gif() -> Response:
-    return _flask_response(ROUTES.get().count_gif(IngestRequest(request.environ)))
+    return flask_response(ROUTES.get().count_gif(IngestRequest(request.environ)))
 
 
 @bp.after_app_request

@@ -5,9 +5,10 @@ write drops from it.
   the badge, kept ``CACHE_COUNTERS_TTL`` seconds in the process (local only) in Redis
   mode; in embedded mode the counter reader is already the process's cache (kept
   exact by the group-commit writer), so the node is off there;
-- ``summary`` / ``breakdown``: the stats API's reports, ``CACHE_REPORT_TTL`` seconds,
-  keyed by their whole query (local, then Redis in Redis mode: one process's query
-  serves the others, and one process at a time runs it).
+- ``summary`` / ``breakdown``: the reports of the stats API and of the dashboard's site
+  page (:func:`summary`, :func:`breakdown`: one key for both), ``CACHE_REPORT_TTL``
+  seconds, keyed by their whole query (local, then Redis in Redis mode: one process's
+  query serves the others, and one process at a time runs it).
 
 Every entry is grouped by its site: :func:`invalidate_sites` drops a site's entries
 after a rollup write (group commit, flush), an import or an import's deletion. The
@@ -27,10 +28,12 @@ from collections.abc import Callable, Iterable
 from typing import TypeVar
 
 from flask import Flask
+from sqlalchemy.orm import Session
 
 from page_tracker.cache import CACHE, LOCAL, Node, add_node
 from page_tracker.redis_client import REDIS
 from page_tracker.settings import SETTINGS
+from page_tracker.stats import report
 from page_tracker.stats.counters import COUNTERS, Counters
 from page_tracker.stats.report import Breakdown, Summary
 
@@ -64,6 +67,55 @@ def through_cache(node: Node[T], site_id: str, query: object, load: Callable[[],
     numbers: their ``repr`` is stable)."""
     detail = hashlib.blake2b(repr(query).encode(), digest_size=16).hexdigest()
     return CACHE.get().get(node, site_id, detail, load)
+
+
+def summary(
+    session: Session,
+    site_id: str,
+    rng: report.Range,
+    interval: report.Interval,
+    where: report.Filter | None = None,
+) -> Summary:
+    """:func:`page_tracker.stats.report.summary` through the ``summary`` node."""
+    where = where or report.Filter()
+    return through_cache(
+        SUMMARY_NODE,
+        site_id,
+        ("summary", rng, interval, where),
+        lambda: report.summary(session, site_id, rng, interval, where),
+    )
+
+
+def breakdown(
+    session: Session,
+    site_id: str,
+    rng: report.Range,
+    name: str,
+    *,
+    limit: int = 10,
+    offset: int = 0,
+    campaign_field: str = "campaign",
+    search: str | None = None,
+    where: report.Filter | None = None,
+) -> Breakdown:
+    """:func:`page_tracker.stats.report.breakdown` through the ``breakdown`` node."""
+    where = where or report.Filter()
+    return through_cache(
+        BREAKDOWN_NODE,
+        site_id,
+        ("breakdown", rng, name, limit, offset, campaign_field, search, where),
+        lambda: report.breakdown(
+            session,
+            site_id,
+            rng,
+            name,
+            limit=limit,
+            offset=offset,
+            campaign_field=campaign_field,
+            search=search,
+            where=where,
+        ),
+    )
 
 
 def invalidate_sites(site_ids: Iterable[str], app: Flask | None = None) -> None:

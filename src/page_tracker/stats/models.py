@@ -96,9 +96,12 @@ class MonthlyCount(Base):
     12 rows a page instead of 365.
 
     The key leads with ``path_id``: a breakdown groups by path straight off the index
-    (no temporary table on MariaDB), and a path's months are one index range."""
+    (no temporary table on MariaDB), and a path's months are one index range.
+    ``ix_stat_monthly_ranked`` lists a month's pages by page views, read backwards by
+    :mod:`page_tracker.stats.top_pages` for the best pages of each month."""
 
     __tablename__ = "stat_monthly"
+    __table_args__ = (Index("ix_stat_monthly_ranked", "site_id", "month", "pageviews", "path_id"),)
 
     site_id: Mapped[str] = mapped_column(String(12), primary_key=True)
     path_id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -1,9 +1,11 @@
 """The pages of a site ranked by page views over a span of UTC time, read from the
 coarsest rollups that cover it exactly (:mod:`page_tracker.stats.cover`).
 
-Ranking stays in SQL (sums by path, a window count, the join with the paths for the
-tie-break by path): ranking 20 000 summed paths in Python measured 2x slower on
-PostgreSQL (bench/README.md).
+The first pages come from :func:`~page_tracker.stats.top_pages.top_pages` (reads the
+best pages of each month, not every page) and the ``total`` from a count of the pages;
+a search, a deep offset and data too flat for it run the plain query: sums by path, a
+window count, the join with the paths for the tie-break by path, all in SQL (ranking
+20 000 summed paths in Python measured 2x slower on PostgreSQL, bench/README.md).
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, or_, select, true, union_all
 from sqlalchemy.orm import Session
 
-from page_tracker.stats.cover import cover
+from page_tracker.stats.cover import Cover, cover
 from page_tracker.stats.models import SITE, DailyCount, HourlyCount, MonthlyCount, Path
+from page_tracker.stats.top_pages import count_pages, top_pages
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,9 +30,8 @@ class RankedPage:
     visitors: int
 
 
-def _pieces(site_id: str, low: datetime, high: datetime) -> list[tuple[Any, ColumnElement[bool]]]:
-    """Each rollup a piece of ``[low, high)`` is in, with the condition selecting its rows."""
-    pieces = cover(low, high)
+def _pieces(site_id: str, pieces: Cover) -> list[tuple[Any, ColumnElement[bool]]]:
+    """Each rollup a piece of the span is in, with the condition selecting its rows."""
     found: list[tuple[Any, ColumnElement[bool]]] = []
     tables: tuple[tuple[Any, Any, list[Any], bool], ...] = (
         (MonthlyCount, MonthlyCount.month, pieces.months, True),
@@ -61,7 +63,14 @@ def ranked_pages(
     """How many paths had views in the naive UTC span ``[low, high)`` (hours starting in
     it), and ``limit`` of them from ``offset`` by page views, then path; ``only`` (a
     condition on :class:`Path`, a search's) keeps just the paths it holds for."""
-    pieces = _pieces(site_id, low, high)
+    span = cover(low, high)
+    if only is None:
+        top = top_pages(session, site_id, span, limit=limit, offset=offset)
+        if top is not None:
+            total = count_pages(session, site_id, span) if top.total is None else top.total
+            ranked = [RankedPage(p.path, p.title, p.pageviews, p.visitors) for p in top.pages]
+            return total, ranked
+    pieces = _pieces(site_id, span)
     if not pieces:
         return 0, []
     if only is not None:

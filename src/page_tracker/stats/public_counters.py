@@ -27,7 +27,7 @@ from werkzeug.wrappers import Request
 from page_tracker.db import lazy_session
 from page_tracker.errors import APIError, NotFound, ValidationFailed
 from page_tracker.json_api import ETAG, IF_NONE_MATCH, NOT_MODIFIED, Answer, Header, described
-from page_tracker.lean_path import LeanResponse, add_route_around
+from page_tracker.lean_path import LeanResponse, add_route_around, flask_response
 from page_tracker.sites.known import might_exist
 from page_tracker.sites.services import SITES, SiteInfo
 from page_tracker.stats.cached import read_counters
@@ -76,11 +76,6 @@ def _conditional(body: bytes, mimetype: str, environ: Mapping[str, Any]) -> Lean
     if not is_resource_modified(cast("dict[str, Any]", environ), etag=etag):
         return LeanResponse(304, headers[1:], b"")
     return LeanResponse(200, headers, body)
-
-
-def _flask_response(answer: LeanResponse) -> Response:
-    # Content-Length comes from the body; X-Request-ID from the request hooks (logs.py).
-    return Response(answer.body, answer.status, list(answer.headers))
 
 
 class CounterQuery(BaseModel):
@@ -135,7 +130,7 @@ class CountersOut(BaseModel):
     errors=(400, 404),
 )
 def counters(site_id: str) -> Response:
-    return _flask_response(counters_answer(site_id, request.args, request.environ))
+    return flask_response(counters_answer(site_id, request.args, request.environ))
 
 
 def counters_answer(
@@ -199,7 +194,7 @@ def render_badge(label: str, value: str) -> str:
     errors=(400, 404),
 )
 def badge(site_id: str) -> Response:
-    return _flask_response(badge_answer(site_id, request.args, request.environ))
+    return flask_response(badge_answer(site_id, request.args, request.environ))
 
 
 def badge_answer(

@@ -295,8 +295,11 @@ def _counts(
         table = DailyCount if by_day else HourlyCount
         wanted = table.path_id == path_id
     if by_day:
-        moment, low, high = table.day, rng.start, rng.end
-        in_range = (moment >= low) & (moment <= high)
+        # Each day by key, not a range of days: the daily keys lead with the day, so a
+        # range reads every page's (or value's) row of every day to find the one wanted
+        # (PostgreSQL scanned 730 000 rows for a year's 365, bench/README.md).
+        moment = table.day
+        in_range = moment.in_([rng.start + timedelta(days=n) for n in range(rng.days)])
     else:
         moment = table.hour
         low, high = rng.utc_bounds()

@@ -136,7 +136,22 @@ def test_should_pass_each_visitor_key_once_with_its_distinct_members() -> None:
     assert names[:3] == ["pt:hits", "pt:pending", "pt:totals"]
     assert len(names) == 5  # site key + one page key
     assert argv[:2] == ["b1", b"payload"]
-    assert argv.count(b"x" * 16) == 2  # once per visitor key
+    # per visitor key, one argument: its distinct members concatenated
+    blobs = argv[-2:]
+    assert [sorted(blob[n : n + 16] for n in range(0, len(blob), 16)) for blob in blobs] == [
+        sorted([bytes(range(16, 32)), b"x" * 16])
+    ] * 2
+
+
+def test_should_pass_the_pending_counts_the_flush_takes_back() -> None:
+    keys = RedisKeys("pt:")
+    views = [make_view(), make_view(path="/"), make_view(site_id="other", path="/"), make_view()]
+
+    _, argv = ingest_arguments(keys, "b1", b"payload", views)
+
+    fields = argv[4]
+    pairs = argv[7 : 7 + 2 * fields]
+    assert dict(zip(pairs[::2], pairs[1::2], strict=True)) == pending_counts(views)
 
 
 def test_should_ask_for_the_counters_of_the_pages_read_with_their_keys() -> None:

@@ -1,6 +1,10 @@
 """Country lookup from the IP-to-country table bundled in the iptocc wheel."""
 
+import ipaddress
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from page_tracker.enrich import geo
 from page_tracker.enrich.geo import country
@@ -55,3 +59,29 @@ def test_should_drop_registry_codes_that_are_not_iso_countries(
     monkeypatch.setattr(geo, "_lookup", lambda: lambda _ip: code)
 
     assert country("8.8.8.8") is None
+
+
+def _country_as_before(ip: str) -> str | None:
+    """country() as it was before its fast parse: ipaddress all the way."""
+    try:
+        address = ipaddress.ip_address(ip.strip())
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    if not address.is_global:
+        return None
+    code = geo._lookup()(str(address))
+    return code if code is not None and code not in {"EU", "AP", "ZZ"} else None
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(
+        st.ip_addresses().map(str),
+        st.ip_addresses(v=6).map(lambda a: a.exploded),
+        st.text(alphabet="0123456789.:abcdef% ", max_size=45),
+    )
+)
+def test_should_find_the_country_the_ipaddress_module_finds(ip: str) -> None:
+    assert country(ip) == _country_as_before(ip)

@@ -4,7 +4,7 @@ import hashlib
 
 import pytest
 
-from page_tracker.enrich.visitors import visitor_hash
+from page_tracker.enrich.visitors import visitor_hash, visitor_hashes
 
 SALT = bytes(range(32))
 UA = "Mozilla/5.0 (X11; Linux x86_64; rv:132.0) Gecko/20100101 Firefox/132.0"
@@ -60,3 +60,14 @@ def test_should_accept_non_ascii_user_agents() -> None:
 def test_should_refuse_salts_that_are_not_blake2b_keys(salt: bytes) -> None:
     with pytest.raises(ValueError, match="salt must be 1 to 64 bytes"):
         visitor_hash(salt, "s", "1.2.3.4", "ua")
+
+
+def test_should_hash_under_several_salts_as_under_each_alone() -> None:
+    salts = (b"d" * 32, b"l" * 32)
+    agent = "Mozilla/5.0 (X11; Linux x86_64)"
+
+    assert visitor_hashes(salts, "site00000001", "203.0.113.7", agent) == [
+        visitor_hash(salt, "site00000001", "203.0.113.7", agent) for salt in salts
+    ]
+    with pytest.raises(ValueError, match="salt"):
+        visitor_hashes((b"d" * 32, b""), "site00000001", "203.0.113.7", agent)

@@ -1,0 +1,259 @@
+"""The top pages of a span without summing every page: Fagin's threshold algorithm over
+each month's pages ranked by views.
+
+Every piece of a span (:mod:`page_tracker.stats.cover`: whole months, edge days, edge
+hours) lies inside one UTC month, and a page's ``stat_monthly`` row is the sum of all its
+days and hours in that month. So a page's views in the span are at most the sum of its
+rows of the months the span touches. Read the ``depth`` best rows of each of those months
+(``ix_stat_monthly_ranked``: site, month, page views); a page that is in none of them has
+at most, in each month, the last value read there (0 where the month had fewer rows:
+every page of it was read). If the ``k``-th best exact total among the pages read is
+*above* the sum of those thresholds, no other page can reach the first ``k``, ties
+included (a tie could hide a page whose path sorts first): the first ``k`` pages read,
+ranked by the same ``ORDER BY`` as the plain query, are the answer. Otherwise read
+deeper; past :data:`MAX_ROWS` give up (``None``: the caller runs the plain ``GROUP BY``,
+which flat data, where thousands of pages tie, needs anyway).
+
+The exact totals of the candidates are read by key: months by ``(site, path, month)``,
+edge days one day at a time (the key of ``stat_daily`` leads with the day), edge hours
+by ``(site, path, hour)``. Spans without a whole month are left to the plain query.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any, Final
+
+from sqlalchemy import ColumnElement, func, select, union_all
+from sqlalchemy.orm import Session
+
+from page_tracker.stats.cover import HOUR, Cover
+from page_tracker.stats.models import SITE, DailyCount, HourlyCount, MonthlyCount, Path, month_of
+
+MAX_ROWS: Final = 2_000  # monthly rows read at most before the plain GROUP BY is cheaper
+MAX_RANK: Final = 500  # offset + limit beyond which the plain query is asked straight away
+DEEPER: Final = 4  # how much deeper each further round reads
+MAX_CANDIDATES: Final = 300  # pages whose exact totals are read at most (by key, per day)
+MAX_EXACT: Final = 2  # rounds of exact totals before the plain query is the better bet
+
+
+@dataclass(frozen=True, slots=True)
+class Ranked:
+    """One ranked page: its id, name, title and totals over the span."""
+
+    path_id: int
+    path: str
+    title: str | None
+    pageviews: int
+    visitors: int
+
+
+def _months_between(first: date, last: date) -> list[date]:
+    found, month = [], month_of(first)
+    while month <= last:
+        found.append(month)
+        month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+    return found
+
+
+def touched_months(pieces: Cover) -> list[date]:
+    """The first days of every UTC month a piece of the span lies in."""
+    months: set[date] = set()
+    for first, last in pieces.months + pieces.days:
+        months.update(_months_between(first, last))
+    for low, high in pieces.hours:
+        months.update(_months_between(low.date(), (high - HOUR).date()))
+    return sorted(months)
+
+
+def _days(spans: list[tuple[date, date]]) -> list[date]:
+    return [
+        first + timedelta(days=n) for first, last in spans for n in range((last - first).days + 1)
+    ]
+
+
+def _heads(
+    session: Session, site_id: str, months: list[date], depth: int
+) -> dict[date, list[tuple[int, int]]]:
+    """The ``depth`` rows of most page views of each month, as (path id, page views)."""
+    parts = [
+        select(MonthlyCount.month, MonthlyCount.path_id, MonthlyCount.pageviews)
+        .where(
+            MonthlyCount.site_id == site_id,
+            MonthlyCount.month == month,
+            MonthlyCount.path_id != SITE,
+        )
+        .order_by(MonthlyCount.pageviews.desc(), MonthlyCount.path_id.desc())
+        .limit(depth)
+        .subquery()
+        for month in months
+    ]
+    heads: dict[date, list[tuple[int, int]]] = {month: [] for month in months}
+    query: Any = (
+        union_all(*(select(part) for part in parts)) if len(parts) > 1 else select(parts[0])
+    )
+    for month, path_id, views in session.execute(query):
+        heads[month].append((path_id, int(views)))
+    return heads
+
+
+def _rows_of(site_id: str, pieces: Cover, ids: list[int]) -> list[Any]:
+    """Selects of (path id, page views, visitors) of the pages ``ids`` in every piece."""
+    selects: list[Any] = []
+
+    def rows(table: Any, within: ColumnElement[bool]) -> None:
+        selects.append(
+            select(table.path_id, table.pageviews, table.visitors).where(
+                table.site_id == site_id, table.path_id.in_(ids), within
+            )
+        )
+
+    for first, last in pieces.months:
+        rows(MonthlyCount, (MonthlyCount.month >= first) & (MonthlyCount.month <= last))
+    for day in _days(pieces.days):  # one day each: as a list of days PostgreSQL
+        rows(DailyCount, DailyCount.day == day)  # scanned all of stat_daily instead
+    for low, high in pieces.hours:
+        rows(HourlyCount, (HourlyCount.hour >= low) & (HourlyCount.hour < high))
+    return selects
+
+
+def exact(session: Session, site_id: str, pieces: Cover, ids: list[int]) -> list[Ranked]:
+    """The pages ``ids`` that have views in the span, with their exact totals, ranked as
+    the plain query ranks (page views descending, then path)."""
+    selects = _rows_of(site_id, pieces, ids)
+    rows = union_all(*selects).subquery() if len(selects) > 1 else selects[0].subquery()
+    grouped = (
+        select(
+            rows.c.path_id,
+            func.sum(rows.c.pageviews).label("pv"),
+            func.sum(rows.c.visitors).label("uv"),
+        )
+        .group_by(rows.c.path_id)
+        .subquery()
+    )
+    found = session.execute(
+        select(grouped.c.path_id, Path.path, Path.title, grouped.c.pv, grouped.c.uv)
+        .join(Path, Path.id == grouped.c.path_id)
+        .order_by(grouped.c.pv.desc(), Path.path)
+    )
+    return [Ranked(i, path, title, int(pv), int(uv)) for i, path, title, pv, uv in found]
+
+
+@dataclass(frozen=True, slots=True)
+class Top:
+    pages: list[Ranked]  # ranked offset to offset + limit
+    total: int | None  # how many pages the span has, when every one of them was read
+
+
+def _may_stop(
+    heads: dict[date, list[tuple[int, int]]], last: dict[date, int], bound: int, wanted: int
+) -> bool:
+    """Whether ``wanted`` pages read may hold more than ``bound`` each: a page read has at
+    most its rows read plus the last value of each month where it was not read. When
+    fewer than ``wanted`` can pass the bound even so, the exact totals are not worth
+    reading yet (flat data: thousands of pages within a few views of each other)."""
+    seen: dict[int, int] = {}
+    for month, rows in heads.items():
+        for path_id, views in rows:
+            seen[path_id] = seen.get(path_id, bound) - last[month] + views
+    return sum(most > bound for most in seen.values()) >= wanted
+
+
+def top_pages(
+    session: Session,
+    site_id: str,
+    pieces: Cover,
+    *,
+    limit: int,
+    offset: int,
+    depth: int | None = None,
+    max_rows: int = MAX_ROWS,
+) -> Top | None:
+    """The pages ranked ``offset`` to ``offset + limit`` in the span of ``pieces``, exactly
+    as the plain ``GROUP BY`` ranks them; ``None`` when finding them would read more than
+    ``max_rows`` monthly rows (the plain query is then the cheaper one). ``depth``: the
+    rows of each month read first (default ``offset + limit + 10``)."""
+    wanted = offset + limit
+    months = touched_months(pieces)
+    if not pieces.months or limit <= 0 or wanted > MAX_RANK:
+        # Without a whole month every bound is a partial month's whole row, too loose to
+        # stop early, and the days are read by key for every candidate: the plain query
+        # of 30 days measured 2x faster on flat data (bench/README.md).
+        return None
+    depth = depth or wanted + 10
+    exact_rounds = 0
+    while depth * len(months) <= max_rows and exact_rounds < MAX_EXACT:
+        heads = _heads(session, site_id, months, depth)
+        # A page read nowhere has at most the last value read in each month (0 where the
+        # month had fewer rows than asked: all its pages were read).
+        last = {month: rows[-1][1] if len(rows) == depth else 0 for month, rows in heads.items()}
+        bound = sum(last.values())
+        everything = all(len(rows) < depth for rows in heads.values())
+        if everything or _may_stop(heads, last, bound, wanted):
+            ids = sorted({path_id for rows in heads.values() for path_id, _ in rows})
+            if len(ids) > MAX_CANDIDATES and not everything:
+                return None
+            ranked = exact(session, site_id, pieces, ids) if ids else []
+            exact_rounds += 1
+            if everything:
+                return Top(ranked[offset:wanted], len(ranked))
+            if len(ranked) >= wanted and ranked[wanted - 1].pageviews > bound:
+                return Top(ranked[offset:wanted], None)
+        depth *= DEEPER
+    return None
+
+
+def _distinct(session: Session, query: Any, column: Any) -> Any:
+    """``query`` reduced to the distinct values of ``column``. PostgreSQL groups them in a
+    hash unless told otherwise; ``DISTINCT ON`` with ``ORDER BY`` lets it stream them off
+    the key that leads with the path instead (about 3x faster for 240 000 monthly rows)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return query.distinct(column).order_by(column)
+    return query.distinct()
+
+
+def count_pages(session: Session, site_id: str, pieces: Cover) -> int:
+    """How many pages have rows in the span (the pages breakdown's ``total``): the
+    distinct pages of the whole months, plus those of the edge days and hours that have
+    no row in the whole months (each counted once)."""
+    months: ColumnElement[bool] | None = None
+    counted = 0
+    for first, last in pieces.months:  # at most one range
+        months = (MonthlyCount.month >= first) & (MonthlyCount.month <= last)
+        whole = select(MonthlyCount.path_id).where(
+            MonthlyCount.site_id == site_id, MonthlyCount.path_id != SITE, months
+        )
+        paths = _distinct(session, whole, MonthlyCount.path_id).subquery()
+        counted += int(session.scalar(select(func.count()).select_from(paths)) or 0)
+    edges: list[Any] = []
+    for first, last in pieces.days:
+        edges.append(
+            select(DailyCount.path_id).where(
+                DailyCount.site_id == site_id,
+                DailyCount.path_id != SITE,
+                DailyCount.day >= first,
+                DailyCount.day <= last,
+            )
+        )
+    for low, high in pieces.hours:
+        edges.append(
+            select(HourlyCount.path_id).where(
+                HourlyCount.site_id == site_id,
+                HourlyCount.path_id != SITE,
+                HourlyCount.hour >= low,
+                HourlyCount.hour < high,
+            )
+        )
+    if not edges:
+        return counted
+    rows = union_all(*edges).subquery() if len(edges) > 1 else edges[0].subquery()
+    edge = select(rows.c.path_id).distinct().subquery()
+    query = select(func.count()).select_from(edge)
+    if months is not None:
+        query = query.where(
+            ~select(MonthlyCount.path_id)
+            .where(MonthlyCount.site_id == site_id, MonthlyCount.path_id == edge.c.path_id, months)
+            .exists()
+        )
+    return counted + int(session.scalar(query) or 0)

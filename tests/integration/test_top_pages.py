@@ -1,0 +1,220 @@
+"""The top pages read by the threshold algorithm (:mod:`page_tracker.stats.top_pages`)
+equal the plain ``GROUP BY`` of the hourly rollup, ties and all, on every database: for
+random rollups (few pages, few distinct counts: many ties), random spans across month
+boundaries, limits, offsets and first depths (so that the bound, not the end of the
+lists, stops the reading)."""
+
+from __future__ import annotations
+
+import itertools
+from collections import Counter
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import Engine, func, insert, select
+from sqlalchemy.orm import Session
+
+from page_tracker.db import make_engine
+from page_tracker.stats.cover import cover
+from page_tracker.stats.models import (
+    SITE,
+    DailyCount,
+    HourlyCount,
+    MonthlyCount,
+    Path,
+    month_of,
+)
+from page_tracker.stats.pages import ranked_pages
+from page_tracker.stats.top_pages import top_pages
+
+FIRST = datetime(2025, 12, 20)  # hours over three month boundaries
+SPAN_HOURS = 85 * 24
+# Names whose order differs between collations (case, punctuation): both queries sort
+# them in SQL, so they must agree on any database.
+NAMES = ("/", "/a", "/B", "/a-b", "/ab", "/b", "/A/b", "/c", "/Z", "/z", "/é", "/e")
+_sites = itertools.count()
+
+
+@pytest.fixture
+def engine(clean_database: str) -> Iterator[Engine]:
+    engine = make_engine(clean_database)
+    yield engine
+    engine.dispose()
+
+
+def _store(session: Session, site: str, rows: list[tuple[int, int, int, int]]) -> None:
+    """Hourly rows (page, hour number, views, visitors) and the days, months and site
+    rows the write path keeps as their sums."""
+    ids = []
+    for name in NAMES:
+        path = Path(site_id=site, path=name)
+        session.add(path)
+        session.flush()
+        ids.append(path.id)
+    hours: Counter[tuple[int, datetime]] = Counter()
+    hour_visitors: Counter[tuple[int, datetime]] = Counter()
+    for page, hour, views, visitors in rows:
+        for path_id in (ids[page], SITE):
+            at = FIRST + timedelta(hours=hour)
+            hours[path_id, at] += views
+            hour_visitors[path_id, at] += visitors
+    coarser: dict[Any, tuple[Counter[Any], Counter[Any]]] = {
+        DailyCount: (Counter(), Counter()),
+        MonthlyCount: (Counter(), Counter()),
+    }
+    for (path_id, at), views in hours.items():
+        for table, key in ((DailyCount, at.date()), (MonthlyCount, month_of(at.date()))):
+            coarser[table][0][path_id, key] += views
+            coarser[table][1][path_id, key] += hour_visitors[path_id, at]
+    if not hours:
+        session.commit()
+        return
+    session.execute(
+        insert(HourlyCount),
+        [
+            {
+                "site_id": site,
+                "path_id": p,
+                "hour": h,
+                "pageviews": v,
+                "visitors": hour_visitors[p, h],
+            }
+            for (p, h), v in hours.items()
+        ],
+    )
+    for table, moment in ((DailyCount, "day"), (MonthlyCount, "month")):
+        views_of, visitors_of = coarser[table]
+        session.execute(
+            insert(table),
+            [
+                {
+                    "site_id": site,
+                    "path_id": p,
+                    moment: k,
+                    "pageviews": v,
+                    "visitors": visitors_of[p, k],
+                }
+                for (p, k), v in views_of.items()
+            ],
+        )
+    session.commit()
+
+
+def _plain(session: Session, site: str, low: datetime, high: datetime) -> list[tuple[Any, ...]]:
+    """Every page of ``[low, high)`` from the hourly rollup: one GROUP BY, ranked by views
+    then path in SQL (the order the pages breakdown promises)."""
+    views = func.sum(HourlyCount.pageviews)
+    rows = session.execute(
+        select(Path.path, views, func.sum(HourlyCount.visitors))
+        .join(Path, Path.id == HourlyCount.path_id)
+        .where(
+            HourlyCount.site_id == site,
+            HourlyCount.path_id != SITE,
+            HourlyCount.hour >= low,
+            HourlyCount.hour < high,
+        )
+        .group_by(Path.path)
+        .order_by(views.desc(), Path.path)
+    )
+    return [(path, int(pv), int(uv)) for path, pv, uv in rows]
+
+
+rows_strategy = st.lists(
+    st.tuples(
+        st.integers(0, len(NAMES) - 1),
+        st.integers(0, SPAN_HOURS - 1),
+        st.integers(0, 4),  # few distinct counts: ties everywhere (and rows of 0 views)
+        st.integers(0, 2),
+    ),
+    min_size=0,
+    max_size=60,
+)
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    rows=rows_strategy,
+    first=st.integers(-48, SPAN_HOURS),
+    hours=st.integers(1, SPAN_HOURS),
+    limit=st.integers(1, 6),
+    offset=st.integers(0, 8),
+    depth=st.integers(1, 4),
+)
+def test_should_rank_the_top_pages_as_the_plain_group_by(
+    engine: Engine,
+    *,
+    rows: list[tuple[int, int, int, int]],
+    first: int,
+    hours: int,
+    limit: int,
+    offset: int,
+    depth: int,
+) -> None:
+    # Given random rollups of a site
+    site = f"top{next(_sites):09d}"
+    with Session(engine) as session:
+        _store(session, site, rows)
+    low = FIRST + timedelta(hours=first)
+    high = low + timedelta(hours=hours)
+    with Session(engine) as session:
+        expected = _plain(session, site, low, high)
+        # When the threshold algorithm reads them, from a small first depth
+        top = top_pages(session, site, cover(low, high), limit=limit, offset=offset, depth=depth)
+        # and the pages breakdown answers (threshold or plain query, with the count)
+        total, ranked = ranked_pages(session, site, low, high, limit=limit, offset=offset)
+    # Then both rank exactly as the plain query does, and count every page
+    page = expected[offset : offset + limit]
+    if top is not None:  # None: it left the span to the plain query
+        assert [(p.path, p.pageviews, p.visitors) for p in top.pages] == page
+        assert top.total in (None, len(expected))
+    assert [(p.path, p.pageviews, p.visitors) for p in ranked] == page
+    assert total == len(expected)
+
+
+def test_should_stop_reading_when_no_other_page_can_reach_the_first(engine: Engine) -> None:
+    # Given a few popular pages and a long tail over two whole months (and March 1st)
+    site = f"top{next(_sites):09d}"
+    january, february, march = 12 * 24, 43 * 24, 71 * 24  # hours after FIRST
+    rows = [(page, hour, 40 - 9 * page, 1) for page in range(4) for hour in (january, february)]
+    rows += [(page, february + 5, 1, 1) for page in range(4, len(NAMES))]
+    rows += [(5, march + 2, 3, 1)]
+    with Session(engine) as session:
+        _store(session, site, rows)
+    low, high = FIRST + timedelta(hours=january), FIRST + timedelta(hours=march + 24)
+    with Session(engine) as session:
+        # When the two best are asked for, one row a month read first
+        top = top_pages(session, site, cover(low, high), limit=2, offset=0, depth=1)
+        expected = _plain(session, site, low, high)
+    # Then the bound stopped the reading (not every page was read) with the plain answer
+    assert top is not None
+    assert top.total is None
+    assert [(p.path, p.pageviews, p.visitors) for p in top.pages] == expected[:2]
+
+
+def test_should_leave_flat_data_to_the_plain_query(engine: Engine) -> None:
+    # Given twelve pages with one view each in each of two months (all tie)
+    site = f"top{next(_sites):09d}"
+    rows = [(page, hour, 1, 1) for page in range(len(NAMES)) for hour in (300, 1100)]
+    with Session(engine) as session:
+        _store(session, site, rows)
+    low, high = FIRST, FIRST + timedelta(hours=SPAN_HOURS)
+    with Session(engine) as session:
+        # When reading one row a month at a time with room for four rows only
+        span = cover(low, high)
+        gave_up = top_pages(session, site, span, limit=3, offset=0, depth=1, max_rows=4)
+        # and the breakdown asks (with its own depth: every page in one go)
+        total, ranked = ranked_pages(session, site, low, high, limit=3, offset=0)
+        expected = _plain(session, site, low, high)
+    # Then the threshold algorithm gives up (no page beats what the others may hold)
+    assert gave_up is None
+    # and the answer is the plain one
+    assert [(p.path, p.pageviews, p.visitors) for p in ranked] == expected[:3]
+    assert total == len(NAMES)
