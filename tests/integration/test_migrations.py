@@ -35,7 +35,7 @@ def test_should_add_and_remove_the_import_leases(database_url: str) -> None:
     head = migrate.current_revision(engine)
     lease = {"lease_owner", "heartbeat_at", "lease_until"}
 
-    migrate.downgrade(engine, "0010_path_dimensions")
+    migrate.downgrade(engine, "0011_ranked_months")
     for table in ("imports", "import_jobs"):
         assert not lease & {c["name"] for c in inspect(engine).get_columns(table)}
     migrate.upgrade(engine)

@@ -1,7 +1,7 @@
 """leases of running imports and import jobs: owner, heartbeat, lease end (issue 11)
 
 Revision ID: 0010_import_job_lease
-Revises: 0010_path_dimensions
+Revises: 0011_ranked_months
 Create Date: 2026-12-03 07:20:00.000000
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0010_import_job_lease"
-down_revision: str | None = "0010_path_dimensions"
+down_revision: str | None = "0011_ranked_months"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
