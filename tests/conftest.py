@@ -169,6 +169,7 @@ def _isolated_environment(
         "REDIS_ACCEPT_EVICTION_RISK",
         "IMPORT_DIR",
         "IMPORT_MAX_BYTES",
+        "IMPORT_LEASE_SECONDS",
     ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))

@@ -260,6 +260,16 @@ def add_rows_to_counters(
     if not rows:
         return
     dialect = session.get_bind().dialect
+    if dialect.name == "postgresql" and len(rows) >= COPY_ROWS:
+        _copy_and_upsert(
+            session,
+            table,
+            tuple(key_columns),
+            rows,
+            columns=tuple(columns),
+            increment_columns=tuple(increment_columns),
+        )
+        return
     sql, order, processors = _compiled_upsert(
         table, dialect, tuple(key_columns), tuple(columns), tuple(increment_columns)
     )
@@ -270,14 +280,69 @@ def add_rows_to_counters(
     ordered = [
         by_column[columns.index(name)]
         if process is _same
-        else list(map(process, by_column[columns.index(name)]))
+        else _processed(process, by_column[columns.index(name)])
         for name, process in zip(order, processors, strict=True)
     ]
     session.connection().exec_driver_sql(sql, list(zip(*ordered, strict=True)))
 
 
+def _copy_and_upsert(
+    session: Session,
+    table: Table,
+    key_columns: tuple[str, ...],
+    rows: Sequence[Sequence[Any]],
+    *,
+    columns: tuple[str, ...],
+    increment_columns: tuple[str, ...],
+) -> None:
+    """PostgreSQL: ``COPY`` the rows into a temporary table of this connection, then one
+    ``INSERT ... SELECT ... ON CONFLICT``: one statement for the server to plan and run
+    instead of one per row. In key order, like the row-by-row upsert (no deadlocks)."""
+    create, copy_sql, upsert, empty = _staging_sql(table, key_columns, columns, increment_columns)
+    connection = session.connection()
+    connection.exec_driver_sql(create)
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        with cursor.copy(copy_sql) as copy:
+            for row in rows:
+                copy.write_row(row)
+    finally:
+        cursor.close()
+    connection.exec_driver_sql(upsert)
+    connection.exec_driver_sql(empty)
+
+
+@functools.lru_cache(maxsize=64)
+def _staging_sql(
+    table: Table,
+    key_columns: tuple[str, ...],
+    columns: tuple[str, ...],
+    increment_columns: tuple[str, ...],
+) -> tuple[str, str, str, str]:
+    # Only the models' own table and column names reach this text, never input.
+    staging = f"pt_staging_{table.name}"
+    names, keys = ", ".join(columns), ", ".join(key_columns)
+    updates = ", ".join(f"{c} = {table.name}.{c} + EXCLUDED.{c}" for c in increment_columns)
+    create = (
+        f"CREATE TEMPORARY TABLE IF NOT EXISTS {staging} ON COMMIT DELETE ROWS "  # noqa: S608
+        f"AS SELECT {names} FROM {table.name} WITH NO DATA"  # nosec B608
+    )
+    upsert = (
+        f"INSERT INTO {table.name} ({names}) SELECT {names} FROM {staging} "  # noqa: S608  # nosec B608
+        f"ORDER BY {keys} ON CONFLICT ({keys}) DO UPDATE SET {updates}"
+    )
+    return create, f"COPY {staging} ({names}) FROM STDIN", upsert, f"TRUNCATE {staging}"
+
+
 def _same(value: Any) -> Any:
     return value
+
+
+def _processed(process: Callable[[Any], Any], column: Sequence[Any]) -> list[Any]:
+    # Once per distinct value: a bulk write's hours and days repeat (one per path), and
+    # SQLite's date formatting is Python code.
+    distinct = {value: process(value) for value in set(column)}
+    return list(map(distinct.__getitem__, column))
 
 
 @functools.lru_cache(maxsize=64)
@@ -304,6 +369,7 @@ def _compiled_upsert(
 
 
 _NAMED_PARAMETER = re.compile(r"%\((\w+)\)s")
+COPY_ROWS = 500  # PostgreSQL bulk writes of at least this many rows go through COPY
 
 
 def insert_missing(

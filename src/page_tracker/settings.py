@@ -129,6 +129,11 @@ class Settings(BaseSettings):
     import_max_bytes: int = Field(
         default=256 * 1024 * 1024, ge=1024, le=1 << 40, alias="IMPORT_MAX_BYTES"
     )
+    # Seconds a running import stays "alive" without a heartbeat (its runner renews the
+    # lease every second): after that it is shown abandoned and may be deleted or resumed.
+    import_lease_seconds: float = Field(
+        default=60.0, ge=0.05, le=86_400, alias="IMPORT_LEASE_SECONDS"
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -30,6 +30,22 @@ def test_should_downgrade_and_upgrade_again(database_url: str) -> None:
     engine.dispose()
 
 
+def test_should_add_and_remove_the_import_leases(database_url: str) -> None:
+    engine = make_engine(database_url)
+    head = migrate.current_revision(engine)
+    lease = {"lease_owner", "heartbeat_at", "lease_until"}
+
+    migrate.downgrade(engine, "0011_ranked_months")
+    for table in ("imports", "import_jobs"):
+        assert not lease & {c["name"] for c in inspect(engine).get_columns(table)}
+    migrate.upgrade(engine)
+
+    assert migrate.current_revision(engine) == head
+    for table in ("imports", "import_jobs"):
+        assert lease <= {c["name"] for c in inspect(engine).get_columns(table)}
+    engine.dispose()
+
+
 def test_should_backfill_the_monthly_rollup_from_the_daily_one(clean_database: str) -> None:
     # Given daily rows of two months and two paths, written before stat_monthly existed
     engine = make_engine(clean_database)

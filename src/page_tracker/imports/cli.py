@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 import click
 import redis
+from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -24,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from page_tracker.cli_errors import fail
 from page_tracker.db import get_db, get_session
 from page_tracker.errors import APIError
+from page_tracker.imports import lease
 from page_tracker.imports.busuanzi import BusuanziCsvImport, BusuanziRedisImport, page_path
 from page_tracker.imports.export import write_csv, write_json_lines, write_plausible
 from page_tracker.imports.goatcounter import GoatCounterImport
@@ -31,6 +33,7 @@ from page_tracker.imports.own import OwnExportImport
 from page_tracker.imports.plausible import PlausibleImport
 from page_tracker.imports.rollup_rows import rollup_rows
 from page_tracker.imports.services import Importer, ImportReport, ImportRunner, list_imports
+from page_tracker.settings import SETTINGS
 from page_tracker.sites.services import allowed_hosts, get_site
 from page_tracker.stats.queries import site_paths
 
@@ -104,7 +107,11 @@ def run(
     position: Callable[[], int] = lambda: 0,
 ) -> ImportReport:  # fmt: skip
     with _errors_as_lines(), _progress(size, position) as advance:
-        runner = ImportRunner(session_factory(), progress=advance)
+        runner = ImportRunner(
+            session_factory(),
+            progress=advance,
+            lease_seconds=SETTINGS.get(current_app).import_lease_seconds,
+        )
         report = runner.run(site_id, importer, replace=replace, skip_bad_rows=skip_bad_rows)
     if report.replaced is not None:
         click.echo(f"replaced import {report.replaced}")
@@ -321,17 +328,24 @@ def imports_group() -> None:
 @click.argument("site_id", required=False)
 @with_appcontext
 def imports_list(site_id: str | None) -> None:
-    """List the imports (of SITE_ID, or of every site)."""
+    """List the imports (of SITE_ID, or of every site). ``running`` is being imported;
+    ``abandoned`` was interrupted (its process stopped: no heartbeat within
+    IMPORT_LEASE_SECONDS), and the same command resumes it, or ``imports delete`` takes
+    it out."""
     try:
         found = list_imports(get_session(), site_id)
     except SQLAlchemyError as error:
         fail(f"database error: {str(error).splitlines()[0]}")
-    click.echo(f"{'id':>5}  {'site':<12}  {'source':<12}  {'status':<7}  {'rows':>9}  "
+    click.echo(f"{'id':>5}  {'site':<12}  {'source':<12}  {'status':<9}  {'rows':>9}  "
                f"{'views':>10}  {'days':<21}  name")  # fmt: skip
+    at = lease.now()
     for run_ in found:
         days = f"{run_.first_day or '-'}..{run_.last_day or '-'}" if run_.first_day else "-"
+        status = (
+            "abandoned" if lease.is_abandoned(run_.status, run_.lease_until, at) else run_.status
+        )
         click.echo(
-            f"{run_.id:>5}  {run_.site_id:<12}  {run_.source:<12}  {run_.status:<7}  "
+            f"{run_.id:>5}  {run_.site_id:<12}  {run_.source:<12}  {status:<9}  "
             f"{run_.rows_imported:>9}  {run_.pageviews:>10}  {days:<21}  {run_.name}"
         )
 
@@ -340,7 +354,8 @@ def imports_list(site_id: str | None) -> None:
 @click.argument("import_id", type=int)
 @with_appcontext
 def imports_delete(import_id: int) -> None:
-    """Take an import's counts out of the statistics and forget it."""
+    """Take an import's counts out of the statistics and forget it (not while it runs:
+    once it is done or abandoned)."""
     with _errors_as_lines():
         gone = ImportRunner(session_factory()).delete(import_id)
     click.echo(f"deleted import {gone.id} ({gone.source}, {gone.name}) of {gone.site_id}")

@@ -32,5 +32,14 @@ class AlreadyImported(Conflict):
     """The same content was imported into the site before (``--replace`` redoes it)."""
 
 
+class ImportRunning(Conflict):
+    """The import is running: a live runner holds its lease (it may be deleted or resumed
+    once it is done or abandoned)."""
+
+
+class LeaseLost(Conflict):
+    """The run's row was taken over or deleted while it stalled: it stops, writing nothing."""
+
+
 class NoSuchImport(NotFound):
     """No import with that id (for that site)."""

@@ -34,13 +34,12 @@ import re
 from collections.abc import Collection, Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
 
 from page_tracker.enrich.referrers import referrer as normalise_referrer
 from page_tracker.enrich.screens import screen_class
 from page_tracker.imports.errors import BadInput
 from page_tracker.imports.reading import Row, content_hash, csv_rows, open_bytes, text_lines
-from page_tracker.stats.rollup import PATH_DIMENSIONS
+from page_tracker.imports.view_columns import Combos, Dimensions, ViewColumns
 from page_tracker.stats.tally import Tally, clip_path
 
 VERSION = "2"
@@ -64,22 +63,13 @@ HEADER = VERSION + ",".join(COLUMNS)
 (PATH, TITLE, EVENT, _AGENT, BROWSER, SYSTEM, SESSION, BOT, REF, SCHEME, SCREEN, LOCATION,
  FIRST, DATE) = range(len(COLUMNS))  # fmt: skip
 _FLAGS = {"1": True, "true": True, "0": False, "false": False, "": False}
-MAX_REMEMBERED = 100_000  # distinct referrers and dimension sets kept for reuse
+MAX_REMEMBERED = 100_000  # distinct referrers and paths kept for reuse
+GROUPS = 5  # dimension groups of a row: browser, system, location, screen, referrer
 _LOCATION = re.compile(r"([A-Za-z]{2})(-[A-Za-z0-9]{1,3})?")
 _SCREEN = re.compile(r"(\d{1,6}(?:\.\d+)?),(\d{1,6}(?:\.\d+)?),(\d{1,3}(?:\.\d+)?)")
 # Days kept open for visitor sessions behind the newest day seen: exports are in time
 # order, so older days are complete; memory stays bounded by a few days' sessions.
 OPEN_DAYS = 2
-
-
-def _view(counters: dict[Any, list[int]], key: Any, new_visitor: bool) -> None:
-    """One more view (and maybe visitor) under ``key``: ``[views, visitors]``."""
-    counts = counters.get(key)
-    if counts is None:
-        counters[key] = [1, int(new_visitor)]
-    else:
-        counts[0] += 1
-        counts[1] += new_visitor
 
 
 def _column(index: int) -> str:
@@ -139,15 +129,11 @@ class GoatCounterImport:
         self.sessions = DailySessions()
         self.bytes_read = 0
         self._referrers: dict[str, tuple[tuple[str, str], ...]] = {}
-        self._combos: dict[tuple[str, ...], tuple[tuple[str, str], ...]] = {}
-        self._hourly: dict[tuple[str, datetime], list[int]] = {}
-        self._site_hourly: dict[datetime, list[int]] = {}
-        self._by_dimensions: dict[tuple[date, tuple[tuple[str, str], ...]], list[int]] = {}
-        self._entrances: dict[tuple[date, str], int] = {}
-        self._by_page_dimensions: dict[
-            tuple[date, str, tuple[tuple[str, str], ...]], list[int]
-        ] = {}
+        self._combos = Combos(GROUPS)
+        self._views = ViewColumns()
         self._titles: dict[str, str] = {}
+        self._hours: dict[str, tuple[datetime, date]] = {}
+        self._paths: dict[str, str] = {}
 
     def size(self) -> int:
         return self.path.stat().st_size
@@ -186,27 +172,31 @@ class GoatCounterImport:
             )
 
     def count(self, row: Row, tally: Tally) -> int:
-        # The hot loop of a million-row import: rows are checked and added to compact
-        # counters (per path and hour, per site day, per day and set of dimensions);
-        # drain() spreads them over the tally's rollups once per chunk.
+        # The hot loop of a million-row import: rows are checked and their views appended
+        # to the chunk's columns (view_columns); drain() counts those once per chunk.
         fields = row.fields
         if len(fields) != len(COLUMNS):
             raise BadInput(
                 self.name, row.line, None, f"{len(fields)} fields, expected {len(COLUMNS)}"
             )
-        event = self._flag(row, EVENT)
-        bot = self._flag(row, BOT)
-        first_visit = self._flag(row, FIRST)
-        at = self._time(row)
+        event = _FLAGS.get(fields[EVENT])
+        if event is None:
+            event = self._flag(row, EVENT)
+        bot = _FLAGS.get(fields[BOT])
+        if bot is None:
+            bot = self._flag(row, BOT)
+        first_visit = _FLAGS.get(fields[FIRST])
+        if first_visit is None:
+            first_visit = self._flag(row, FIRST)
+        hour, day = self._hour(row)
         path = self._path(row)
         combo = (fields[BROWSER], fields[SYSTEM], fields[LOCATION], fields[SCREEN],
                  fields[SCHEME], fields[REF])  # fmt: skip
-        dimensions = self._combos.get(combo)
-        if dimensions is None:
-            dimensions = self._dimensions(row, combo)
+        combo_id = self._combos.ids.get(combo)
+        if combo_id is None:
+            combo_id = self._combos.add(combo, self._dimensions(row, combo))
         if bot:
             return 0
-        day = at.date()
         if event:
             tally.dimensions[("event", path[:255], day)][0] += 1
             return 0
@@ -215,73 +205,37 @@ class GoatCounterImport:
             new_site, new_page = self.sessions.seen(day, path, session)
         else:
             new_site = new_page = first_visit
-        hour = at.replace(minute=0, second=0, microsecond=0, tzinfo=None)
-        _view(self._hourly, (path, hour), new_page)
-        _view(self._site_hourly, hour, new_site)
-        _view(self._by_dimensions, (day, dimensions), new_site)
-        if new_site:
-            self._entrances[(day, path)] = self._entrances.get((day, path), 0) + 1
-        _view(self._by_page_dimensions, (day, path, dimensions), new_page)
+        views = self._views
+        views.paths.append(path)
+        views.hours.append(hour)
+        views.combos.append(combo_id)
+        views.new_pages.append(new_page)
+        views.new_sites.append(new_site)
         if fields[TITLE]:
             self._titles[path] = fields[TITLE]
         return 1
 
     def drain(self, tally: Tally) -> None:
-        """Spread the compact counters over ``tally``'s rollups and empty them."""
-        days: dict[datetime, date] = {}
-        hourly, daily, totals = tally.hourly, tally.daily, tally.totals
-        for key, pair in self._hourly.items():
-            path, hour = key
-            views, visitors = pair
-            day = days.get(hour)
-            if day is None:
-                day = days[hour] = hour.date()
-            counts = hourly.get(key)
-            if counts is None:
-                hourly[key] = pair  # the usual case: a chunk's tally starts empty
-            else:
-                counts[0] += views
-                counts[1] += visitors
-            for counts in (daily[(path, day)], totals[path]):
-                counts[0] += views
-                counts[1] += visitors
-        for hour, (views, visitors) in self._site_hourly.items():
-            for counts in (tally.hourly[(None, hour)], tally.daily[(None, hour.date())],
-                           tally.totals[None]):  # fmt: skip
-                counts[0] += views
-                counts[1] += visitors
-        self._drain_dimensions(tally)
+        """Count the chunk's views into ``tally``'s rollups and empty the columns."""
+        self._views.drain(tally, self._combos)
         tally.titles.update((path, title.strip()) for path, title in self._titles.items())
-        self._by_page_dimensions.clear()
-        self._hourly.clear()
-        self._site_hourly.clear()
-        self._by_dimensions.clear()
-        self._entrances.clear()
         self._titles.clear()
-
-    def _drain_dimensions(self, tally: Tally) -> None:
-        """The dimensions' counters (site-wide, entrances, per page) into ``tally``."""
-        for (day, dimensions), (views, visitors) in self._by_dimensions.items():
-            for kind, value in dimensions:
-                counts = tally.dimensions[(kind, value, day)]
-                counts[0] += views
-                counts[1] += visitors
-        for (day, path), entrances in self._entrances.items():
-            counts = tally.dimensions[("entry_page", path, day)]
-            counts[0] += entrances
-            counts[1] += entrances
-        crossed = tally.path_dimensions
-        for (day, path, dimensions), (views, visitors) in self._by_page_dimensions.items():
-            for kind, value in dimensions:
-                if kind in PATH_DIMENSIONS:
-                    counts = crossed[(path, kind, value, day)]
-                    counts[0] += views
-                    counts[1] += visitors
+        self._hours.clear()
+        self._combos.forget_if_full()
 
     def finish(self, tally: Tally) -> None:
         self.drain(tally)
 
     def _path(self, row: Row) -> str:
+        raw = row.fields[PATH]
+        found = self._paths.get(raw)  # a site's few thousand pages repeat
+        if found is None:
+            found = self._clean_path(row)
+            if len(self._paths) < MAX_REMEMBERED:
+                self._paths[raw] = found
+        return found
+
+    def _clean_path(self, row: Row) -> str:
         path = row.fields[PATH]
         if "?" in path or "#" in path or path != path.strip():
             path = path.split("?", 1)[0].split("#", 1)[0].strip()  # no query at rest
@@ -306,6 +260,23 @@ class GoatCounterImport:
             f"expected 0/1 or true/false, got {row.fields[index]!r}",
         )
 
+    def _hour(self, row: Row) -> tuple[datetime, date]:
+        """The row's UTC hour (naive) and day."""
+        text = row.fields[DATE]
+        if len(text) == 20 and text[19] == "Z":  # GoatCounter's own form: UTC, seconds
+            found = self._hours.get(text[:13])  # the hours of a chunk repeat
+            if found is not None:
+                try:
+                    datetime.fromisoformat(text)  # still checked whole
+                except ValueError:
+                    self._time(row)  # raises, naming the column
+                return found
+        at = self._time(row)
+        found = (at.replace(minute=0, second=0, microsecond=0, tzinfo=None), at.date())
+        if len(text) == 20 and text[19] == "Z":
+            self._hours[text[:13]] = found
+        return found
+
     def _time(self, row: Row) -> datetime:
         text = row.fields[DATE]
         try:
@@ -324,9 +295,9 @@ class GoatCounterImport:
             )
         return at.astimezone(UTC) if offset else at
 
-    def _dimensions(self, row: Row, combo: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
-        """The dimensions of a row's browser, system, location, screen and referrer
-        (checked; remembered for the next row with the same values)."""
+    def _dimensions(self, row: Row, combo: tuple[str, ...]) -> list[Dimensions]:
+        """The dimensions of a row's browser, system, location, screen and referrer, a
+        tuple per group (checked; remembered for the next row with the same values)."""
         browser, system, location, screen, scheme, referrer = (text.strip() for text in combo)
         if scheme not in {"", "h", "g", "c", "o"}:
             raise BadInput(
@@ -348,22 +319,20 @@ class GoatCounterImport:
                 _column(LOCATION),
                 f"expected a country code such as DE or US-CA, got {location!r}",
             )
-        dimensions: list[tuple[str, str]] = []
+        groups: list[Dimensions] = []
         for kind, text in (("browser", browser), ("os", system)):
+            found: list[tuple[str, str]] = []
             if text:
                 name, version = _name_and_version(text)
-                dimensions.append((kind, name))
+                found.append((kind, name))
                 if version:
-                    dimensions.append((f"{kind}_version", f"{name} {version}"))
-        if location:
-            dimensions.append(("country", location[:2].upper()))
-        if size and (found := screen_class(size)):
-            dimensions.append(("screen_class", found))
-        dimensions.extend(self._referrer(scheme, referrer))
-        result = tuple(dimensions)
-        if len(self._combos) < MAX_REMEMBERED:
-            self._combos[combo] = result
-        return result
+                    found.append((f"{kind}_version", f"{name} {version}"))
+            groups.append(tuple(found))
+        groups.append((("country", location[:2].upper()),) if location else ())
+        screen_kind = screen_class(size) if size else None
+        groups.append((("screen_class", screen_kind),) if screen_kind else ())
+        groups.append(self._referrer(scheme, referrer))
+        return groups
 
     def _referrer(self, scheme: str, value: str) -> tuple[tuple[str, str], ...]:
         if not value:

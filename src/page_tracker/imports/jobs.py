@@ -9,29 +9,37 @@ either end. While it runs, its rows and bytes read are written every
 column, and the runner has taken every applied chunk back out: nothing half-applied.
 
 :func:`run_job` may run twice for one job (a worker killed mid-run: the task is delivered
-again): a job found ``running`` runs again and the runner resumes after its last
-committed chunk; a finished job is left alone.
+again): a job found ``running`` runs again once it is abandoned and the runner resumes
+after its last committed chunk; a finished job is left alone.
+
+A running job holds a lease (:mod:`page_tracker.imports.lease`) that its runner renews
+every second, with the progress, and in the transaction of every chunk. When the runner
+dies (the web process of an embedded-mode import stops, a worker is killed) the lease
+runs out after ``IMPORT_LEASE_SECONDS``: the job is then shown ``failed`` (abandoned)
+and may be deleted, which takes out the chunks it committed; a live job is refused
+(409). Deleting fails the job first with one conditional write, so a runner that only
+stalled finds its job gone when it wakes and stops without writing.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
-import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from page_tracker.db import retry_transient
 from page_tracker.errors import APIError, Conflict
-from page_tracker.imports import uploads
+from page_tracker.imports import lease, uploads
 from page_tracker.imports.busuanzi import BusuanziCsvImport
-from page_tracker.imports.errors import BadInput, NoSuchImport
+from page_tracker.imports.errors import BadInput, ImportRunning, NoSuchImport
 from page_tracker.imports.goatcounter import GoatCounterImport
 from page_tracker.imports.models import DONE, FAILED, QUEUED, RUNNING, Import, ImportJob
 from page_tracker.imports.plausible import PlausibleImport
@@ -40,7 +48,10 @@ from page_tracker.sites.services import allowed_hosts, get_site
 
 log = logging.getLogger(__name__)
 
-PROGRESS_EVERY = 1.0  # seconds between two progress writes of a running job
+ABANDONED = (
+    "abandoned: the process running it stopped (no heartbeat since {since}); delete it to "
+    "take out what it imported, or upload the file again to resume"
+)
 
 
 def create_job(  # noqa: PLR0917 - one per column the caller fills
@@ -96,6 +107,28 @@ def progress_of(job: ImportJob) -> float | None:
     return None if job.state == RUNNING else 0.0
 
 
+@dataclass(frozen=True)
+class Shown:
+    """How a job is shown: a running job whose lease ran out is ``failed`` (abandoned)."""
+
+    state: str
+    errors: list[dict[str, Any]]
+    abandoned: bool
+
+
+def shown(job: ImportJob) -> Shown:
+    if not lease.is_abandoned(job.state, job.lease_until):
+        return Shown(job.state, job.errors, abandoned=False)
+    return Shown(FAILED, [_abandoned_problem(job)], abandoned=True)
+
+
+def _abandoned_problem(job: ImportJob) -> dict[str, Any]:
+    since = job.heartbeat_at or job.started_at
+    message = ABANDONED.format(since=f"{since:%Y-%m-%d %H:%M:%S} UTC" if since else "its start")
+    return {"file": job.name, "line": None, "column": None, "problem": message,
+            "message": message}  # fmt: skip
+
+
 def problem(error: APIError, name: str) -> dict[str, Any]:
     """An error as an entry of a job's ``errors``."""
     if isinstance(error, BadInput):
@@ -123,74 +156,94 @@ def importer_for(job: ImportJob, path: Path, hosts: set[str]) -> Importer:
     raise BadInput(job.name, None, None, f"unknown source {job.source!r}")
 
 
-class _Progress:
-    """The runner's per-row callback: writes rows and bytes read to the job now and then."""
+class _Lease:
+    """A running job's lease: the runner's per-row callback counts rows, and its guard
+    (in each of the runner's transactions) renews the lease with the rows, the bytes
+    read and the import it works on."""
 
-    def __init__(self, factory: sessionmaker[Session], job_id: int, rows: int) -> None:
-        self.factory = factory
+    def __init__(self, job_id: int, owner: str, seconds: float) -> None:
         self.job_id = job_id
-        self.rows = rows
+        self.owner = owner
+        self.seconds = seconds
+        self.rows = 0
         self.bytes_read: Callable[[], int] = lambda: 0
-        self.next_write = time.monotonic() + PROGRESS_EVERY
 
     def __call__(self, rows: int) -> None:
         self.rows += rows
-        now = time.monotonic()
-        if now < self.next_write:
-            return
-        self.next_write = now + PROGRESS_EVERY
-        try:
-            with self.factory() as session:
-                session.execute(
-                    update(ImportJob)
-                    .where(ImportJob.id == self.job_id)
-                    .values(rows=self.rows, bytes_read=self.bytes_read())
-                )
-                session.commit()
-        except SQLAlchemyError as error:  # progress is a nicety; the import goes on
-            log.warning("import %d: progress not written: %s", self.job_id, error)
+
+    def guard(self, session: Session, import_id: int) -> None:
+        lease.renew(session, ImportJob, self.job_id, self.owner, self.seconds,
+                    rows=self.rows, bytes_read=self.bytes_read(), import_id=import_id)  # fmt: skip
 
 
-def _claim(factory: sessionmaker[Session], job_id: int) -> ImportJob | None:
-    """The job, now ``running``; ``None`` when it is finished or gone (deleted)."""
+class JobHeld(Conflict):
+    """The job is running under another runner's live lease (a task delivered again
+    while the first worker still works on it): try again after ``retry_in`` seconds."""
+
+    def __init__(self, message: str, retry_in: float) -> None:
+        super().__init__(message)
+        self.retry_in = retry_in
+
+
+def _claim(factory: sessionmaker[Session], job_id: int, held: _Lease) -> ImportJob | None:
+    """The job, now ``running`` under ``held``; ``None`` when it is finished or gone
+    (deleted); :class:`JobHeld` while another runner's lease on it is live."""
+    at = lease.now()
     with factory() as session:
         claimed = session.execute(
             update(ImportJob)
-            .where(ImportJob.id == job_id, ImportJob.state.in_((QUEUED, RUNNING)))
-            .values(state=RUNNING, started_at=datetime.now(UTC))
+            .where(
+                ImportJob.id == job_id,
+                or_(ImportJob.state == QUEUED, lease.abandoned_clause(ImportJob, at)),
+            )
+            .values(state=RUNNING, started_at=at, **lease.held(held.owner, held.seconds, at))
+            .execution_options(synchronize_session=False)
         ).rowcount  # type: ignore[attr-defined]
         session.commit()
-        if not claimed:
-            return None
         job = session.get(ImportJob, job_id)
-        if job is not None:
-            session.expunge(job)
-        return job
+        if job is None:
+            return None
+        session.expunge(job)
+    if not claimed:
+        if job.state != RUNNING:
+            return None
+        raise JobHeld(f"import {job_id} is running elsewhere", retry_in=held.seconds)
+    return job
 
 
-def _finish(factory: sessionmaker[Session], job_id: int, import_dir: Path, **values: Any) -> None:
+def _finish(
+    factory: sessionmaker[Session], job_id: int, owner: str, import_dir: Path, **values: Any
+) -> None:
     def work() -> None:
         with factory() as session:
             job = session.get(ImportJob, job_id)
-            if job is None:
-                return
+            if job is None or job.lease_owner != owner:
+                return  # deleted, or failed as abandoned, while this run stalled
             if job.upload is not None:
                 uploads.remove(import_dir, job.upload)
             for name, value in values.items():
                 setattr(job, name, value)
             job.upload = None
-            job.finished_at = datetime.now(UTC)
+            job.finished_at = lease.now()
+            job.lease_until = None
             session.commit()
 
     retry_transient(work)
 
 
-def run_job(factory: sessionmaker[Session], job_id: int, import_dir: Path) -> None:
-    """Import a job's upload into its site; see the module docstring."""
-    job = _claim(factory, job_id)
+def run_job(
+    factory: sessionmaker[Session],
+    job_id: int,
+    import_dir: Path,
+    lease_seconds: float = lease.LEASE_SECONDS,
+) -> None:
+    """Import a job's upload into its site; see the module docstring. Raises
+    :class:`JobHeld` when a live runner holds the job."""
+    progress = _Lease(job_id, lease.new_owner(), lease_seconds)
+    job = _claim(factory, job_id, progress)
     if job is None:
         return
-    progress = _Progress(factory, job_id, 0)
+    finish = functools.partial(_finish, factory, job_id, progress.owner, import_dir)
     importer: Importer | None = None
     try:
         if job.upload is None:
@@ -202,7 +255,9 @@ def run_job(factory: sessionmaker[Session], job_id: int, import_dir: Path) -> No
         reading = getattr(importer, "bytes_read", None)
         if reading is not None:
             progress.bytes_read = lambda: int(getattr(importer, "bytes_read", 0))
-        runner = ImportRunner(factory, progress=progress)
+        runner = ImportRunner(
+            factory, progress=progress, lease_seconds=lease_seconds, guard=progress.guard
+        )
         report = runner.run(
             job.site_id,
             importer,
@@ -210,8 +265,9 @@ def run_job(factory: sessionmaker[Session], job_id: int, import_dir: Path) -> No
             skip_bad_rows=bool(job.options.get("skip_bad_rows")),
         )
     except APIError as error:  # a malformed file, imported before, the site gone
-        _finish(factory, job_id, import_dir, state=FAILED, rows=progress.rows,
-                errors=[problem(error, job.name)])  # fmt: skip
+        # (a malformed file's chunks were taken back out: no import is left)
+        finish(state=FAILED, rows=progress.rows, import_id=None,
+               errors=[problem(error, job.name)])  # fmt: skip
         return
     except Exception as error:
         # The database or the disk failed: the committed chunks stay, and the same file
@@ -219,16 +275,12 @@ def run_job(factory: sessionmaker[Session], job_id: int, import_dir: Path) -> No
         log.exception("import %d failed", job_id)
         partial = _import_of(factory, job.site_id, importer)
         message = f"the import stopped: {str(error).splitlines()[0] if str(error) else error!r}"
-        _finish(factory, job_id, import_dir, state=FAILED, rows=progress.rows,
-                import_id=partial, errors=[
+        finish(state=FAILED, rows=progress.rows, import_id=partial, errors=[
             {"file": job.name, "line": None, "column": None, "message": message,
              "problem": message + " (upload the file again to resume)"}
         ])  # fmt: skip
         return
-    _finish(
-        factory,
-        job_id,
-        import_dir,
+    finish(
         state=DONE,
         import_id=report.import_id,
         replaced=report.replaced,
@@ -260,26 +312,47 @@ def _import_of(
 
 def delete_job(factory: sessionmaker[Session], site_id: str, job_id: int, import_dir: Path) -> None:
     """Take a job's imported counts out of the statistics (as ``page-tracker imports
-    delete`` does) and forget the job; a running job is refused (409)."""
+    delete`` does) and forget the job; a running job is refused (409) unless it is
+    abandoned (its lease ran out: it is failed first, so its runner cannot go on)."""
     with factory() as session:
         job = get_job(session, site_id, job_id)
         if job.state == RUNNING:
-            raise Conflict(f"import {job_id} is running; delete it once it is done or failed")
+            _fail_abandoned(session, job)
         import_id, upload = job.import_id, job.upload
     if import_id is not None:
-        # Gone already: replaced, or taken out by page-tracker imports delete.
-        with contextlib.suppress(NoSuchImport):
+        # Gone already: replaced, or taken out by page-tracker imports delete; or
+        # resumed by a later upload of the same file, whose runner now holds it.
+        with contextlib.suppress(NoSuchImport, ImportRunning):
             ImportRunner(factory).delete(import_id, site_id)
     with factory() as session:
         # Not while a worker claims it: a job that started meanwhile stays.
         gone = session.execute(
-            delete(ImportJob).where(ImportJob.id == job_id, ImportJob.state != RUNNING)
+            delete(ImportJob)
+            .where(ImportJob.id == job_id, ImportJob.state != RUNNING)
+            .execution_options(synchronize_session=False)
         ).rowcount  # type: ignore[attr-defined]
         session.commit()
     if not gone:
         raise Conflict(f"import {job_id} started running; delete it once it is done or failed")
     if upload is not None:
         uploads.remove(import_dir, upload)
+
+
+def _fail_abandoned(session: Session, job: ImportJob) -> None:
+    """Fail a running job whose lease ran out (committed); 409 while it is live."""
+    at = lease.now()
+    failed = session.execute(
+        update(ImportJob)
+        .where(ImportJob.id == job.id, lease.abandoned_clause(ImportJob, at))
+        .values(state=FAILED, finished_at=at, lease_owner=None, errors=[_abandoned_problem(job)])
+        .execution_options(synchronize_session=False)
+    ).rowcount  # type: ignore[attr-defined]
+    session.commit()
+    if not failed:
+        raise Conflict(
+            f"import {job.id} is running; delete it once it is done, failed or abandoned "
+            f"(its lease runs until {lease.expires(job.lease_until)} unless renewed)"
+        )
 
 
 def forget_site_jobs(session: Session, site_id: str, import_dir: Path) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import zlib
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
@@ -21,13 +22,18 @@ from page_tracker.imports.models import ImportChunk
 from page_tracker.stats.tally import Applied, Pair
 
 
+def _texts(moments: Iterable[date]) -> dict[Any, str]:
+    # Once per distinct hour or day: they repeat over a chunk's paths.
+    return {moment: moment.isoformat() for moment in set(moments)}
+
+
 def _encode(applied: Applied) -> bytes:
+    hours = _texts(hour for _pid, hour in applied.hourly)
+    days = _texts([day for day, _pid in applied.daily] + [day for day, _ in applied.dimensions])
     data = {
-        "hourly": [[pid, hour.isoformat(), *pair] for (pid, hour), pair in applied.hourly.items()],
-        "daily": [[day.isoformat(), pid, *pair] for (day, pid), pair in applied.daily.items()],
-        "dimensions": [
-            [day.isoformat(), did, *pair] for (day, did), pair in applied.dimensions.items()
-        ],
+        "hourly": [[pid, hours[hour], v, u] for (pid, hour), (v, u) in applied.hourly.items()],
+        "daily": [[days[day], pid, v, u] for (day, pid), (v, u) in applied.daily.items()],
+        "dimensions": [[days[day], did, v, u] for (day, did), (v, u) in applied.dimensions.items()],
         "totals": [[pid, *pair] for pid, pair in applied.totals.items()],
         "path_dimensions": [
             [day.isoformat(), pid, did, *pair]

@@ -61,6 +61,11 @@ class Import(Base):
         DateTime(timezone=True), nullable=False, default=_now
     )
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # The lease of the runner working on it (:mod:`page_tracker.imports.lease`): a
+    # running row whose lease ran out is abandoned (its runner died).
+    lease_owner: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class ImportChunk(Base):
@@ -112,3 +117,8 @@ class ImportJob(Base):
     )
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # The lease of the runner working on it (:mod:`page_tracker.imports.lease`): a
+    # running row whose lease ran out is abandoned (its runner died).
+    lease_owner: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

@@ -54,7 +54,16 @@ class ImportOut(BaseModel):
     site_id: str
     source: Source
     name: str = Field(description="The uploaded file's name.")
-    state: State = Field(description="queued, running, then done or failed.")
+    state: State = Field(
+        description="queued, running, then done or failed (also a running import whose "
+        "process stopped: abandoned)."
+    )
+    abandoned: bool = Field(
+        default=False,
+        description="Failed because the process running it stopped: no heartbeat within "
+        "IMPORT_LEASE_SECONDS. It can be deleted (what it imported is taken out) or its "
+        "file uploaded again to resume.",
+    )
     replace: bool
     skip_bad_rows: bool
     size: int = Field(description="The uploaded file's bytes.")

@@ -12,6 +12,10 @@ The contract (issue 11, "semantics"):
   and the number of rows done. A run that was interrupted (killed, database gone)
   stays ``running`` and the next run of the same content resumes after the last
   committed chunk.
+- A run holds a lease on its ``imports`` row (:mod:`page_tracker.imports.lease`),
+  renewed every second and with each chunk: while it is live, the import cannot be
+  resumed, replaced or deleted by anyone else (:class:`ImportRunning`, 409); once it
+  ran out (the runner died) it can. A run that stops on an error gives its lease back.
 - A malformed row stops the import with its file, line and column, and every chunk
   already applied is taken back out: nothing stays half-applied. With
   ``skip_bad_rows`` the row is left out, counted and reported instead.
@@ -19,19 +23,22 @@ The contract (issue 11, "semantics"):
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Protocol
 
 from flask import has_app_context
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from page_tracker.db import retry_transient
 from page_tracker.errors import NotFound
-from page_tracker.imports import ledger
-from page_tracker.imports.errors import AlreadyImported, BadInput, NoSuchImport
+from page_tracker.imports import lease, ledger
+from page_tracker.imports.errors import AlreadyImported, BadInput, ImportRunning, NoSuchImport
 from page_tracker.imports.models import DONE, RUNNING, Import
 from page_tracker.imports.reading import Row
 from page_tracker.sites.services import get_site
@@ -39,8 +46,14 @@ from page_tracker.stats.cached import forget_sites
 from page_tracker.stats.rollup import IdCache
 from page_tracker.stats.tally import Tally, add_tally, subtract
 
+log = logging.getLogger(__name__)
+
 CHUNK_ROWS = 20_000
 MAX_REPORTED_BAD_ROWS = 20
+BEAT_ROWS = 256  # rows between two looks at the clock (is a heartbeat due?)
+# Called in every transaction that writes a run (its start, each chunk, each
+# heartbeat) with the import's id; raises to stop the run (an import job's lease lost).
+Guard = Callable[[Session, int], None]
 
 
 class Importer(Protocol):
@@ -110,14 +123,21 @@ class ImportRunner:
         chunk_rows: int = CHUNK_ROWS,
         progress: Callable[[int], None] | None = None,
         on_change: Callable[[str], None] | None = None,
+        lease_seconds: float = lease.LEASE_SECONDS,
+        guard: Guard | None = None,
     ) -> None:
         """``on_change(site_id)`` runs after each commit that changed a site's counts
-        (default: drop the app's cached reads of the site, :func:`forget_site`)."""
+        (default: drop the app's cached reads of the site, :func:`forget_site`);
+        ``guard`` see :data:`Guard`."""
         self.session_factory = session_factory
         self.chunk_rows = chunk_rows
         self.progress = progress
         self.cache = IdCache()
         self.on_change = on_change or forget_site
+        self.lease_seconds = lease_seconds
+        self.guard = guard
+        self.owner = lease.new_owner()
+        self.next_beat = 0.0
 
     def run(
         self,
@@ -135,6 +155,8 @@ class ImportRunner:
             consumed = 0
             for row in importer.rows():
                 consumed += 1
+                if not consumed % BEAT_ROWS and time.monotonic() >= self.next_beat:
+                    self._beat(report.import_id)
                 if consumed <= done_before:
                     _replay(importer, row)
                     continue
@@ -161,7 +183,39 @@ class ImportRunner:
             # Other errors (interrupted, database gone) leave the run resumable.
             self._take_out(report.import_id, site_id, delete_run=True)
             raise
+        except BaseException:
+            self._release(report.import_id)
+            raise
         return report
+
+    def _beat(self, import_id: int) -> None:
+        """Renew the lease (and the guard's): the run is alive."""
+
+        def work() -> None:
+            with self.session_factory() as session:
+                self._hold(session, import_id)
+                session.commit()
+
+        retry_transient(work)
+        self.next_beat = time.monotonic() + lease.renew_every(self.lease_seconds)
+
+    def _hold(self, session: Session, import_id: int) -> None:
+        lease.renew(session, Import, import_id, self.owner, self.lease_seconds)
+        if self.guard is not None:
+            self.guard(session, import_id)
+
+    def _release(self, import_id: int) -> None:
+        """Give the lease back (the run stopped: it may be resumed at once); best effort."""
+        try:
+            with self.session_factory() as session:
+                session.execute(
+                    update(Import)
+                    .where(Import.id == import_id, Import.lease_owner == self.owner)
+                    .values(lease_until=None)
+                )
+                session.commit()
+        except SQLAlchemyError as error:  # the lease runs out by itself
+            log.warning("import %d: lease not given back: %s", import_id, error)
 
     def _start(self, site_id: str, importer: Importer, replace: bool) -> ImportReport:
         """The import's report: a new run, or the interrupted one of the same content
@@ -183,7 +237,9 @@ class ImportRunner:
                 )
             self._take_out(earlier.id, site_id, delete_run=True)
             replaced, earlier = earlier.id, None
+        self.next_beat = time.monotonic() + lease.renew_every(self.lease_seconds)
         if earlier is not None:  # an interrupted run of the same content: resume it
+            self._take_over(earlier)
             return ImportReport(
                 earlier.id,
                 rows=earlier.rows_imported,
@@ -202,10 +258,30 @@ class ImportRunner:
                 rows_imported=0,
                 rows_skipped=0,
                 pageviews=0,
+                **lease.held(self.owner, self.lease_seconds),
             )
             session.add(run)
+            session.flush()
+            if self.guard is not None:
+                self.guard(session, run.id)
             session.commit()
             return ImportReport(run.id, replaced=replaced)
+
+    def _take_over(self, earlier: Import) -> None:
+        """Hold the lease of an interrupted run; :class:`ImportRunning` while its own
+        runner's lease is live."""
+        with self.session_factory() as session:
+            taken = session.execute(
+                update(Import)
+                .where(Import.id == earlier.id, lease.abandoned_clause(Import, lease.now()))
+                .values(**lease.held(self.owner, self.lease_seconds))
+                .execution_options(synchronize_session=False)
+            ).rowcount  # type: ignore[attr-defined]
+            if not taken:
+                raise _running(earlier)
+            if self.guard is not None:
+                self.guard(session, earlier.id)
+            session.commit()
 
     def _commit(
         self, site_id: str, chunk: _Chunk, report: ImportReport, *, finished: bool = False
@@ -214,6 +290,8 @@ class ImportRunner:
 
         def work() -> None:
             with self.session_factory() as session:
+                # First: the lease (a conditional write, so it also takes the row's lock)
+                self._hold(session, report.import_id)
                 stored = session.get(Import, report.import_id, with_for_update=True)
                 if stored is None:
                     raise NoSuchImport(f"import {report.import_id} was deleted while it ran")
@@ -233,6 +311,7 @@ class ImportRunner:
                 session.commit()
 
         retry_transient(work)
+        self.next_beat = time.monotonic() + lease.renew_every(self.lease_seconds)
         if chunk.tally:
             self.on_change(site_id)
         report.rows += chunk.counted
@@ -240,8 +319,23 @@ class ImportRunner:
         report.pageviews += chunk.pageviews
 
     def _take_out(self, import_id: int, site_id: str, *, delete_run: bool) -> None:
+        """Subtract an import's ledger (and forget the run): one that is finished,
+        abandoned or this runner's own; :class:`ImportRunning` otherwise."""
+
         def work() -> None:
             with self.session_factory() as session:
+                # First a conditional write: it waits for a chunk being committed, and a
+                # stalled runner that wakes later finds its lease gone.
+                taken = session.execute(
+                    update(Import)
+                    .where(Import.id == import_id, self._may_take(lease.now()))
+                    .values(lease_owner=lease.new_owner(), lease_until=None)
+                    .execution_options(synchronize_session=False)
+                ).rowcount  # type: ignore[attr-defined]
+                if not taken:
+                    stored = session.get(Import, import_id)
+                    if stored is not None:
+                        raise _running(stored)
                 subtract(session, site_id, ledger.load(session, import_id))
                 ledger.forget(session, import_id)
                 if delete_run:
@@ -264,6 +358,21 @@ class ImportRunner:
             session.expunge(found)
         self._take_out(found.id, found.site_id, delete_run=True)
         return found
+
+    def _may_take(self, at: datetime) -> ColumnElement[bool]:
+        return or_(
+            Import.status != RUNNING,
+            Import.lease_owner == self.owner,
+            lease.abandoned_clause(Import, at),
+        )
+
+
+def _running(run: Import) -> ImportRunning:
+    return ImportRunning(
+        f"import {run.id} ({run.name}) is running in another process (its lease runs until "
+        f"{lease.expires(run.lease_until)}); wait for it to finish, or until it is shown "
+        "abandoned to resume or delete it"
+    )
 
 
 def forget_site(site_id: str) -> None:

@@ -27,12 +27,14 @@ def _max_upload() -> int:
 
 
 def _out(job: ImportJob) -> ImportOut:
+    seen = jobs.shown(job)
     return ImportOut(
         id=job.id,
         site_id=job.site_id,
         source=job.source,  # one of Source: the form checked it
         name=job.name,
-        state=job.state,
+        state=seen.state,
+        abandoned=seen.abandoned,
         replace=bool(job.options.get("replace")),
         skip_bad_rows=bool(job.options.get("skip_bad_rows")),
         size=job.size,
@@ -40,7 +42,7 @@ def _out(job: ImportJob) -> ImportOut:
         rows_skipped=job.rows_skipped,
         pageviews=job.pageviews,
         progress=jobs.progress_of(job),
-        errors=[ImportProblem.model_validate(item) for item in job.errors],
+        errors=[ImportProblem.model_validate(item) for item in seen.errors],
         import_id=job.import_id,
         replaced=job.replaced,
         created_at=job.created_at,

@@ -125,14 +125,15 @@ def add_tally(session: Session, site_id: str, tally: Tally, cache: IdCache) -> A
         cache,
     )
 
-    def pid(path: str | None) -> int:
-        return SITE if path is None else path_ids[(site_id, clip_path(path))]
+    ids: dict[str | None, int] = {p: path_ids[(site_id, clip_path(p))] for p in paths}
+    ids[None] = SITE
+    pid = ids.__getitem__
 
     applied = Applied()
     # Keys map one to one unless two texts clip to the same path or value: then the
     # merging loop adds them up.
-    hourly = {(pid(path), hour): pair for (path, hour), pair in tally.hourly.items()}
-    daily = {(day, pid(path)): pair for (path, day), pair in tally.daily.items()}
+    hourly = {(ids[path], hour): pair for (path, hour), pair in tally.hourly.items()}
+    daily = {(day, ids[path]): pair for (path, day), pair in tally.daily.items()}
     dimensions = {
         (day, dimension_ids[(kind, value[:MAX_VALUE_LENGTH])]): pair
         for (kind, value, day), pair in tally.dimensions.items()

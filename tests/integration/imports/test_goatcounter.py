@@ -3,16 +3,18 @@ listed, removable, and refused whole when malformed (on each database)."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from flask import Flask
+from sqlalchemy import update
 from sqlalchemy.orm import sessionmaker
 
 from page_tracker.db import get_db, get_session
+from page_tracker.imports.errors import ImportRunning
 from page_tracker.imports.goatcounter import GoatCounterImport
-from page_tracker.imports.models import DONE, RUNNING, ImportChunk
+from page_tracker.imports.models import DONE, RUNNING, Import, ImportChunk
 from page_tracker.imports.services import ImportRunner
 from page_tracker.stats import rollup
 from page_tracker.stats.counters import COUNTERS
@@ -273,6 +275,58 @@ def test_should_resume_an_interrupted_import_without_doubling(
     assert got == snapshot(app, other)  # nobody counted twice: sessions were replayed
     assert got["totals"][0] == ("(site)", 50, 5)
     assert imports_of(app, site)[0].status == DONE
+
+
+def test_should_not_resume_or_delete_an_import_another_process_holds(
+    app: Flask, site: str, tmp_path: Path
+) -> None:
+    # Given an interrupted import whose lease another (live) process holds
+    export = write_goatcounter(tmp_path / "held.csv", [GoatView(f"/p{i}") for i in range(30)])
+
+    rows_seen = 0
+
+    def interrupt(_rows: int) -> None:
+        nonlocal rows_seen
+        rows_seen += 1
+        if rows_seen == 15:
+            raise KeyboardInterrupt
+
+    with app.app_context():
+        factory = sessionmaker(bind=get_db().engine)
+        with pytest.raises(KeyboardInterrupt):
+            ImportRunner(factory, chunk_rows=10, progress=interrupt).run(
+                site, GoatCounterImport(export, set())
+            )
+        [run] = imports_of(app, site)
+        _lease(app, run.id, timedelta(minutes=1))
+
+        # When it is run again or deleted, then both are refused while the lease is live
+        with pytest.raises(ImportRunning, match="is running in another process"):
+            ImportRunner(factory, chunk_rows=10).run(site, GoatCounterImport(export, set()))
+    deleted = run_cli(app, "imports", "delete", str(run.id))
+    assert deleted.exit_code == 1
+    assert "is running in another process" in deleted.stderr
+    assert "running  " in run_cli(app, "imports", "list", site).output
+
+    # And once the lease ran out, it shows abandoned and resumes
+    _lease(app, run.id, timedelta(seconds=-1))
+    assert "abandoned" in run_cli(app, "imports", "list", site).output
+    with app.app_context():
+        report = ImportRunner(factory, chunk_rows=10).run(site, GoatCounterImport(export, set()))
+    assert (report.resumed_after, report.pageviews) == (10, 30)
+    assert imports_of(app, site)[0].status == DONE
+
+
+def _lease(app: Flask, import_id: int, left: timedelta) -> None:
+    """Another process's lease on the import, running out ``left`` from now."""
+    with app.app_context():
+        session = get_session()
+        session.execute(
+            update(Import)
+            .where(Import.id == import_id)
+            .values(lease_owner="another-process", lease_until=datetime.now(UTC) + left)
+        )
+        session.commit()
 
 
 def test_should_refuse_an_unknown_site(app: Flask, tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import io
+import threading
 import time
 import zipfile
 from collections.abc import Callable, Iterator
@@ -24,7 +25,7 @@ from flask.testing import FlaskClient
 from page_tracker.auth.tokens import Scope, issue_token
 from page_tracker.celery_app import CELERY
 from page_tracker.db import get_session
-from page_tracker.imports import tasks
+from page_tracker.imports import jobs, tasks
 from page_tracker.users.memberships import set_member
 from page_tracker.users.models import MemberRole
 from page_tracker.users.services import create_user
@@ -397,3 +398,155 @@ def test_should_run_imports_on_the_celery_worker_in_redis_mode(redis_api: Api) -
     # And deleting takes the counts out again
     assert redis_api.call("DELETE", f"/{good['id']}").status_code == 204
     assert snapshot(redis_api.app, redis_api.site)["totals"] == []
+
+
+class _Stalling:
+    """An importer that stops after ``after`` rows until ``go_on`` is set: its runner
+    sends no heartbeat meanwhile, as if its process had died."""
+
+    def __init__(self, inner: Any, after: int) -> None:
+        self.inner = inner
+        self.after = after
+        self.stalled = threading.Event()
+        self.go_on = threading.Event()
+        self.ended = threading.Event()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def rows(self) -> Iterator[Any]:
+        try:
+            for number, row in enumerate(self.inner.rows(), start=1):
+                if number == self.after + 1:
+                    self.stalled.set()
+                    self.go_on.wait(30)
+                yield row
+        finally:
+            self.ended.set()
+
+
+@pytest.fixture
+def stalling(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[_Stalling]]:
+    """The importers of the jobs that run: each stalls after its first chunk (20 000
+    rows), released at the end of the test at the latest."""
+    made: list[_Stalling] = []
+    real = jobs.importer_for
+
+    def stall_after_a_chunk(job: Any, path: Path, hosts: set[str]) -> Any:
+        made.append(_Stalling(real(job, path, hosts), after=20_000))
+        return made[-1]
+
+    monkeypatch.setattr(jobs, "importer_for", stall_after_a_chunk)
+    yield made
+    for importer in made:
+        importer.go_on.set()
+
+
+@pytest.fixture(params=["embedded", "redis"])
+def short_lease(
+    request: pytest.FixtureRequest,
+    clean_database: str,
+    make_app: Callable[..., Flask],
+    tmp_path: Path,
+) -> Iterator[Api]:
+    """Either mode, with a lease of 0.3 s."""
+    folder = tmp_path / "uploads"
+    settings = {"DATABASE_URL": clean_database, "IMPORT_DIR": str(folder),
+                "IMPORT_LEASE_SECONDS": "0.3"}  # fmt: skip
+    if request.param == "embedded":
+        yield _api(make_app(**settings), folder)
+        return
+    prefix = request.getfixturevalue("redis_prefix")
+    app = make_app(**settings, REDIS_URL=request.getfixturevalue("redis_url"),
+                   REDIS_KEY_PREFIX=prefix)  # fmt: skip
+    celery = CELERY.get(app)
+    celery.conf.task_default_queue = f"{prefix}celery"
+    with start_worker(celery, pool="solo", perform_ping_check=False, shutdown_timeout=20):
+        yield _api(app, folder)
+
+
+def _a_chunk_and_more() -> bytes:
+    start = sample_views()[0].at
+    return _goatcounter([GoatView(f"/p{n % 50}", start + timedelta(minutes=n // 100), f"s{n}")
+                         for n in range(20_100)])  # fmt: skip
+
+
+def _until(get: Callable[[], dict[str, Any]], state: str) -> dict[str, Any]:
+    deadline = time.monotonic() + 30
+    job = get()
+    while job["state"] != state and time.monotonic() < deadline:
+        time.sleep(0.05)
+        job = get()
+    return job
+
+
+def test_should_let_a_job_whose_runner_stopped_be_deleted_once_its_lease_ran_out(
+    short_lease: Api, stalling: list[_Stalling]
+) -> None:
+    api = short_lease
+    # Given a job whose runner committed a chunk and then sent no more heartbeats
+    answer = api.upload(_a_chunk_and_more())
+    job_id = answer.get_json()["id"]
+    assert stalling_started(stalling)
+    assert snapshot(api.app, api.site)["totals"] != []
+
+    # When its lease has run out
+    job = _until(lambda: api.call("GET", f"/{job_id}").get_json(), "failed")
+
+    # Then it is shown failed, as abandoned, and so is its import in the CLI
+    assert (job["state"], job["abandoned"]) == ("failed", True)
+    assert job["errors"][0]["problem"].startswith("abandoned: the process running it stopped")
+    assert "abandoned" in run_cli(api.app, "imports", "list", api.site).output
+    # And deleting it takes out the chunk it committed
+    assert api.call("DELETE", f"/{job_id}").status_code == 204
+    assert snapshot(api.app, api.site)["totals"] == []
+    assert imports_of(api.app, api.site) == []
+    # And when the stalled runner wakes up, it finds its job gone and writes nothing
+    stalling[0].go_on.set()
+    assert stalling[0].ended.wait(30)
+    tasks.wait(api.app, 30)
+    assert api.call("GET", f"/{job_id}").status_code == 404
+    assert snapshot(api.app, api.site)["totals"] == []
+    assert imports_of(api.app, api.site) == []
+
+
+def stalling_started(stalling: list[_Stalling]) -> bool:
+    deadline = time.monotonic() + 30
+    while not stalling and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return bool(stalling) and stalling[0].stalled.wait(30)
+
+
+def test_should_refuse_to_delete_a_job_whose_runner_is_alive(
+    api: Api, stalling: list[_Stalling]
+) -> None:
+    # Given a running job (the default lease: a minute)
+    job_id = api.upload(_a_chunk_and_more()).get_json()["id"]
+    assert stalling_started(stalling)
+
+    # When it is deleted, then that is refused, and it goes on running
+    answer = api.call("DELETE", f"/{job_id}")
+    assert (answer.status_code, answer.get_json()["code"]) == (409, 409)
+    running = api.call("GET", f"/{job_id}").get_json()
+    assert (running["state"], running["abandoned"]) == ("running", False)
+    assert "running" in run_cli(api.app, "imports", "list", api.site).output
+    # And once it is done, it can be deleted
+    stalling[0].go_on.set()
+    assert api.finished(job_id)["state"] == "done"
+    assert api.call("DELETE", f"/{job_id}").status_code == 204
+
+
+def test_should_show_a_job_left_running_by_an_older_version_as_abandoned(api: Api) -> None:
+    # Given a job running before leases existed (no lease at all)
+    with api.app.app_context():
+        session = get_session()
+        job = jobs.create_job(session, api.site, "goatcounter", "old.csv", "gone.csv", 10, {}, None)
+        job.state = "running"
+        session.commit()
+        job_id = job.id
+
+    shown = api.call("GET", f"/{job_id}").get_json()
+
+    assert (shown["state"], shown["abandoned"]) == ("failed", True)
+    assert api.call("DELETE", f"/{job_id}").status_code == 204
+    assert api.call("GET").get_json() == []
