@@ -1,6 +1,6 @@
 """leases of running imports and import jobs: owner, heartbeat, lease end (issue 11)
 
-Revision ID: 0010_import_job_lease
+Revision ID: 0012_import_job_lease
 Revises: 0011_ranked_months
 Create Date: 2026-12-03 07:20:00.000000
 """
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0010_import_job_lease"
+revision: str = "0012_import_job_lease"
 down_revision: str | None = "0011_ranked_months"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
