@@ -25,7 +25,8 @@ from page_tracker.stats.models import (
     Total,
 )
 from page_tracker.stats.pageview import PageView
-from page_tracker.stats.report import Interval, Range, summary
+from page_tracker.stats.ranges import Interval, Range
+from page_tracker.stats.report import summary
 
 NOON = datetime(2026, 3, 1, 12, 30, tzinfo=UTC)
 
