@@ -24,6 +24,7 @@ from page_tracker import models  # noqa: F401  (every table in Base.metadata)
 from page_tracker.db import Base, make_engine
 from page_tracker.enrich import Enrichment
 from page_tracker.stats import rollup
+from page_tracker.stats.ids import IdCache
 from page_tracker.stats.pageview import PageView
 
 START = datetime(2026, 3, 1, tzinfo=UTC)
@@ -62,7 +63,7 @@ def main() -> None:
     engine = make_engine(f"sqlite:///{folder / 'pt.db'}")
     Base.metadata.create_all(engine)
     views = [_view(number, args.views) for number in range(args.views)]
-    cache = rollup.IdCache()
+    cache = IdCache()
     cpu = time.process_time()
     for start in range(0, len(views), args.batch):
         with Session(engine) as session, session.begin():

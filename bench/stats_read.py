@@ -30,7 +30,10 @@ from page_tracker.cache import CACHE
 from page_tracker.db import DATABASE, get_session
 from page_tracker.settings import load_settings
 from page_tracker.stats import report
+from page_tracker.stats.breakdowns import breakdown
 from page_tracker.stats.cached import BREAKDOWN_NODE, SUMMARY_NODE, through_cache
+from page_tracker.stats.filters import Filter
+from page_tracker.stats.ranges import Interval, make_range
 
 
 def _service(app: Any, site: str, first: date, last: date, tz: str) -> Callable[[], None]:
@@ -42,9 +45,9 @@ def _service(app: Any, site: str, first: date, last: date, tz: str) -> Callable[
 
 
 def _summary_and_pages(site: str, first: date, last: date, tz: str) -> None:
-    rng = report.make_range(first, last, tz, report.Interval.DAY)
+    rng = make_range(first, last, tz, Interval.DAY)
     session = get_session()
-    interval, where = report.Interval.DAY, report.Filter()
+    interval, where = Interval.DAY, Filter()
     found = through_cache(
         SUMMARY_NODE,
         site,
@@ -55,7 +58,7 @@ def _summary_and_pages(site: str, first: date, last: date, tz: str) -> None:
         BREAKDOWN_NODE,
         site,
         ("breakdown", rng, "pages", 10, 0, "campaign", None),
-        lambda: report.breakdown(session, site, rng, "pages", limit=10),
+        lambda: breakdown(session, site, rng, "pages", limit=10),
     )
     assert len(found.series) == rng.days  # noqa: S101
     assert len(pages.items) == 10  # noqa: S101

@@ -21,9 +21,10 @@ from page_tracker.buffer.flush import Flusher
 from page_tracker.buffer.redis_sink import RedisSink
 from page_tracker.db import make_engine
 from page_tracker.stats import rollup
+from page_tracker.stats.breakdowns import Item, breakdown
 from page_tracker.stats.models import SITE, DailyCount, HourlyCount, Path
 from page_tracker.stats.pageview import PageView
-from page_tracker.stats.report import Item, Range, breakdown
+from page_tracker.stats.ranges import Range
 from tests.integration.monthly import assert_months_are_sums_of_days
 
 FIRST = datetime(2025, 12, 29, tzinfo=UTC)  # views over three month boundaries

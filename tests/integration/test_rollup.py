@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from page_tracker.db import make_engine
 from page_tracker.enrich import Enrichment
 from page_tracker.stats import purge, rollup
+from page_tracker.stats.ids import IdCache
 from page_tracker.stats.models import (
     SITE,
     DailyCount,
@@ -25,7 +26,8 @@ from page_tracker.stats.models import (
     Total,
 )
 from page_tracker.stats.pageview import PageView
-from page_tracker.stats.report import Interval, Range, summary
+from page_tracker.stats.ranges import Interval, Range
+from page_tracker.stats.report import summary
 
 NOON = datetime(2026, 3, 1, 12, 30, tzinfo=UTC)
 
@@ -61,7 +63,7 @@ def view(
     )
 
 
-def apply(engine: Engine, views: list[PageView], cache: rollup.IdCache | None = None) -> None:
+def apply(engine: Engine, views: list[PageView], cache: IdCache | None = None) -> None:
     with Session(engine) as session, session.begin():
         rollup.apply(session, views, cache)
 
@@ -78,7 +80,7 @@ def totals(engine: Engine, site: str = "site00000001") -> dict[str, tuple[int, i
 
 
 def test_should_count_views_and_unique_visitors_across_batches(engine: Engine) -> None:
-    cache = rollup.IdCache()
+    cache = IdCache()
     apply(engine, [view("/a", 1), view("/a", 1), view("/b", 2)], cache)
     apply(engine, [view("/a", 2), view("/b", 2), view("/c", 3)], cache)
     apply(engine, [view("/a", 1)])  # a fresh cache finds the existing ids

@@ -2,7 +2,7 @@
 
 Only the shape is checked here (400); whether a well-formed range can be answered (from
 after to, too many days, an unknown zone, a filter the rollups cannot apply) is the
-service's to say (422, :mod:`page_tracker.stats.report`), except two filters that no
+service's to say (422, :mod:`page_tracker.stats.ranges`, ``report``), except two filters that no
 rollup crosses (two dimensions, or a dimension breakdown under another dimension's
 filter): those are refused as a bad request (400).
 """
@@ -14,8 +14,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from page_tracker.stats import report
 from page_tracker.stats.models import MAX_PATH_LENGTH, MAX_VALUE_LENGTH
+from page_tracker.stats.ranges import known_zones
 from page_tracker.stats.search import MAX_QUERY_LENGTH, MAX_RESULTS
 
 Zone = Annotated[
@@ -24,7 +24,7 @@ Zone = Annotated[
         min_length=1,
         max_length=64,
         description="IANA time zone of the dates and periods (Europe/Berlin).",
-        json_schema_extra={"enum": sorted(report.known_zones())},
+        json_schema_extra={"enum": sorted(known_zones())},
     ),
 ]
 From = Annotated[

@@ -20,13 +20,16 @@ from page_tracker.auth.permissions import readable_site
 from page_tracker.db import get_session
 from page_tracker.json_api import operation, to_response
 from page_tracker.stats import cached, live, report, search
+from page_tracker.stats.breakdowns import BREAKDOWNS
+from page_tracker.stats.filters import Filter
 from page_tracker.stats.live import LIVE
+from page_tracker.stats.ranges import Interval, make_range
 
 M = TypeVar("M", bound=BaseModel)
 
 blueprint = Blueprint("api_stats", __name__, url_prefix="/api/v1")
 
-BREAKDOWN_RULE = f"/sites/<site_id>/stats/<any({', '.join(report.BREAKDOWNS)}):kind>"
+BREAKDOWN_RULE = f"/sites/<site_id>/stats/<any({', '.join(BREAKDOWNS)}):kind>"
 _ERRORS = (400, 401, 403, 404, 422)
 _CSV = "text/csv"
 # A cell a spreadsheet would run as a formula (a referrer or title is the reader's text).
@@ -94,9 +97,9 @@ def _from(model: type[M], found: object) -> M:
     return model.model_validate(found, from_attributes=True)
 
 
-def _filter(query: schemas.StatsQuery | schemas.BreakdownQuery) -> report.Filter:
+def _filter(query: schemas.StatsQuery | schemas.BreakdownQuery) -> Filter:
     """The query's filters (two dimension filters: 400)."""
-    return report.Filter.of(
+    return Filter.of(
         page=query.page,
         referrer=query.referrer,
         country=query.country,
@@ -125,8 +128,8 @@ def _freshness(site_id: str) -> report.Freshness:
 def site_stats(site_id: str, query: schemas.StatsQuery) -> Response:
     session = get_session()
     readable_site(session, site_id)
-    interval = report.Interval(query.interval)
-    rng = report.make_range(query.from_, query.to, query.tz, interval)
+    interval = Interval(query.interval)
+    rng = make_range(query.from_, query.to, query.tz, interval)
     where = _filter(query)
     found = cached.summary(session, site_id, rng, interval, where)
     fresh = _freshness(site_id)
@@ -181,7 +184,7 @@ def site_realtime(site_id: str) -> Response:
 def site_breakdown(site_id: str, kind: str, query: schemas.BreakdownQuery) -> Response:
     session = get_session()
     readable_site(session, site_id)
-    rng = report.make_range(query.from_, query.to, query.tz, report.Interval.DAY)
+    rng = make_range(query.from_, query.to, query.tz, Interval.DAY)
     found = cached.breakdown(
         session,
         site_id,

@@ -19,13 +19,14 @@ from page_tracker.buffer.models import FlushedBatch
 from page_tracker.db import insert_missing, retry_transient
 from page_tracker.stats import rollup
 from page_tracker.stats.counters import TotalKey, read_totals
+from page_tracker.stats.ids import IdCache
 from page_tracker.stats.pageview import PageView
 
 
 def write_batches(
     session_factory: sessionmaker[Session],
     batches: Sequence[tuple[str, Sequence[PageView]]],
-    ids: rollup.IdCache | None = None,
+    ids: IdCache | None = None,
     attempts: int = 5,
     totals: dict[TotalKey, tuple[int, int]] | None = None,
 ) -> set[str]:

@@ -55,8 +55,8 @@ from page_tracker.buffer.redis_keys import (
 )
 from page_tracker.buffer.redis_scripts import Scripts
 from page_tracker.db import is_poison
-from page_tracker.stats import rollup
 from page_tracker.stats.counters import TotalKey
+from page_tracker.stats.ids import IdCache
 from page_tracker.stats.pageview import PageView
 
 log = logging.getLogger(__name__)
@@ -134,7 +134,7 @@ class Flusher:
         self.claim_idle_ms = claim_idle_ms
         self.forget_consumers_after_ms = forget_consumers_after_ms
         self.scripts = Scripts(client)
-        self.ids = rollup.IdCache()
+        self.ids = IdCache()
         self.max_attempts = max_attempts
         self.dead_letters = DeadLetters(client, prefix)
 

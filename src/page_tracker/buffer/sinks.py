@@ -17,6 +17,7 @@ from page_tracker.db import is_poison, retry_transient
 from page_tracker.extensions import Extension
 from page_tracker.stats import rollup
 from page_tracker.stats.counters import CachedCounterReader, TotalKey, read_totals
+from page_tracker.stats.ids import IdCache
 from page_tracker.stats.pageview import PageView
 
 
@@ -43,7 +44,7 @@ class DatabaseSink:
         acknowledged (the app drops its cached reads of those sites: in-process work,
         no round trip)."""
         self.session_factory = session_factory
-        self.ids = rollup.IdCache()
+        self.ids = IdCache()
         self.attempts = 5
         self.cache = cache
         self.on_written = on_written

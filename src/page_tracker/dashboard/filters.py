@@ -18,7 +18,7 @@ from typing import Final
 from flask_babel import gettext as _
 
 from page_tracker.errors import Unprocessable
-from page_tracker.stats import report
+from page_tracker.stats.filters import Filter
 from page_tracker.stats.models import MAX_PATH_LENGTH, MAX_VALUE_LENGTH
 
 NAMES: Final = ("page", "referrer", "country", "device", "browser", "os", "campaign")
@@ -62,8 +62,8 @@ class Where:
         """Whether ``name=value`` is one of the filters (its row is the active one)."""
         return any(found.name == name and found.value == value for found in self.chosen)
 
-    def to_report(self) -> report.Filter:
-        return report.Filter.of(**{found.name: found.value for found in self.chosen})
+    def to_report(self) -> Filter:
+        return Filter.of(**{found.name: found.value for found in self.chosen})
 
 
 class TooMany(Unprocessable):

@@ -5,7 +5,7 @@
 page's script puts the browser's zone in the URL); ``interval=hour|day|month`` overrides
 the step the range suggests (hours up to a day, days up to about three months, months
 beyond). Whether the stats service can answer it (too many hours, dates out of bounds) is
-:func:`page_tracker.stats.report.make_range`'s to say.
+:func:`page_tracker.stats.make_range`'s to say.
 """
 
 from __future__ import annotations
@@ -19,12 +19,12 @@ from zoneinfo import ZoneInfo
 from flask_babel import gettext as _
 
 from page_tracker.errors import Unprocessable
-from page_tracker.stats import report
+from page_tracker.stats.ranges import Interval, known_zones
 
 PRESETS: Final = ("today", "7d", "30d", "month", "year")
 DEFAULT: Final = "30d"
 DEFAULT_ZONE: Final = "UTC"
-INTERVALS: Final = tuple(interval.value for interval in report.Interval)
+INTERVALS: Final = tuple(interval.value for interval in Interval)
 MAX_DAILY_DAYS: Final = 92  # beyond about a quarter, a point a day is too many to read
 
 
@@ -37,7 +37,7 @@ class Chosen:
     start: date
     end: date
     tz: str
-    interval: report.Interval
+    interval: Interval
     interval_given: bool = False
 
     @property
@@ -45,11 +45,11 @@ class Chosen:
         return (self.end - self.start).days + 1
 
 
-def suggested_interval(start: date, end: date) -> report.Interval:
+def suggested_interval(start: date, end: date) -> Interval:
     days = (end - start).days + 1
     if days == 1:
-        return report.Interval.HOUR
-    return report.Interval.DAY if days <= MAX_DAILY_DAYS else report.Interval.MONTH
+        return Interval.HOUR
+    return Interval.DAY if days <= MAX_DAILY_DAYS else Interval.MONTH
 
 
 def _date(args: Mapping[str, str], name: str) -> date:
@@ -62,7 +62,7 @@ def _date(args: Mapping[str, str], name: str) -> date:
 
 def _zone(args: Mapping[str, str]) -> str:
     tz = args.get("tz", DEFAULT_ZONE)
-    if tz not in report.known_zones():
+    if tz not in known_zones():
         raise Unprocessable(_("tz must be an IANA time zone such as Europe/Berlin"))
     return tz
 
@@ -98,4 +98,4 @@ def choose(args: Mapping[str, str], *, now: datetime | None = None) -> Chosen:
         raise Unprocessable(
             _("interval must be one of %(intervals)s", intervals=", ".join(INTERVALS))
         )
-    return Chosen(name, start, end, tz, report.Interval(given), interval_given=True)
+    return Chosen(name, start, end, tz, Interval(given), interval_given=True)

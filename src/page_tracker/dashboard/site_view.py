@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from page_tracker.dashboard import filters, ranges, tables
 from page_tracker.stats import cached, report
+from page_tracker.stats.ranges import Interval, make_range
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,7 +18,7 @@ class SiteView:
     chosen: ranges.Chosen
     where: filters.Where
     tz: str  # the zone the totals and the chart count in (UTC with a dimension filter)
-    interval: report.Interval  # the chart's step
+    interval: Interval  # the chart's step
     found: report.Summary
     change: tuple[float | None, float | None]
     tables: list[tables.Shown]
@@ -47,10 +48,10 @@ def build(session: Session, site_id: str, args: Mapping[str, str]) -> SiteView:
     if where.by_utc_days:
         # Dimensions are counted per UTC day: the same dates, as UTC days.
         tz = ranges.DEFAULT_ZONE
-        if interval is report.Interval.HOUR:
-            interval = report.Interval.DAY
-    rng = report.make_range(chosen.start, chosen.end, tz, interval)
-    table_rng = report.make_range(chosen.start, chosen.end, chosen.tz, report.Interval.DAY)
+        if interval is Interval.HOUR:
+            interval = Interval.DAY
+    rng = make_range(chosen.start, chosen.end, tz, interval)
+    table_rng = make_range(chosen.start, chosen.end, chosen.tz, Interval.DAY)
     wanted = where.to_report()
     found = cached.summary(session, site_id, rng, interval, wanted)
     return SiteView(

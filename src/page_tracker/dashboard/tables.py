@@ -13,7 +13,10 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from page_tracker.errors import Unprocessable
-from page_tracker.stats import cached, report
+from page_tracker.stats import cached
+from page_tracker.stats.breakdowns import Breakdown, dimension_kind
+from page_tracker.stats.filters import Filter, blocking
+from page_tracker.stats.ranges import Range
 
 ROWS: Final = 10
 MAX_OFFSET: Final = 1_000_000
@@ -42,7 +45,7 @@ TABLES: Final = (
 @dataclass(frozen=True, slots=True)
 class Shown:
     table: Table
-    found: report.Breakdown | None  # None: the table cannot follow a filter ...
+    found: Breakdown | None  # None: the table cannot follow a filter ...
     offset: int
     blocked_by: str | None = None  # ... this one (its URL parameter)
 
@@ -78,13 +81,13 @@ def offsets(args: Mapping[str, str]) -> dict[str, int]:
 
 
 def shown(
-    session: Session, site_id: str, rng: report.Range, at: Mapping[str, int], where: report.Filter
+    session: Session, site_id: str, rng: Range, at: Mapping[str, int], where: Filter
 ) -> list[Shown]:
     """Every table's rows of the filtered views (``found`` ``None`` where a table cannot
     follow ``where``)."""
     found: list[Shown] = []
     for table in TABLES:
-        blocked = report.blocking(report.dimension_kind(table.key), where)
+        blocked = blocking(dimension_kind(table.key), where)
         if blocked is not None:
             found.append(Shown(table, None, at[table.key], blocked))
             continue

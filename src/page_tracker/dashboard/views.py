@@ -25,6 +25,7 @@ from page_tracker.db import get_session
 from page_tracker.errors import NotFound, Unprocessable
 from page_tracker.sites.models import Site
 from page_tracker.stats import cached, report
+from page_tracker.stats.ranges import Interval, known_zones, make_range
 from page_tracker.users.memberships import visible_sites
 from page_tracker.users.models import User
 
@@ -54,10 +55,10 @@ def index() -> tuple[str, int]:
         return _page("sign_in.html")
     session = get_session()
     today = datetime.now(UTC).date()
-    rng = report.make_range(today - timedelta(days=29), today, "UTC", report.Interval.DAY)
+    rng = make_range(today - timedelta(days=29), today, "UTC", Interval.DAY)
     rows = []
     for site in visible_sites(session, principal.user):
-        found = cached.summary(session, site.id, rng, report.Interval.DAY)
+        found = cached.summary(session, site.id, rng, Interval.DAY)
         line = sparkline.points([point.pageviews for point in found.series])
         rows.append(SiteRow(site, found.totals, line))
     return _page("sites.html", user=principal.user, rows=rows, sparkline=sparkline)
@@ -128,7 +129,7 @@ def render_site(site: Site, *, user: User | None, share: str | None = None) -> t
 def _zones() -> tuple[str, ...]:
     """The zones the picker offers: IANA's Area/Location names and UTC (not the legacy
     aliases such as ``EST5EDT`` or ``Etc/GMT+5``, which the URL still accepts)."""
-    known = report.known_zones()
+    known = known_zones()
     return tuple(sorted({zone for zone in known if "/" in zone and zone[:4] != "Etc/"} | {"UTC"}))
 
 

@@ -43,7 +43,7 @@ from page_tracker.imports.models import DONE, RUNNING, Import
 from page_tracker.imports.reading import Row
 from page_tracker.sites.services import get_site
 from page_tracker.stats.cached import forget_sites
-from page_tracker.stats.rollup import IdCache
+from page_tracker.stats.ids import IdCache
 from page_tracker.stats.tally import Tally, add_tally, subtract
 
 log = logging.getLogger(__name__)

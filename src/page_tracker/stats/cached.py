@@ -33,9 +33,12 @@ from sqlalchemy.orm import Session
 from page_tracker.cache import CACHE, LOCAL, Node, add_node
 from page_tracker.redis_client import REDIS
 from page_tracker.settings import SETTINGS
-from page_tracker.stats import report
+from page_tracker.stats import breakdowns, report
+from page_tracker.stats.breakdowns import Breakdown
 from page_tracker.stats.counters import COUNTERS, Counters
-from page_tracker.stats.report import Breakdown, Summary
+from page_tracker.stats.filters import Filter
+from page_tracker.stats.ranges import Interval, Range
+from page_tracker.stats.report import Summary
 
 T = TypeVar("T")
 
@@ -72,12 +75,12 @@ def through_cache(node: Node[T], site_id: str, query: object, load: Callable[[],
 def summary(
     session: Session,
     site_id: str,
-    rng: report.Range,
-    interval: report.Interval,
-    where: report.Filter | None = None,
+    rng: Range,
+    interval: Interval,
+    where: Filter | None = None,
 ) -> Summary:
     """:func:`page_tracker.stats.report.summary` through the ``summary`` node."""
-    where = where or report.Filter()
+    where = where or Filter()
     return through_cache(
         SUMMARY_NODE,
         site_id,
@@ -89,22 +92,22 @@ def summary(
 def breakdown(
     session: Session,
     site_id: str,
-    rng: report.Range,
+    rng: Range,
     name: str,
     *,
     limit: int = 10,
     offset: int = 0,
     campaign_field: str = "campaign",
     search: str | None = None,
-    where: report.Filter | None = None,
+    where: Filter | None = None,
 ) -> Breakdown:
-    """:func:`page_tracker.stats.report.breakdown` through the ``breakdown`` node."""
-    where = where or report.Filter()
+    """:func:`page_tracker.stats.breakdowns.breakdown` through the ``breakdown`` node."""
+    where = where or Filter()
     return through_cache(
         BREAKDOWN_NODE,
         site_id,
         ("breakdown", rng, name, limit, offset, campaign_field, search, where),
-        lambda: report.breakdown(
+        lambda: breakdowns.breakdown(
             session,
             site_id,
             rng,

@@ -15,7 +15,9 @@ from page_tracker.db import get_session
 from page_tracker.errors import APIError, StoreError
 from page_tracker.sites.services import get_site
 from page_tracker.stats import report
+from page_tracker.stats.breakdowns import Item, breakdown
 from page_tracker.stats.counters import COUNTERS
+from page_tracker.stats.ranges import Interval, make_range
 from page_tracker.terminal import terminal_safe
 
 
@@ -40,13 +42,13 @@ def stats(site_id: str, days: int, top: int, tz: str, entry_pages: bool) -> None
         site = get_site(session, site_id)
         if site is None:
             fail(f"no site {site_id!r} (page-tracker sites list shows the ids)")
-        end = report.make_range(None, None, tz, report.Interval.DAY).end  # today there
-        rng = report.make_range(end - timedelta(days=days - 1), end, tz, report.Interval.DAY)
+        end = make_range(None, None, tz, Interval.DAY).end  # today there
+        rng = make_range(end - timedelta(days=days - 1), end, tz, Interval.DAY)
         totals = COUNTERS.get().read(site_id, "/")
-        series = report.summary(session, site_id, rng, report.Interval.DAY).series
-        pages = report.breakdown(session, site_id, rng, "pages", limit=top).items if top else []
+        series = report.summary(session, site_id, rng, Interval.DAY).series
+        pages = breakdown(session, site_id, rng, "pages", limit=top).items if top else []
         entries = (
-            report.breakdown(session, site_id, rng, "entry_pages", limit=top).items
+            breakdown(session, site_id, rng, "entry_pages", limit=top).items
             if top and entry_pages
             else []
         )
@@ -65,7 +67,7 @@ def stats(site_id: str, days: int, top: int, tz: str, entry_pages: bool) -> None
     _table(("entry pages", "entrances", "visitors"), entries)
 
 
-def _table(header: tuple[str, str, str], items: list[report.Item]) -> None:
+def _table(header: tuple[str, str, str], items: list[Item]) -> None:
     if not items:
         return
     name, first, second = header

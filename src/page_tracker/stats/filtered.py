@@ -4,7 +4,7 @@ one dimension value, over whole UTC days.
 Read from ``stat_daily_path_dimensions`` (page x dimension value per UTC day, written
 by the one rollup path) where a page is involved, and from ``stat_daily_dimensions``
 for one value of the site. There is no dimension x dimension rollup: a breakdown of one
-dimension kind cannot follow a filter on another (:mod:`page_tracker.stats.report`
+dimension kind cannot follow a filter on another (:mod:`page_tracker.stats.filters`
 refuses it). Visitors are daily unique visitors summed over the days, as everywhere.
 """
 

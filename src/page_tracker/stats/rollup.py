@@ -3,41 +3,41 @@
 The one write path of statistics: embedded mode calls it per request (DatabaseSink),
 Redis mode per flushed batch. All counters are added with per-dialect upserts, and
 visitor sets with insert-if-missing, so concurrent writers never lose or double a count.
+Ids of paths and dimension values come from :mod:`page_tracker.stats.ids`, who is new
+from :mod:`page_tracker.stats.visitor_sets`.
 """
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from operator import attrgetter
 from typing import Any
 
-from sqlalchemy import event, insert, select, tuple_
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from page_tracker.db import add_to_counters, insert_missing
+from page_tracker.db import add_to_counters
+from page_tracker.stats.ids import IdCache, chunks, resolve_ids
 from page_tracker.stats.models import (
     MAX_VALUE_LENGTH,
     SITE,
     DailyCount,
     DailyDimensionCount,
     DailyPathDimensionCount,
-    DailyVisitor,
     Dimension,
     Hit,
     HourlyCount,
-    LifetimeVisitor,
     MonthlyCount,
     Path,
     Total,
     month_of,
 )
 from page_tracker.stats.pageview import PageView
+from page_tracker.stats.visitor_sets import add_visitors
 
-CHUNK = 400  # rows per statement: stays far below every dialect's parameter limit
 # Dimension kinds: the enrichment's fields, counted per day in stat_daily_dimensions,
 # and the view's custom event.
 DIMENSIONS = (
@@ -76,23 +76,6 @@ PATH_DIMENSIONS = frozenset(
 ENTRY_PAGE = "entry_page"
 
 
-class IdCache:
-    """Ids of paths and dimension values already in the database (they never change, so
-    a process may keep them). A deleted site's paths may stay cached until the cache is
-    full and emptied: site ids are random and never given out again."""
-
-    def __init__(self, limit: int = 100_000) -> None:
-        self.limit = limit
-        self.paths: dict[tuple[str, str], int] = {}
-        self.dimensions: dict[tuple[str, str], int] = {}
-        self.lock = threading.Lock()
-
-
-def _chunks(rows: Sequence[Any]) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(rows), CHUNK):
-        yield rows[start : start + CHUNK]
-
-
 def _dimension_values(view: PageView) -> Iterator[tuple[str, str]]:
     found = view.enrichment
     for kind in DIMENSIONS:
@@ -107,133 +90,11 @@ def _dimension_values(view: PageView) -> Iterator[tuple[str, str]]:
         yield "os_version", f"{found.os} {found.os_version}"[:MAX_VALUE_LENGTH]
 
 
-def _resolve(
-    session: Session,
-    wanted: Iterable[tuple[str, str]],
-    model: type[Path] | type[Dimension],
-    known: dict[tuple[str, str], int],
-    cache: IdCache,
-    *,
-    titles: dict[tuple[str, str], str | None] | None = None,
-) -> dict[tuple[str, str], int]:
-    """Ids of ``(a, b)`` keys (site/path or kind/value), creating the missing rows
-    (new paths with their page ``titles``)."""
-    ids: dict[tuple[str, str], int] = {}
-    missing: list[tuple[str, str]] = []
-    with cache.lock:
-        for key in set(wanted):
-            if key in known:
-                ids[key] = known[key]
-            else:
-                missing.append(key)
-    if not missing:
-        return ids
-    first, second = ("site_id", "path") if model is Path else ("kind", "value")
-    columns = (getattr(model, first), getattr(model, second))
-    for chunk in _chunks(sorted(missing)):
-        rows: list[dict[str, Any]] = [{first: a, second: b} for a, b in chunk]
-        if titles is not None:
-            for row, key in zip(rows, chunk, strict=True):
-                row["title"] = titles.get(key)
-        insert_missing(session, model.__table__, rows)  # type: ignore[arg-type]
-        found = session.execute(select(model.id, *columns).where(tuple_(*columns).in_(list(chunk))))
-        for row_id, a, b in found:
-            ids[(a, b)] = row_id
-    _remember_after_commit(session, cache, known, {key: ids[key] for key in missing})
-    return ids
-
-
-def _remember_after_commit(
-    session: Session, cache: IdCache, known: dict[tuple[str, str], int], new: dict[Any, int]
-) -> None:
-    # Ids of rows inserted in this transaction are cached only once it commits: a rolled
-    # back (e.g. deadlocked and retried) transaction must not leave ids of rows that
-    # were never created in the cache.
-    pending: list[tuple[dict[Any, int], dict[Any, int]]] = session.info.setdefault(
-        "pt_pending_ids", []
-    )
-    if not session.info.get("pt_pending_listeners"):
-        session.info["pt_pending_listeners"] = True
-
-        def committed(done: Session) -> None:
-            with cache.lock:
-                for target, values in done.info.get("pt_pending_ids", []):
-                    if len(target) > cache.limit:
-                        target.clear()
-                    target.update(values)
-            done.info["pt_pending_ids"] = []
-
-        def rolled_back(done: Session, *_args: object) -> None:
-            done.info["pt_pending_ids"] = []
-
-        event.listen(session, "after_commit", committed)
-        event.listen(session, "after_soft_rollback", rolled_back)
-    pending.append((known, new))
-
-
-def _new_visitors(
-    session: Session, model: type[DailyVisitor] | type[LifetimeVisitor], rows: list[dict[str, Any]]
-) -> set[tuple[Any, ...]]:
-    """Insert visitor-set rows; return the keys that were not there yet."""
-    columns = (
-        ("site_id", "day", "path_id", "visitor")
-        if model is DailyVisitor
-        else (
-            "site_id",
-            "path_id",
-            "visitor",
-        )
-    )
-    new: set[tuple[Any, ...]] = set()
-    for chunk in _chunks(rows):
-        new.update(insert_missing(session, model.__table__, chunk, returning=columns))  # type: ignore[arg-type]
-    return new
-
-
-def _add_visitors(
-    session: Session, views: Sequence[PageView], path_ids: dict[tuple[str, str], int]
-) -> tuple[set[tuple[Any, ...]], set[tuple[Any, ...]]]:
-    """Add the views' visitors to the daily and all-time visitor sets (of the site and
-    of each page); return the ``(site, day, path_id, visitor)`` and ``(site, path_id,
-    visitor)`` keys that were new."""
-    daily_rows: dict[tuple[Any, ...], dict[str, Any]] = {}
-    lifetime_rows: dict[tuple[Any, ...], dict[str, Any]] = {}
-    for view in views:
-        path_id = path_ids[(view.site_id, view.path)]
-        for pid in (SITE, path_id):
-            key = (view.site_id, view.day, pid, view.visitor)
-            daily_rows.setdefault(
-                key, dict(zip(("site_id", "day", "path_id", "visitor"), key, strict=True))
-            )
-            all_time = (view.site_id, pid, view.lifetime_visitor)
-            lifetime_rows.setdefault(
-                all_time, dict(zip(("site_id", "path_id", "visitor"), all_time, strict=True))
-            )
-    return (
-        _new_visitors(session, DailyVisitor, list(daily_rows.values())),
-        _new_visitors(session, LifetimeVisitor, list(lifetime_rows.values())),
-    )
-
-
-def resolve_ids(
-    session: Session,
-    wanted: Iterable[tuple[str, str]],
-    model: type[Path] | type[Dimension],
-    cache: IdCache,
-    *,
-    titles: dict[tuple[str, str], str | None] | None = None,
-) -> dict[tuple[str, str], int]:
-    """Ids of ``(site_id, path)`` (``model`` :class:`Path`, new paths get their ``titles``)
-    or ``(kind, value)`` keys (:class:`Dimension`), creating the missing rows."""
-    known = cache.paths if model is Path else cache.dimensions
-    return _resolve(session, wanted, model, known, cache, titles=titles)
-
-
 def _path_ids(
     session: Session, views: Sequence[PageView], cache: IdCache
 ) -> dict[tuple[str, str], int]:
     titles = {(v.site_id, v.path): v.title[:MAX_VALUE_LENGTH] if v.title else None for v in views}
-    return _resolve(session, titles, Path, cache.paths, cache, titles=titles)
+    return resolve_ids(session, titles, Path, cache, titles=titles)
 
 
 def apply(session: Session, views: Sequence[PageView], cache: IdCache | None = None) -> None:
@@ -253,14 +114,10 @@ def apply(session: Session, views: Sequence[PageView], cache: IdCache | None = N
     cache = cache or IdCache()
     views = sorted(views, key=attrgetter("timestamp"))  # stable: ties keep their order
     path_ids = _path_ids(session, views, cache)
-    dimension_ids = _resolve(
-        session,
-        (pair for v in views for pair in _dimension_values(v)),
-        Dimension,
-        cache.dimensions,
-        cache,
+    dimension_ids = resolve_ids(
+        session, (pair for v in views for pair in _dimension_values(v)), Dimension, cache
     )
-    new_daily, new_lifetime = _add_visitors(session, views, path_ids)
+    new_daily, new_lifetime = add_visitors(session, views, path_ids)
     counts = _count(views, path_ids, dimension_ids, new_daily, new_lifetime)
     _add_entrances(session, counts.entrances, counts.dims, counts.dims_uv, cache)
     _write(session, counts)
@@ -338,7 +195,7 @@ def _write(session: Session, c: _Counts) -> None:
     page_keys = ("site_id", "day", "path_id", "dimension_id")
     _add(session, DailyPathDimensionCount, page_keys, c.page_dims, c.page_dims_uv)
     _add(session, Total, ("site_id", "path_id"), c.totals, c.totals_uv)
-    for chunk in _chunks(c.raw_hits):
+    for chunk in chunks(c.raw_hits):
         session.execute(insert(Hit), list(chunk))
 
 
@@ -354,12 +211,8 @@ def _add_entrances(
     are resolved after the visitor sets, for the entry paths only."""
     if not entrances:
         return
-    ids = _resolve(
-        session,
-        ((ENTRY_PAGE, path) for _site, _day, path in entrances),
-        Dimension,
-        cache.dimensions,
-        cache,
+    ids = resolve_ids(
+        session, ((ENTRY_PAGE, path) for _site, _day, path in entrances), Dimension, cache
     )
     for (site, day, path), count in entrances.items():
         key = (site, day, ids[(ENTRY_PAGE, path)])
@@ -388,7 +241,7 @@ def _add(
         {**dict(zip(keys, key, strict=True)), "pageviews": count, "visitors": visitors[key]}
         for key, count in sorted(pageviews.items(), key=lambda item: repr(item[0]))
     ]
-    for chunk in _chunks(rows):
+    for chunk in chunks(rows):
         add_to_counters(session, model.__table__, keys, chunk, ("pageviews", "visitors"))
 
 

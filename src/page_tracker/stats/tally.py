@@ -19,6 +19,7 @@ from sqlalchemy import and_, delete
 from sqlalchemy.orm import Session
 
 from page_tracker.db import add_rows_to_counters
+from page_tracker.stats.ids import IdCache, resolve_ids
 from page_tracker.stats.models import (
     MAX_PATH_LENGTH,
     MAX_VALUE_LENGTH,
@@ -33,7 +34,6 @@ from page_tracker.stats.models import (
     Total,
     month_of,
 )
-from page_tracker.stats.rollup import IdCache, resolve_ids
 
 # [page views, unique visitors]
 Pair = list[int]

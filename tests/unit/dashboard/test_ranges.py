@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from page_tracker.dashboard import filters, ranges, sparkline, tables
 from page_tracker.errors import Unprocessable
-from page_tracker.stats.report import Interval
+from page_tracker.stats.ranges import Interval
 
 # 23:30 UTC on 31 December 2026 is already 2027 in Tokyo.
 NEW_YEARS_EVE = datetime(2026, 12, 31, 23, 30, tzinfo=UTC)
