@@ -26,7 +26,6 @@ from page_tracker.compat import busuanzi, services
 from page_tracker.compat.schemas import COUNTERS_UNAVAILABLE
 from page_tracker.db import is_pool_timeout
 from page_tracker.errors import RETRY_AFTER_SECONDS, StoreError, error_body, error_json
-from page_tracker.ingest.parsing import client_ip, wants_no_tracking
 from page_tracker.ingest.verdict import HEAD_REQUEST, REASON_HEADER, STORE_UNAVAILABLE
 from page_tracker.lean_path import LeanResponse, add_route
 from page_tracker.metrics import METRICS, POOL_EXHAUSTED
@@ -50,7 +49,7 @@ def _script(body: str, status: int, reason: str, *extra: tuple[str, str]) -> Lea
     return LeanResponse(status, headers + extra, body.encode())
 
 
-def _refusal(status: int, reason: str, message: str, *extra: tuple[str, str]) -> LeanResponse:
+def refusal(status: int, reason: str, message: str, *extra: tuple[str, str]) -> LeanResponse:
     """A Busuanzi request we cannot answer with counters: the JSON error shape, which a
     browser never runs as a script (error status, ``nosniff``)."""
     headers = (
@@ -81,10 +80,10 @@ def _parse(request: Request) -> tuple[str, busuanzi.Page] | LeanResponse:
     """The callback and the page of a request, or the refusal it gets."""
     callback = request.args.get(CALLBACK_PARAMETER)
     if callback is None or not busuanzi.is_valid_callback(callback):
-        return _refusal(400, "malformed", "jsonpCallback must be a JavaScript identifier")
+        return refusal(400, "malformed", "jsonpCallback must be a JavaScript identifier")
     page = busuanzi.parse_referer(request.headers.get("Referer"))
     if page is None:
-        return _refusal(400, "malformed", "the Referer header must name the page")
+        return refusal(400, "malformed", "the Referer header must name the page")
     return callback, page
 
 
@@ -108,11 +107,7 @@ def answer(request: Request) -> LeanResponse:
     if request.method == "HEAD":  # HEAD never counts; its answer has no body anyway
         return _script("", 200, HEAD_REQUEST)
     settings = SETTINGS.get()
-    reader = services.Reader(
-        ip=client_ip(request.environ),
-        user_agent=request.headers.get("User-Agent", ""),
-        dnt=wants_no_tracking(request.environ),
-    )
+    reader = services.Reader.of(request.environ)
     cookie = busuanzi.cookie_token(request.cookies.get(busuanzi.COOKIE_NAME))
     token = cookie or busuanzi.visitor_token(
         busuanzi.derive_key(settings.secret_key.get_secret_value()), reader.ip, reader.user_agent
@@ -127,9 +122,9 @@ def answer(request: Request) -> LeanResponse:
     if not outcome.public:
         # Counted, but the numbers are the site's own: the same answer as the public
         # counters and the badge give for this site.
-        return _refusal(404, outcome.reason, "no public counters for this site", *set_cookie)
+        return refusal(404, outcome.reason, "no public counters for this site", *set_cookie)
     if outcome.counters is None:
-        return _refusal(404, outcome.reason, f"no site counts the host {page.host}")
+        return refusal(404, outcome.reason, f"no site counts the host {page.host}")
     counters = outcome.counters
     body = busuanzi.render(callback, counters.site_pv, counters.site_uv, counters.page_pv)
     return _script(body, 200, outcome.reason, *set_cookie)

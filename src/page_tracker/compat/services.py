@@ -10,8 +10,9 @@ page-tracker's own endpoints and never write tables themselves.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -20,6 +21,7 @@ from page_tracker.compat.plausible import Event
 from page_tracker.db import lazy_session
 from page_tracker.errors import Conflict, ValidationFailed
 from page_tracker.ingest.hits import RawHit
+from page_tracker.ingest.parsing import client_ip, wants_no_tracking
 from page_tracker.ingest.record import record
 from page_tracker.ingest.verdict import UNKNOWN_SITE
 from page_tracker.sites.services import (
@@ -41,6 +43,15 @@ class Reader:
     ip: str
     user_agent: str
     dnt: bool
+
+    @classmethod
+    def of(cls, environ: Mapping[str, Any]) -> Reader:
+        """The reader of a request (its WSGI environ), as every hit route reads it."""
+        return cls(
+            ip=client_ip(environ),
+            user_agent=str(environ.get("HTTP_USER_AGENT", "")),
+            dnt=wants_no_tracking(environ),
+        )
 
 
 @dataclass(frozen=True, slots=True)

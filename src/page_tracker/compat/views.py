@@ -35,12 +35,9 @@ from page_tracker.compat.schemas import (
     VISITOR_COOKIE,
     BusuanziQuery,
 )
-from page_tracker.errors import error_body, error_json
 from page_tracker.ingest.parsing import (
     check_content_type,
-    client_ip,
     read_body,
-    wants_no_tracking,
 )
 from page_tracker.ingest.verdict import REASON_HEADER, STORE_UNAVAILABLE
 from page_tracker.json_api import described
@@ -52,24 +49,6 @@ bp = Blueprint("compat", __name__)
 _ORIGINAL_ENDPOINT = "//busuanzi.ibruce.info/busuanzi"
 # What may stand for the host inside the served script's string literal.
 _HOST = re.compile(r"[A-Za-z0-9.\-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
-
-
-def _reader() -> services.Reader:
-    return services.Reader(
-        ip=client_ip(request.environ),
-        user_agent=request.user_agent.string,
-        dnt=wants_no_tracking(request.environ),
-    )
-
-
-def _refusal(status: int, reason: str, message: str) -> Response:
-    """A request we cannot answer with a script: the JSON error shape (``nosniff``)."""
-    response = Response(error_json(error_body(status, status * 100 + 1, message)), status)
-    response.headers["Content-Type"] = "application/json"
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers[REASON_HEADER] = reason
-    return response
 
 
 @bp.get(BUSUANZI_PATH)
@@ -133,7 +112,7 @@ def _busuanzi_source() -> str:
 def busuanzi_script() -> Response:
     """The stock Busuanzi script, asking this server (the host the script came from)."""
     if not _HOST.fullmatch(request.host):
-        return _refusal(400, "malformed", "invalid Host header")
+        return flask_response(busuanzi_route.refusal(400, "malformed", "invalid Host header"))
     source = _busuanzi_source().replace(_ORIGINAL_ENDPOINT, f"//{request.host}/busuanzi")
     response = Response(source, 200)
     response.headers["Content-Type"] = "application/javascript; charset=utf-8"
@@ -176,7 +155,7 @@ def plausible_event() -> Response:
     check_content_type(request.environ)
     event = plausible.parse_event(read_body(request.environ, plausible.MAX_BODY_BYTES))
     try:
-        reasons = services.record_plausible(event, _reader())
+        reasons = services.record_plausible(event, services.Reader.of(request.environ))
     except STORE_FAILURES:
         log.exception("Plausible event for %s not counted: the store failed", event.domains)
         reasons = [STORE_UNAVAILABLE]
