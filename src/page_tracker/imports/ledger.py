@@ -29,19 +29,15 @@ def _texts(moments: Iterable[date]) -> dict[Any, str]:
 
 def _encode(applied: Applied) -> bytes:
     hours = _texts(hour for _pid, hour in applied.hourly)
-    days = _texts(
-        [day for day, _pid in applied.daily]
-        + [day for day, _ in applied.dimensions]
-        + [day for day, _pid, _did in applied.path_dimensions]
-    )
+    days = _texts([day for day, _pid in applied.daily] + [day for day, _ in applied.dimensions])
     data = {
         "hourly": [[pid, hours[hour], v, u] for (pid, hour), (v, u) in applied.hourly.items()],
         "daily": [[days[day], pid, v, u] for (day, pid), (v, u) in applied.daily.items()],
         "dimensions": [[days[day], did, v, u] for (day, did), (v, u) in applied.dimensions.items()],
-        "totals": [[pid, v, u] for pid, (v, u) in applied.totals.items()],
+        "totals": [[pid, *pair] for pid, pair in applied.totals.items()],
         "path_dimensions": [
-            [days[day], pid, did, v, u]
-            for (day, pid, did), (v, u) in applied.path_dimensions.items()
+            [day.isoformat(), pid, did, *pair]
+            for (day, pid, did), pair in applied.path_dimensions.items()
         ],
     }
     return zlib.compress(json.dumps(data, separators=(",", ":")).encode(), 6)

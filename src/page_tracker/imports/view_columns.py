@@ -29,13 +29,7 @@ MAX_COMBOS = 100_000  # combinations kept between chunks (forgotten after a drai
 
 
 class Combos:
-    """Ids of dimension combinations: each is one part per group, each part interned.
-
-    The values also counted per page (:data:`PATH_DIMENSIONS`) are interned once more,
-    across groups, as *crossed* ids from 1 (0: none): ``slots[s][combo]`` is the s-th
-    crossed value of a combination, so that a chunk's page x value keys are counted with
-    one ``Counter`` over all slots.
-    """
+    """Ids of dimension combinations: each is one part per group, each part interned."""
 
     def __init__(self, groups: int) -> None:
         self.groups = groups
@@ -43,9 +37,6 @@ class Combos:
         self.parts: list[dict[Dimensions, int]] = []
         self.part_values: list[list[Dimensions]] = []
         self.projections: list[list[int]] = []  # per group: combination id -> part
-        self.crossed: dict[tuple[str, str], int] = {}
-        self.crossed_values: list[tuple[str, str]] = []
-        self.slots: list[list[int]] = []
         self._empty()
 
     def _empty(self) -> None:
@@ -53,9 +44,6 @@ class Combos:
         self.parts = [{} for _ in range(self.groups)]
         self.part_values = [[] for _ in range(self.groups)]
         self.projections = [[] for _ in range(self.groups)]
-        self.crossed = {}
-        self.crossed_values = [("", "")]  # id 0: no value
-        self.slots = []
 
     def add(self, key: Any, parts: Sequence[Dimensions]) -> int:
         """The id of a new combination: ``parts[g]`` are its dimensions in group g."""
@@ -67,26 +55,8 @@ class Combos:
                 part = known[dimensions] = len(self.part_values[group])
                 self.part_values[group].append(dimensions)
             self.projections[group].append(part)
-        crossed = [
-            self._crossed_id(pair)
-            for dimensions in parts
-            for pair in dimensions
-            if pair[0] in PATH_DIMENSIONS
-        ]
-        while len(self.slots) < len(crossed):
-            self.slots.append([0] * combo_id)
-        crossed += [0] * (len(self.slots) - len(crossed))  # no value in the other slots
-        for slot, found in zip(self.slots, crossed, strict=True):
-            slot.append(found)
         self.ids[key] = combo_id
         return combo_id
-
-    def _crossed_id(self, pair: tuple[str, str]) -> int:
-        found = self.crossed.get(pair)
-        if found is None:
-            found = self.crossed[pair] = len(self.crossed_values)
-            self.crossed_values.append(pair)
-        return found
 
     def forget_if_full(self) -> None:
         """Start over when too many are known (only between chunks: no id is pending)."""
@@ -149,35 +119,36 @@ class ViewColumns:
                     pair = dimensions[(kind, value, day)]
                     pair[0] += count
                     pair[1] += new
-        self._drain_page_dimensions(tally, combos, days)
+            self._drain_page_dimensions(tally, combos, group, days)
         self.clear()
 
-    def _drain_page_dimensions(self, tally: Tally, combos: Combos, days: list[date]) -> None:
-        """The crossed values per page (the kinds the dashboard filters by), with the
-        page's visitors: one (path, crossed id, day) key per view and slot."""
-        keys: list[tuple[str, int, date]] = []
-        new_pages: list[bool] = []
-        for slot in combos.slots:
-            crossed = list(map(slot.__getitem__, self.combos))
-            keys += compress(zip(self.paths, crossed, days, strict=True), crossed)
-            new_pages += compress(self.new_pages, crossed)
-        if not keys:
+    def _drain_page_dimensions(
+        self, tally: Tally, combos: Combos, group: int, days: list[date]
+    ) -> None:
+        """The group's values per page (the kinds the dashboard filters by), with the
+        page's visitors."""
+        values = combos.part_values[group]
+        wanted = {i for i, found in enumerate(values) if _crossed(found)}
+        if not wanted:
             return
-        visitors = Counter(compress(keys, new_pages)).get
-        values = combos.crossed_values
-        found = {
-            (path, *values[crossed], day): [count, visitors(key, 0)]
-            for key, count in Counter(keys).items()
-            for path, crossed, day in (key,)
-        }
+        part_of = combos.projections[group].__getitem__
+        keys = list(zip(days, self.paths, map(part_of, self.combos), strict=True))
+        visitors = Counter(compress(keys, self.new_pages))
         target = tally.path_dimensions
-        if not target:
-            target.update(found)
-        else:
-            for key, (views, new) in found.items():
-                pair = target[key]
-                pair[0] += views
-                pair[1] += new
+        for key, count in Counter(keys).items():
+            day, path, part = key
+            if part not in wanted:
+                continue
+            new = visitors.get(key, 0)
+            for kind, value in values[part]:
+                if kind in PATH_DIMENSIONS:
+                    pair = target[(path, kind, value, day)]
+                    pair[0] += count
+                    pair[1] += new
+
+
+def _crossed(dimensions: Dimensions) -> bool:
+    return any(kind in PATH_DIMENSIONS for kind, _ in dimensions)
 
 
 def _add(target: Any, views: Any, visitors: Any) -> None:

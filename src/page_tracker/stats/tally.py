@@ -169,18 +169,9 @@ def _crossed(
     tally: Tally, pid: Callable[[str], int], dimension_ids: dict[tuple[str, str], int]
 ) -> dict[tuple[date, int, int], Pair]:
     """``tally.path_dimensions`` keyed by (day, path id, dimension id)."""
-    did = dimension_ids.__getitem__
-    items = tally.path_dimensions.items()
-    # One comprehension (the largest rollup of an import: pages x values per day); keys
-    # map one to one unless two texts clip alike, and then the loop adds them up.
-    crossed = {
-        (day, pid(page), did((kind, value[:MAX_VALUE_LENGTH]))): pair
-        for (page, kind, value, day), pair in items
-    }
-    if len(crossed) != len(items):
-        crossed = {}
-        for (page, kind, value, day), pair in items:
-            _merge(crossed, (day, pid(page), did((kind, value[:MAX_VALUE_LENGTH]))), pair)
+    crossed: dict[tuple[date, int, int], Pair] = {}
+    for (page, kind, value, day), pair in tally.path_dimensions.items():
+        _merge(crossed, (day, pid(page), dimension_ids[(kind, value[:MAX_VALUE_LENGTH])]), pair)
     return crossed
 
 
