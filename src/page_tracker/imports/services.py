@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from page_tracker.db import retry_transient
 from page_tracker.errors import NotFound
-from page_tracker.imports import lease, ledger
+from page_tracker.imports import collector, lease, ledger
 from page_tracker.imports.errors import AlreadyImported, BadInput, ImportRunning, NoSuchImport
 from page_tracker.imports.models import DONE, RUNNING, Import
 from page_tracker.imports.reading import Row
@@ -148,6 +148,12 @@ class ImportRunner:
         skip_bad_rows: bool = False,
     ) -> ImportReport:
         """Import ``importer``'s rows into ``site_id``; see the module docstring."""
+        with collector.fewer_passes():
+            return self._run(site_id, importer, replace=replace, skip_bad_rows=skip_bad_rows)
+
+    def _run(
+        self, site_id: str, importer: Importer, *, replace: bool, skip_bad_rows: bool
+    ) -> ImportReport:
         report = self._start(site_id, importer, replace)
         done_before = report.resumed_after
         chunk = _Chunk()
