@@ -352,6 +352,14 @@ def main() -> None:
         help="A/B against another checkout: also start ITS_VENV/bin/page-tracker serve "
         "(server 'before'; A/B rows) next to this one, in the same run",
     )
+    parser.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="NAME=ARGS",
+        help="also start `page-tracker serve ARGS` as server NAME (A/B rows), e.g. "
+        "'w3t16=--workers 3 --threads 16' to compare topologies in one run (repeatable)",
+    )
     parser.add_argument("--modes", default="nginx,embedded,redis")
     parser.add_argument(
         "--no-worker",
@@ -367,6 +375,12 @@ def main() -> None:
             {},
         )
         args.servers += ",before"
+    for variant in args.variant:
+        name, _, extra = variant.partition("=")
+        if not name or name in SERVER_COMMANDS:
+            parser.error(f"--variant {variant!r}: give a new NAME=ARGS")
+        SERVER_COMMANDS[name] = ([*SERVER_COMMANDS["serve"][0], *extra.split()], {})
+        args.servers += f",{name}"
     modes = args.modes.split(",")
     nginx: dict[str, Any] | None = None
     measured: dict[str, tuple[list[dict[str, Any]], dict[str, Any]]] = {}
