@@ -329,6 +329,19 @@ def print_table(
         )
 
 
+def add_variants(parser: argparse.ArgumentParser, variants: list[str]) -> str:
+    """Register each ``NAME=ARGS`` of ``--variant`` as a server; the names to add to
+    ``--servers`` (",NAME" each)."""
+    names = ""
+    for variant in variants:
+        name, _, extra = variant.partition("=")
+        if not name or name in SERVER_COMMANDS:
+            parser.error(f"--variant {variant!r}: give a new NAME=ARGS")
+        SERVER_COMMANDS[name] = ([*SERVER_COMMANDS["serve"][0], *extra.split()], {})
+        names += f",{name}"
+    return names
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
@@ -375,12 +388,7 @@ def main() -> None:
             {},
         )
         args.servers += ",before"
-    for variant in args.variant:
-        name, _, extra = variant.partition("=")
-        if not name or name in SERVER_COMMANDS:
-            parser.error(f"--variant {variant!r}: give a new NAME=ARGS")
-        SERVER_COMMANDS[name] = ([*SERVER_COMMANDS["serve"][0], *extra.split()], {})
-        args.servers += f",{name}"
+    args.servers += add_variants(parser, args.variant)
     modes = args.modes.split(",")
     nginx: dict[str, Any] | None = None
     measured: dict[str, tuple[list[dict[str, Any]], dict[str, Any]]] = {}

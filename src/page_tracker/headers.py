@@ -26,7 +26,7 @@ def lean_headers(present: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], .
 
 def _lacking(present: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
     names = {name.lower(): value for name, value in present}
-    added = () if "x-content-type-options" in names else (NOSNIFF,)
+    added: tuple[tuple[str, str], ...] = () if "x-content-type-options" in names else (NOSNIFF,)
     svg = names.get("content-type", "").split(";")[0].strip() == "image/svg+xml"
     if svg and "content-security-policy" not in names:
         added += (("Content-Security-Policy", SVG_CSP),)
