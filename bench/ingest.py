@@ -329,6 +329,19 @@ def print_table(
         )
 
 
+def add_variants(parser: argparse.ArgumentParser, variants: list[str]) -> str:
+    """Register each ``NAME=ARGS`` of ``--variant`` as a server; the names to add to
+    ``--servers`` (",NAME" each)."""
+    names = ""
+    for variant in variants:
+        name, _, extra = variant.partition("=")
+        if not name or name in SERVER_COMMANDS:
+            parser.error(f"--variant {variant!r}: give a new NAME=ARGS")
+        SERVER_COMMANDS[name] = ([*SERVER_COMMANDS["serve"][0], *extra.split()], {})
+        names += f",{name}"
+    return names
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
@@ -352,6 +365,14 @@ def main() -> None:
         help="A/B against another checkout: also start ITS_VENV/bin/page-tracker serve "
         "(server 'before'; A/B rows) next to this one, in the same run",
     )
+    parser.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="NAME=ARGS",
+        help="also start `page-tracker serve ARGS` as server NAME (A/B rows), e.g. "
+        "'w3t16=--workers 3 --threads 16' to compare topologies in one run (repeatable)",
+    )
     parser.add_argument("--modes", default="nginx,embedded,redis")
     parser.add_argument(
         "--no-worker",
@@ -367,6 +388,7 @@ def main() -> None:
             {},
         )
         args.servers += ",before"
+    args.servers += add_variants(parser, args.variant)
     modes = args.modes.split(",")
     nginx: dict[str, Any] | None = None
     measured: dict[str, tuple[list[dict[str, Any]], dict[str, Any]]] = {}

@@ -3,9 +3,10 @@
 Run: ``make bench-ingest-cpu`` (``python -m bench.ingest_cpu --hits 6000``). Builds the
 WSGI app of this checkout (``create_app()``, as ``page_tracker.wsgi``) on a fresh SQLite
 file in a temporary directory, sends ``--hits`` ``POST /api/v1/hits`` from ``--threads``
-threads (50 pages, 200 x 250 reader addresses, one desktop browser), prints the
-process's CPU seconds (all threads: the requests and the group-commit writer) and the
-wall seconds of that phase only, then checks that every accepted hit was stored.
+threads (50 pages, one desktop browser, 1 000 private reader addresses or with
+``--unique-addresses`` a public one per hit), prints the process's CPU seconds (all
+threads: the requests and the group-commit writer) and the wall seconds of that phase
+only, then checks that every accepted hit was stored.
 
 ``--mode embedded`` (the default) writes through to SQLite and checks the database;
 ``--mode redis`` starts a private ``redis-server`` on a free port (as ``make bench``
@@ -73,7 +74,15 @@ def _prepare(folder: Path, redis_url: str | None) -> str:
     return created.stdout.split()[-1]  # the new site's id ends the output
 
 
-def _environ(site: str, number: int) -> dict[str, Any]:
+def _address(number: int, unique: bool) -> str:
+    """Hit ``number``'s reader: one of 1 000 private addresses, or with ``unique`` a public
+    address of its own (11.x.y.1: every hit a new reader, no per-address cache helps)."""
+    if unique:
+        return f"{11 + number // 65_536 % 80}.{number // 256 % 256}.{number % 256}.1"
+    return f"10.0.{number % 200}.{number % 250}"
+
+
+def _environ(site: str, number: int, unique: bool = False) -> dict[str, Any]:
     body = json.dumps(
         {"site": site, "url": f"https://example.com/p{number % 50}", "referrer": ""}
     ).encode()
@@ -92,18 +101,21 @@ def _environ(site: str, number: int) -> dict[str, Any]:
         "wsgi.run_once": False,
         "CONTENT_LENGTH": str(len(body)),
         "CONTENT_TYPE": "application/json",
-        "REMOTE_ADDR": f"10.0.{number % 200}.{number % 250}",
+        "REMOTE_ADDR": _address(number, unique),
         "HTTP_USER_AGENT": USER_AGENT,
     }
 
 
-def _caller(app: Callable[..., Iterable[bytes]], site: str) -> Callable[[int], str]:
+def _caller(
+    app: Callable[..., Iterable[bytes]], site: str, unique: bool = False
+) -> Callable[[int], str]:
     """``call(number)`` sends hit ``number``; returns its status and reason."""
 
     def call(number: int) -> str:
         answers: list[tuple[str, list[tuple[str, str]]]] = []
         answer = app(
-            _environ(site, number), lambda status, headers, *_: answers.append((status, headers))
+            _environ(site, number, unique),
+            lambda status, headers, *_: answers.append((status, headers)),
         )
         b"".join(answer)
         close = getattr(answer, "close", None)
@@ -173,6 +185,11 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=THREADS)
     parser.add_argument("--mode", choices=("embedded", "redis"), default="embedded")
     parser.add_argument(
+        "--unique-addresses",
+        action="store_true",
+        help="every hit from a public address of its own (default: 1 000 private ones)",
+    )
+    parser.add_argument(
         "--profile", type=Path, help="write cProfile stats of all threads here (inflates CPU)"
     )
     arguments = parser.parse_args()
@@ -186,7 +203,7 @@ def main() -> None:
     try:
         site = _prepare(folder, redis_url)
         app = create_app()  # as page_tracker.wsgi builds it, from the environment
-        call = _caller(app, site)
+        call = _caller(app, site, arguments.unique_addresses)
         statuses: Counter[str] = Counter()
         statuses[call(0)] += 1  # warm: the first request opens the database, starts the writer
         lock = threading.Lock()

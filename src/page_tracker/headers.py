@@ -8,6 +8,7 @@ SVG opened on its own can neither run script nor load anything.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 
 from flask import Flask, Response
@@ -16,14 +17,25 @@ NOSNIFF = ("X-Content-Type-Options", "nosniff")
 SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
 
 
-def lean_headers(present: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+def lean_headers(present: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
     """The headers an answer with headers ``present`` lacks (both ways in use this)."""
+    if isinstance(present, tuple):  # the lean path: a route's few header tuples, cached
+        return _lacking_cached(present)
+    return _lacking(present)
+
+
+def _lacking(present: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
     names = {name.lower(): value for name, value in present}
-    added = [] if "x-content-type-options" in names else [NOSNIFF]
+    added: tuple[tuple[str, str], ...] = () if "x-content-type-options" in names else (NOSNIFF,)
     svg = names.get("content-type", "").split(";")[0].strip() == "image/svg+xml"
     if svg and "content-security-policy" not in names:
-        added.append(("Content-Security-Policy", SVG_CSP))
+        added += (("Content-Security-Policy", SVG_CSP),)
     return added
+
+
+# The lean routes answer with a few fixed header sets (per status and reason), so the
+# answer per set is kept; a route with varying headers only evicts older entries.
+_lacking_cached = functools.lru_cache(maxsize=256)(_lacking)
 
 
 def _secure(response: Response) -> Response:

@@ -20,8 +20,7 @@ import logging.config
 import random
 import re
 import string
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from contextvars import ContextVar
 from importlib import resources
 from pathlib import Path
@@ -239,17 +238,23 @@ def request_id_for(incoming: str) -> str:
     return f"{random.getrandbits(128):032x}"  # nosec B311
 
 
-@contextmanager
-def request_id_scope(environ: Mapping[str, Any]) -> Iterator[str]:
+class request_id_scope:  # noqa: N801 - used as a function: ``with request_id_scope(environ)``
     """The id of a request served without Flask (the caller's ``X-Request-ID`` when safe,
     else a new one): log lines written inside the ``with`` block carry it, as a Flask
-    request's lines carry theirs."""
-    request_id = request_id_for(str(environ.get("HTTP_X_REQUEST_ID", "")))
-    token = _outside_flask.set(request_id)
-    try:
-        yield request_id
-    finally:
-        _outside_flask.reset(token)
+    request's lines carry theirs. A class, not a generator-based context manager: it
+    runs on every lean-path request, and costs 0.7 µs less each (bench/README.md)."""
+
+    __slots__ = ("_token", "request_id")
+
+    def __init__(self, environ: Mapping[str, Any]) -> None:
+        self.request_id = request_id_for(str(environ.get("HTTP_X_REQUEST_ID", "")))
+
+    def __enter__(self) -> str:
+        self._token = _outside_flask.set(self.request_id)
+        return self.request_id
+
+    def __exit__(self, *_exc: object) -> None:
+        _outside_flask.reset(self._token)
 
 
 def _assign_request_id() -> None:

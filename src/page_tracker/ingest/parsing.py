@@ -52,13 +52,12 @@ def read_body(environ: Mapping[str, Any], limit: int) -> bytes:
     past ``limit``: raises :class:`PayloadTooLarge` (413) for a longer body, unread when
     its ``Content-Length`` says so. A body of unknown length is read only when the
     server marks the input terminated (``wsgi.input_terminated``: chunked requests)."""
-    too_large = PayloadTooLarge(f"the body exceeds {limit} bytes", details={"max_bytes": limit})
     try:
         length: int | None = int(environ.get("CONTENT_LENGTH") or "")
     except ValueError:
         length = None
     if length is not None and length > limit:
-        raise too_large
+        raise _too_large(limit)
     if length is None and not environ.get("wsgi.input_terminated"):
         return b""
     want = limit + 1 if length is None else length
@@ -72,8 +71,12 @@ def read_body(environ: Mapping[str, Any], limit: int) -> bytes:
         parts.append(chunk)
         got += len(chunk)
     if got > limit:
-        raise too_large
+        raise _too_large(limit)
     return b"".join(parts)
+
+
+def _too_large(limit: int) -> PayloadTooLarge:
+    return PayloadTooLarge(f"the body exceeds {limit} bytes", details={"max_bytes": limit})
 
 
 def load_json(body: bytes | str) -> Any:

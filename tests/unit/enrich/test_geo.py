@@ -57,8 +57,20 @@ def test_should_drop_registry_codes_that_are_not_iso_countries(
 ) -> None:
     # Registries file some blocks under regions (EU, AP) rather than a country.
     monkeypatch.setattr(geo, "_lookup", lambda: lambda _ip: code)
+    geo.cache_clear()  # answers are cached per address: ask the patched table
+    try:
+        assert country("8.8.8.8") is None
+    finally:
+        geo.cache_clear()  # the other tests ask the real table
 
-    assert country("8.8.8.8") is None
+
+def test_should_answer_a_repeated_address_from_the_cache() -> None:
+    geo.cache_clear()
+    first = country(" 8.8.8.8 ")
+    hits = geo.cache_info().hits
+
+    assert country(" 8.8.8.8 ") == first == "US"
+    assert geo.cache_info().hits == hits + 1
 
 
 def _country_as_before(ip: str) -> str | None:
