@@ -194,6 +194,40 @@ def _check(
     return f"counters = store (site_pv {site_pv})"
 
 
+def _measure(
+    call: Callable[[str, int], str],
+    chosen: list[str],
+    number: int,
+    arguments: argparse.Namespace,
+    redis_server: Process | None,
+) -> tuple[dict[str, float], int]:
+    """One phase per route: CPU µs per request by route, and the requests counted."""
+    counted = 0
+    results: dict[str, float] = {}
+    for route in chosen:
+        cpu, wall, redis_cpu = (
+            time.process_time(),
+            time.perf_counter(),
+            _redis_cpu(redis_server),
+        )
+        statuses = _phase(call, route, number, arguments.requests, arguments.threads)
+        cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+        redis_cpu = _redis_cpu(redis_server) - redis_cpu
+        number += arguments.requests
+        want = "200 accepted" if route in COUNTING else "200 -"
+        if statuses[want] != arguments.requests:
+            raise SystemExit(f"{route}: unexpected answers {dict(statuses)}")
+        counted += statuses[want] if route in COUNTING else 0
+        results[route] = cpu / arguments.requests * 1e6
+        print(
+            f"mode {arguments.mode} route {route} cpu_us_per_req {results[route]:.0f} "
+            f"wall_s {wall:.3f} redis_cpu_us_per_req "
+            f"{redis_cpu / arguments.requests * 1e6:.0f}",
+            flush=True,
+        )
+    return results, counted
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=3000, help="per route")
@@ -225,24 +259,8 @@ def main() -> None:
             statuses = _phase(call, route, number, arguments.warm, arguments.threads)
             number += arguments.warm
             counted += statuses.get("200 accepted", 0) if route in COUNTING else 0
-        results: dict[str, float] = {}
-        for route in chosen:
-            cpu, wall, redis_cpu = time.process_time(), time.perf_counter(), _redis_cpu(redis_server)
-            statuses = _phase(call, route, number, arguments.requests, arguments.threads)
-            cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-            redis_cpu = _redis_cpu(redis_server) - redis_cpu
-            number += arguments.requests
-            want = "200 accepted" if route in COUNTING else "200 -"
-            if statuses[want] != arguments.requests:
-                raise SystemExit(f"{route}: unexpected answers {dict(statuses)}")
-            counted += statuses[want] if route in COUNTING else 0
-            results[route] = cpu / arguments.requests * 1e6
-            print(
-                f"mode {arguments.mode} route {route} cpu_us_per_req {results[route]:.0f} "
-                f"wall_s {wall:.3f} redis_cpu_us_per_req "
-                f"{redis_cpu / arguments.requests * 1e6:.0f}",
-                flush=True,
-            )
+        results, measured = _measure(call, chosen, number, arguments, redis_server)
+        counted += measured
         if "bz" in results and "gif" in results:
             print(f"mode {arguments.mode} bz/gif {results['bz'] / results['gif']:.2f}")
 

@@ -29,9 +29,9 @@ from page_tracker.compat import busuanzi, services
 from page_tracker.compat.schemas import COUNTERS_UNAVAILABLE
 from page_tracker.db import is_pool_timeout
 from page_tracker.errors import RETRY_AFTER_SECONDS, StoreError, error_body, error_json
+from page_tracker.extensions import Extension
 from page_tracker.ingest.verdict import HEAD_REQUEST, REASON_HEADER, STORE_UNAVAILABLE
 from page_tracker.lean_path import LeanResponse, add_route
-from page_tracker.extensions import Extension
 from page_tracker.metrics import METRICS, POOL_EXHAUSTED, HitMetrics
 from page_tracker.settings import SETTINGS
 

@@ -10,7 +10,7 @@ page-tracker's own endpoints and never write tables themselves.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -25,6 +25,7 @@ from page_tracker.ingest.hits import RawHit
 from page_tracker.ingest.parsing import client_ip, wants_no_tracking
 from page_tracker.ingest.record import record, record_in
 from page_tracker.ingest.verdict import UNKNOWN_SITE
+from page_tracker.settings import SETTINGS
 from page_tracker.sites.services import (
     SITES,
     SiteDirectory,
@@ -32,7 +33,6 @@ from page_tracker.sites.services import (
     create_site,
     find_site_for_host,
 )
-from page_tracker.settings import SETTINGS
 from page_tracker.stats.counters import COUNTERS, CounterReader, Counters, CountsWithHits
 
 log = logging.getLogger(__name__)

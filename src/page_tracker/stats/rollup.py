@@ -102,9 +102,7 @@ def _path_ids(
 TotalsAdded = dict[tuple[str, str | None], tuple[int, int]]
 
 
-def apply(
-    session: Session, views: Sequence[PageView], cache: IdCache | None = None
-) -> TotalsAdded:
+def apply(session: Session, views: Sequence[PageView], cache: IdCache | None = None) -> TotalsAdded:
     """Add ``views`` to every rollup in ``session``'s transaction (the caller commits);
     return what they added to the all-time totals (``stat_totals``), by site and page.
 

@@ -76,7 +76,9 @@ def test_should_write_the_visitor_cookie_as_werkzeug_writes_it() -> None:
 
 
 @given(st.integers(0, 10**12), st.integers(0, 10**12), st.integers(0, 10**12))
-def test_should_render_the_answer_as_json_dumps_would(site_pv: int, site_uv: int, page_pv: int) -> None:
+def test_should_render_the_answer_as_json_dumps_would(
+    site_pv: int, site_uv: int, page_pv: int
+) -> None:
     payload = json.dumps(
         {"site_uv": site_uv, "page_pv": page_pv, "version": busuanzi.VERSION, "site_pv": site_pv},
         separators=(",", ":"),
