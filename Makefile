@@ -288,6 +288,10 @@ bench: install ## Ingest benchmark: wrk vs nginx 204, embedded and Redis mode, f
 bench-ingest-cpu: install ## CPU seconds per accepted hit in-process (--mode embedded|redis; for A/B on a busy machine)
 	$(BIN)/python -m bench.ingest_cpu $(BENCH_ARGS)
 
+.PHONY: bench-read-cpu
+bench-read-cpu: install ## CPU per request of Busuanzi, count.gif, counters JSON, badge in-process (--mode embedded|redis; for A/B)
+	$(BIN)/python -m bench.read_cpu $(BENCH_ARGS)
+
 .PHONY: bench-stats
 bench-stats: install ## Stats API reads of a year of a busy site (20 000 pages) on PostgreSQL and MariaDB
 	$(BIN)/python -m bench.stats $(BENCH_ARGS)

@@ -55,22 +55,44 @@ class DatabaseSink:
 
     def write(self, views: Sequence[PageView]) -> None:
         """Commit ``views`` in one transaction, retried as a whole after a deadlock;
-        then (before the hits are acknowledged) hand the counter cache the totals of
-        its pages as that transaction wrote them."""
+        then (before the hits are acknowledged) bring the counter cache up to date."""
         cache = self.cache
-        pages = set() if cache is None else {(v.site_id, v.path) for v in views}
-        pages = {page for page in pages if cache is not None and cache.wants(*page)}
-
-        def transaction() -> dict[TotalKey, tuple[int, int]]:
-            with self.session_factory() as session, session.begin():
-                rollup.apply(session, views, self.ids)
-                return read_totals(session, pages) if pages else {}
-
-        totals = retry_transient(transaction, attempts=self.attempts)
-        if cache is not None and totals:
-            cache.raise_totals(totals)
+        if cache is None:
+            retry_transient(lambda: self._transaction(views, set()), attempts=self.attempts)
+        else:
+            self._write_cached(cache, views)
         if self.on_written is not None:
             self.on_written({view.site_id for view in views})
+
+    def _transaction(
+        self,
+        views: Sequence[PageView],
+        expired: set[tuple[str, str]],
+        cache: CachedCounterReader | None = None,
+    ) -> tuple[rollup.TotalsAdded, dict[TotalKey, tuple[int, int]]]:
+        """One transaction: the rollups, and the totals of the ``expired`` pages as it
+        wrote them; returns what it added to the totals and those."""
+        with self.session_factory() as session, session.begin():
+            added = rollup.apply(session, views, self.ids)
+            totals = read_totals(session, expired) if expired else {}
+            if cache is not None:
+                cache.committing()  # the commit ends this block
+        return added, totals
+
+    def _write_cached(self, cache: CachedCounterReader, views: Sequence[PageView]) -> None:
+        """The write, keeping ``cache`` equal to the database: it adds what the
+        transaction added to its entries, and takes the totals of its expired entries
+        as the transaction read them (see :class:`CachedCounterReader`)."""
+        forgets = cache.forgets
+        expired = cache.expired_pages({(view.site_id, view.path) for view in views})
+        try:
+            added, totals = retry_transient(
+                lambda: self._transaction(views, expired, cache), attempts=self.attempts
+            )
+        except BaseException:
+            cache.abandoned()
+            raise
+        cache.committed(added, totals, forgets)
 
 
 class BatchingSink:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
-import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -106,10 +105,11 @@ def parse_referer(referer: str | None) -> Page | None:
 
 
 def render(callback: str, site_pv: int, site_uv: int, page_pv: int) -> str:
-    """The JSONP answer, byte for byte what the original service sends."""
-    payload = json.dumps(
-        {"site_uv": site_uv, "page_pv": page_pv, "version": VERSION, "site_pv": site_pv},
-        separators=(",", ":"),
+    """The JSONP answer, byte for byte what the original service sends (the JSON of
+    ``json.dumps(..., separators=(",", ":"))``, written directly: numbers only)."""
+    payload = (
+        f'{{"site_uv":{int(site_uv)},"page_pv":{int(page_pv)},'
+        f'"version":{VERSION},"site_pv":{int(site_pv)}}}'
     )
     return f"try{{{callback}({payload});}}catch(e){{}}"
 

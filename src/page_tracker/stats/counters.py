@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -109,71 +109,132 @@ class DatabaseCounterReader:
 
 
 class CachedCounterReader:
-    """Embedded mode's counter reader: the database's totals kept in-process.
+    """Embedded mode's counter reader: the database's totals kept in-process, exact.
 
-    The group-commit writer reads the totals of the pages it just wrote in its own
-    transaction and hands them to :meth:`raise_totals` before it acknowledges the
-    hits, so a Busuanzi answer includes its own hit and a read after it costs no query.
-    While an entry is fresh its values only rise (hits only add), so a read that raced
-    a commit never hides it; an expired entry is replaced by what the database says,
-    so totals that went down (an import deleted in another process) show within
-    ``ttl`` seconds, and at once in this process (:meth:`forget`). Within one process
-    the cache is exact; hits another process wrote (several web workers on one
-    database) show within ``ttl`` seconds, when an entry is read from the database
-    again. Thread-safe without locks on the read path.
+    The group-commit writer keeps the cached entries equal to the database after every
+    commit, with no query in the common case: it adds what its transaction added to the
+    totals (:func:`page_tracker.stats.rollup.apply` returns it) to the entries it finds
+    (:meth:`committed`). An entry lives ``ttl`` seconds from its load; an expired entry
+    of a page in a batch is read again by the writer in its own transaction
+    (:meth:`expired_pages`), any other by the next reader. So hits another process
+    wrote (several web processes on one database), or totals that went down (an import
+    deleted by the CLI), show within ``ttl`` seconds, and at once in this process
+    (:meth:`forget`).
+
+    A reader's load races the writer's commits: a total read just before a commit but
+    stored just after it would miss that commit's hits for good (the writer adds to
+    what it finds). So a load is stored only when no commit started or ended while it
+    ran (:meth:`committing` marks the start; ``_version`` counts both); otherwise it
+    answers the request, uncached, and the next read tries again. Thread-safe; the read
+    of fresh entries takes no lock.
     """
 
-    def __init__(self, database: DatabaseCounterReader, ttl: float = 2.0) -> None:
+    MAX_ENTRIES = 100_000  # bound memory against random paths
+
+    def __init__(
+        self,
+        database: DatabaseCounterReader,
+        ttl: float = 2.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.database = database
         self.ttl = ttl
+        self.clock = clock
         self._entries: dict[TotalKey, tuple[float, int, int]] = {}
         self._lock = threading.Lock()
-
-    def _fresh(self, key: TotalKey, now: float) -> tuple[int, int] | None:
-        entry = self._entries.get(key)
-        return entry[1:] if entry is not None and entry[0] > now else None
+        self._version = 0  # +1 at each commit's start and end, and at each forget
+        self._committing = False
+        self._forgets = 0
 
     def read(self, site_id: str, path: str) -> Counters:
-        now = time.monotonic()
-        site, page = self._fresh((site_id, None), now), self._fresh((site_id, path), now)
-        if site is None or page is None:
-            found = self.database.read(site_id, path)
-            cached = self.raise_totals(
-                {
-                    (site_id, None): (found.site_pv, found.site_uv),
-                    (site_id, path): (found.page_pv, found.page_uv),
-                },
-                loaded=True,
-            )
-            site, page = cached[(site_id, None)], cached[(site_id, path)]
-        return Counters(site[0], site[1], page[0], page[1])
-
-    def wants(self, site_id: str, path: str) -> bool:
-        """True when the writer should read this page's totals (its site or the page
-        is cached here: an entry never read is not worth a query per batch)."""
-        return (site_id, None) in self._entries or (site_id, path) in self._entries
-
-    def raise_totals(
-        self, totals: Mapping[TotalKey, tuple[int, int]], *, loaded: bool = False
-    ) -> dict[TotalKey, tuple[int, int]]:
-        """Take totals read from the database (never lowering a fresh cached one: a
-        writer put it there after its commit; ``loaded``: a reader's load, which
-        replaces an expired one); return the values now cached."""
-        now = time.monotonic()
-        expires = now + self.ttl
-        cached: dict[TotalKey, tuple[int, int]] = {}
+        now = self.clock()
+        site = self._entries.get((site_id, None))
+        page = self._entries.get((site_id, path))
+        if site is not None and page is not None and site[0] > now and page[0] > now:
+            return Counters(site[1], site[2], page[1], page[2])
+        version = self._version  # before the query: see the class's docstring
+        found = self.database.read(site_id, path)
+        loaded = {
+            (site_id, None): (found.site_pv, found.site_uv),
+            (site_id, path): (found.page_pv, found.page_uv),
+        }
         with self._lock:
-            if len(self._entries) > 100_000:  # bound memory against random paths
-                self._entries.clear()
-            for key, (pageviews, visitors) in totals.items():
-                old = self._entries.get(key, (0.0, 0, 0))
-                if loaded and old[0] <= now:
-                    old = (0.0, 0, 0)
-                cached[key] = (max(pageviews, old[1]), max(visitors, old[2]))
-                self._entries[key] = (expires, *cached[key])
-        return cached
+            if version == self._version and not self._committing:
+                self._put(loaded, now + self.ttl)
+        return found
+
+    def _put(self, totals: Mapping[TotalKey, tuple[int, int]], expires: float) -> None:
+        """Cache ``totals`` (caller holds ``_lock``)."""
+        if len(self._entries) + len(totals) > self.MAX_ENTRIES:
+            self._entries.clear()
+        for key, (pageviews, visitors) in totals.items():
+            self._entries[key] = (expires, pageviews, visitors)
+
+    def fresh(self) -> dict[TotalKey, tuple[int, int]]:
+        """The entries a read answers from now, without a query (tests, diagnostics)."""
+        now = self.clock()
+        entries = list(self._entries.items())
+        return {key: (pv, uv) for key, (expires, pv, uv) in entries if expires > now}
+
+    # -- the writer's side (one writer thread per process) -----------------------------
+
+    @property
+    def forgets(self) -> int:
+        """How many times :meth:`forget` ran; the writer notes it before its transaction."""
+        return self._forgets
+
+    def expired_pages(self, pages: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
+        """The ``(site, path)`` pages whose site or page entry is cached but expired: the
+        writer reads their totals in its transaction (a page never read, cached under
+        neither, costs nothing)."""
+        now = self.clock()
+        entries = self._entries
+        expired: set[tuple[str, str]] = set()
+        for site_id, path in pages:
+            site, page = entries.get((site_id, None)), entries.get((site_id, path))
+            if (site is not None and site[0] <= now) or (page is not None and page[0] <= now):
+                expired.add((site_id, path))
+        return expired
+
+    def committing(self) -> None:
+        """The writer's transaction commits now: loads running meanwhile are not stored."""
+        with self._lock:
+            self._committing = True
+            self._version += 1
+
+    def committed(
+        self,
+        added: Mapping[TotalKey, tuple[int, int]],
+        totals: Mapping[TotalKey, tuple[int, int]],
+        forgets: int,
+    ) -> None:
+        """The commit is done: cache ``totals`` (read in its transaction) and add
+        ``added`` (what it added) to the other cached entries. ``forgets`` is
+        :attr:`forgets` before the transaction began; a :meth:`forget` since then
+        may have dropped what the transaction read, so its keys are dropped instead."""
+        with self._lock:
+            entries = self._entries
+            if forgets != self._forgets:
+                for key in (*added, *totals):
+                    entries.pop(key, None)
+            else:
+                self._put(totals, self.clock() + self.ttl)
+                for key, (pageviews, visitors) in added.items():
+                    entry = entries.get(key)
+                    if entry is not None and key not in totals:
+                        entries[key] = (entry[0], entry[1] + pageviews, entry[2] + visitors)
+            self._committing = False
+            self._version += 1
+
+    def abandoned(self) -> None:
+        """The transaction failed (rolled back): nothing to add."""
+        with self._lock:
+            self._committing = False
+            self._version += 1
 
     def forget(self, site_id: str) -> None:
         with self._lock:
             for key in [key for key in self._entries if key[0] == site_id]:
                 del self._entries[key]
+            self._forgets += 1
+            self._version += 1

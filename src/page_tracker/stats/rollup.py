@@ -97,8 +97,14 @@ def _path_ids(
     return resolve_ids(session, titles, Path, cache, titles=titles)
 
 
-def apply(session: Session, views: Sequence[PageView], cache: IdCache | None = None) -> None:
-    """Add ``views`` to every rollup in ``session``'s transaction (the caller commits).
+# What a batch added to the all-time totals: ``(site id, path)`` (``None``: the whole
+# site) -> ``(page views, new visitors)``.
+TotalsAdded = dict[tuple[str, str | None], tuple[int, int]]
+
+
+def apply(session: Session, views: Sequence[PageView], cache: IdCache | None = None) -> TotalsAdded:
+    """Add ``views`` to every rollup in ``session``'s transaction (the caller commits);
+    return what they added to the all-time totals (``stat_totals``), by site and page.
 
     Exact: each view adds one page view to its hour, day, dimensions (site-wide and, for
     :data:`PATH_DIMENSIONS`, of its page) and totals; a visitor adds one to a day's (or
@@ -110,7 +116,7 @@ def apply(session: Session, views: Sequence[PageView], cache: IdCache | None = N
     with the batch size.
     """
     if not views:
-        return
+        return {}
     cache = cache or IdCache()
     views = sorted(views, key=attrgetter("timestamp"))  # stable: ties keep their order
     path_ids = _path_ids(session, views, cache)
@@ -121,6 +127,16 @@ def apply(session: Session, views: Sequence[PageView], cache: IdCache | None = N
     counts = _count(views, path_ids, dimension_ids, new_daily, new_lifetime)
     _add_entrances(session, counts.entrances, counts.dims, counts.dims_uv, cache)
     _write(session, counts)
+    return _totals_added(counts, path_ids)
+
+
+def _totals_added(c: _Counts, path_ids: dict[tuple[str, str], int]) -> TotalsAdded:
+    paths = {(site, path_id): path for (site, path), path_id in path_ids.items()}
+    added: TotalsAdded = {}
+    for (site, path_id), count in c.totals.items():
+        path = None if path_id == SITE else paths[(site, path_id)]
+        added[(site, path)] = (count, c.totals_uv[(site, path_id)])
+    return added
 
 
 @dataclass(slots=True)
