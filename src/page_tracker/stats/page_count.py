@@ -9,8 +9,10 @@ grouping every page row of the span. Each page is counted once:
   come back month after month there are none, and no edge day is read at all; up to
   :data:`CANDIDATES` of them, the edge days' rows of those pages only; more (pages that
   live a month or less), the edge days' rows of every page;
-- the pages of the edge hours (a few hours of a zone's edge days) in none of the above,
-  found among their days' pages.
+- the pages of the edge hours (a few hours of a zone's edge days) in none of the above:
+  an hour's page has a row that day (a day is the sum of its hours), so a mark in its
+  month, and the edge-only pages above include them; past :data:`CANDIDATES`, the
+  hours' days' pages that have one of the hours.
 """
 
 from __future__ import annotations
@@ -18,8 +20,8 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy import func, select, union_all
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import func, select, union, union_all
+from sqlalchemy.orm import Session
 
 from page_tracker.stats import page_years
 from page_tracker.stats.cover import HOUR, Cover
@@ -82,24 +84,29 @@ def _days_of(low: datetime, high: datetime) -> list[date]:
 def _edge_only(
     session: Session,
     site_id: str,
-    days: list[tuple[date, date]],
+    months: list[date],
     whole: tuple[date, date],
     most: int,
 ) -> list[int] | None:
-    """The pages marked in a month of the edge ``days`` and in none of the ``whole``
+    """The pages marked in one of the edge ``months`` and in none of the ``whole``
     months (``None``: more than ``most``)."""
-    other = aliased(PageYear)
-    in_whole = select(other.path_id).where(
-        page_years.in_months(site_id, *whole, table=other), other.path_id == PageYear.path_id
-    )
-    found = session.scalars(
-        select(PageYear.path_id)
-        .where(page_years.in_any_of(site_id, _months(days)), ~in_whole.exists())
-        .distinct()
-        .limit(most + 1)
-    )
-    ids = sorted(found)
+    found: Any = union(*page_years.only_in(site_id, months, whole)).subquery()
+    ids = sorted(session.scalars(select(found.c.path_id).limit(most + 1)))
     return ids if len(ids) <= most else None
+
+
+def _hour_rows_of(
+    site_id: str, spans: list[tuple[datetime, datetime]], ids: list[int]
+) -> list[Any]:
+    return [
+        select(HourlyCount.path_id).where(
+            HourlyCount.site_id == site_id,
+            HourlyCount.path_id.in_(ids),
+            HourlyCount.hour >= low,
+            HourlyCount.hour < high,
+        )
+        for low, high in spans
+    ]
 
 
 def count_pages(
@@ -114,18 +121,26 @@ def count_pages(
         if not page_years.one_year(*whole):  # a page is a row each year
             pages = pages.distinct()
         counted = int(session.scalar(select(func.count()).select_from(pages.subquery())) or 0)
+    # An edge hour's page has a row that day, so a mark in that month, like an edge day's.
+    months = _months(
+        pieces.days + [(low.date(), (high - HOUR).date()) for low, high in pieces.hours]
+    )
     ids = (
         None
-        if whole is None or not pieces.days
-        else _edge_only(session, site_id, pieces.days, whole, candidates)
+        if whole is None or not months
+        else _edge_only(session, site_id, months, whole, candidates)
     )
-    edges = [] if ids == [] else _day_rows(site_id, pieces.days, ids)
-    edges += _hour_rows(site_id, pieces.hours)
+    if ids == []:
+        return counted
+    if ids is not None:  # the few edge-only pages: their edge rows by id
+        edges = _day_rows(site_id, pieces.days, ids) + _hour_rows_of(site_id, pieces.hours, ids)
+    else:
+        edges = _day_rows(site_id, pieces.days, None) + _hour_rows(site_id, pieces.hours)
     if not edges:
         return counted
     rows = union_all(*edges).subquery() if len(edges) > 1 else edges[0].subquery()
     query = select(func.count(rows.c.path_id.distinct()))
-    if whole is not None:
+    if whole is not None and ids is None:
         in_whole = select(PageYear.path_id).where(
             page_years.in_months(site_id, *whole), PageYear.path_id == rows.c.path_id
         )

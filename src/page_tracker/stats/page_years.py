@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Table, delete, or_, select
 from sqlalchemy.dialects import mysql, postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from page_tracker.stats.ids import chunks
 from page_tracker.stats.models import SITE, MonthlyCount, PageYear
@@ -122,6 +122,36 @@ def in_any_of(site_id: str, months: Iterable[date]) -> ColumnElement[bool]:
     for month in months:
         years[month.year] = years.get(month.year, 0) | bit(month)
     return _having(site_id, years)
+
+
+def only_in(site_id: str, months: Iterable[date], whole: tuple[date, date]) -> list[Any]:
+    """Selects of the pages marked in one of ``months`` and in none of the months
+    ``whole[0]`` to ``whole[1]``, one a year of ``months`` (as one OR, PostgreSQL
+    misjudged the probe of the other years and compiled it with JIT: 17 ms for 1): a
+    bit test where both lie in the row's year, an anti-join with the page's other years
+    where they do not."""
+    edges: dict[int, int] = {}
+    for month in months:
+        edges[month.year] = edges.get(month.year, 0) | bit(month)
+    wholes = _years(*whole)
+    other = aliased(PageYear)
+    found = []
+    for year, bits in sorted(edges.items()):
+        marked = (
+            (PageYear.site_id == site_id)
+            & (PageYear.year == year)
+            & (PageYear.months.bitwise_and(bits) != 0)
+        )
+        if year in wholes:
+            marked &= PageYear.months.bitwise_and(wholes[year]) == 0
+        elsewhere = {y: b for y, b in wholes.items() if y != year}
+        if elsewhere:
+            in_other = select(other.path_id).where(
+                _having(site_id, elsewhere, other), other.path_id == PageYear.path_id
+            )
+            marked &= ~in_other.exists()
+        found.append(select(PageYear.path_id).where(marked))
+    return found
 
 
 def pages_in_months(site_id: str, first: date, last: date) -> Any:
