@@ -17,7 +17,9 @@ cached (through the read cache), ``--repeat`` times each:
 Medians of every round's samples, and before / after. Shapes: ``flat`` (every page
 seen every tenth day with 1 to 37 views: thousands of pages tie, the worst case for a
 top-k) and ``zipf`` (1 000 pages seen daily with views falling as 1/rank, the other
-19 000 every 19th day with 1 to 3 views). The database is dropped afterwards.
+19 000 every 19th day with 1 to 3 views). The database is dropped afterwards, unless
+``--keep``: then it is filled once, named by the shape, kept, migrated and reused by
+later runs (``--drop-kept`` drops it).
 """
 
 from __future__ import annotations
@@ -34,7 +36,8 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from bench.flush import SERVERS, drop, provision
@@ -137,13 +140,37 @@ def _fill(engine: Engine, kind: str, site: str, shape: str) -> float:
                 f"FROM stat_daily GROUP BY site_id, path_id, {month}"
             )
         )
+        # stat_page_years as the write path leaves it (and migration 0013 backfills it):
+        # one row a page and year, bit m - 1 for each month m with a row (a sum of
+        # distinct bits is their OR)
+        year, number = (
+            (
+                "CAST(EXTRACT(YEAR FROM month) AS INTEGER)",
+                "CAST(EXTRACT(MONTH FROM month) AS INTEGER)",
+            )
+            if postgres
+            else ("YEAR(month)", "MONTH(month)")
+        )
+        connection.execute(
+            text(
+                "INSERT INTO stat_page_years (site_id, year, path_id, months) "
+                f"SELECT site_id, {year}, path_id, SUM(1 << ({number} - 1)) FROM stat_monthly "
+                f"WHERE path_id <> 0 GROUP BY site_id, {year}, path_id"
+            )
+        )
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         # as autovacuum would leave them: planner statistics (and PostgreSQL's
         # visibility map, which index-only scans need)
         if postgres:
             connection.execute(text("VACUUM ANALYZE"))
         else:
-            for table in ("stat_paths", "stat_daily", "stat_hourly", "stat_monthly"):
+            for table in (
+                "stat_paths",
+                "stat_daily",
+                "stat_hourly",
+                "stat_monthly",
+                "stat_page_years",
+            ):
                 connection.execute(text(f"ANALYZE TABLE {table}"))
     return time.monotonic() - started
 
@@ -199,20 +226,50 @@ def _reader(python: str, checkout: Path, url: str, site: str, repeat: int) -> di
     return found
 
 
-def run(kind: str, args: argparse.Namespace) -> None:
-    name = f"pt_bench_stats_{os.getpid()}"  # other checkouts may bench at the same time
+def _kept_site(kind: str, name: str) -> tuple[str, str] | None:
+    """The URL and site of a database a run with ``--keep`` filled, if it is there."""
+    url = make_url(SERVERS[kind]).set(database=name).render_as_string(hide_password=False)
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            site = connection.execute(text("SELECT id FROM sites")).scalar()
+    except DBAPIError:
+        return None
+    finally:
+        engine.dispose()
+    return (url, site) if site else None
+
+
+def _filled(kind: str, name: str, shape: str) -> tuple[str, str]:
+    """A new database of ``name`` filled with a year of ``shape``: its URL and site."""
     url = provision(kind, name)
     engine = make_engine(url)
+    try:
+        migrate.upgrade(engine)
+        site = _site(engine)
+        filled = _fill(engine, kind, site, shape)
+    finally:
+        engine.dispose()
+    print(f"{kind}: {shape} year filled in {filled:.0f} s; load {_load()}")
+    return url, site
+
+
+def run(kind: str, args: argparse.Namespace) -> None:
+    # other checkouts may bench at the same time: a name of this process, or of the shape
+    # for --keep (one fill for many runs; migrated to this checkout's head each run)
+    name = f"pt_bench_stats_keep_{args.shape}" if args.keep else f"pt_bench_stats_{os.getpid()}"
+    kept = _kept_site(kind, name) if args.keep else None
+    if kept is not None:
+        engine = make_engine(kept[0])
+        migrate.upgrade(engine)
+        engine.dispose()
+        print(f"{kind}: {args.shape} year kept in {name}; load {_load()}")
+    url, site = kept or _filled(kind, name, args.shape)
     variants = [("after", sys.executable, ROOT)]
     if args.before:
         before = Path(args.before)
         variants.insert(0, ("before", str(before / ".venv" / "bin" / "python"), before))
     try:
-        migrate.upgrade(engine)
-        site = _site(engine)
-        filled = _fill(engine, kind, site, args.shape)
-        engine.dispose()
-        print(f"{kind}: {args.shape} year filled in {filled:.0f} s; load {_load()}")
         times: dict[str, dict[str, list[float]]] = {label: {} for label, _, _ in variants}
         for _ in range(args.rounds):  # variants in turn: a change of load touches both
             for label, python, checkout in variants:
@@ -221,8 +278,8 @@ def run(kind: str, args: argparse.Namespace) -> None:
         print(f"{kind}: done; load {_load()}")
         _table(kind, args.shape, times)
     finally:
-        engine.dispose()
-        drop(kind, name)
+        if not args.keep:
+            drop(kind, name)
 
 
 def _load() -> str:
@@ -249,7 +306,18 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5, help="reads of each kind a round")
     parser.add_argument("--rounds", type=int, default=3, help="rounds of before, after")
     parser.add_argument("--before", help="another checkout (with .venv) to compare with")
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="fill pt_bench_stats_keep_SHAPE once, leave it, and reuse it on later runs",
+    )
+    parser.add_argument("--drop-kept", action="store_true", help="drop the kept databases")
     args = parser.parse_args()
+    if args.drop_kept:
+        for kind in args.databases.split(","):
+            for shape in SHAPES:
+                drop(kind, f"pt_bench_stats_keep_{shape}")
+        return
     for kind in args.databases.split(","):
         if kind not in SERVERS:
             parser.error(f"unknown database {kind}")

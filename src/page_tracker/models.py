@@ -17,6 +17,7 @@ from page_tracker.stats.models import (
     HourlyCount,
     LifetimeVisitor,
     MonthlyCount,
+    PageYear,
     Path,
     Total,
 )
@@ -38,6 +39,7 @@ __all__ = [
     "ImportChunk",
     "LifetimeVisitor",
     "MonthlyCount",
+    "PageYear",
     "Path",
     "Salt",
     "ShareLink",

@@ -1,4 +1,5 @@
-"""The invariant of the monthly rollup, checked by the tests of every write path."""
+"""The invariants of the monthly rollup and of the months each page has rows in
+(``stat_page_years``), checked by the tests of every write path."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from page_tracker.stats.models import DailyCount, MonthlyCount
+from page_tracker.stats.models import SITE, DailyCount, MonthlyCount, PageYear
 
 
 def months_from_days(session: Session, site_id: str) -> dict[tuple[int, date], tuple[int, int]]:
@@ -40,7 +41,30 @@ def stored_months(session: Session, site_id: str) -> dict[tuple[int, date], tupl
     }
 
 
+def years_from_months(session: Session, site_id: str) -> dict[tuple[int, int], int]:
+    """``(year, path)`` -> bits of the months with a ``stat_monthly`` row (the plain
+    answer ``stat_page_years`` must hold), pages only."""
+    years: Counter[tuple[int, int]] = Counter()
+    for path_id, month in stored_months(session, site_id):
+        if path_id != SITE:
+            years[(month.year, path_id)] |= 1 << (month.month - 1)
+    return dict(years)
+
+
+def stored_years(session: Session, site_id: str) -> dict[tuple[int, int], int]:
+    return {
+        (year, path_id): months
+        for year, path_id, months in session.execute(
+            select(PageYear.year, PageYear.path_id, PageYear.months).where(
+                PageYear.site_id == site_id
+            )
+        )
+    }
+
+
 def assert_months_are_sums_of_days(session: Session, site_id: str) -> None:
-    """``stat_monthly`` holds exactly the sums of ``stat_daily`` by month, no other row."""
+    """``stat_monthly`` holds exactly the sums of ``stat_daily`` by month, no other row,
+    and ``stat_page_years`` exactly the months of each page that have a row."""
     expected = months_from_days(session, site_id)
     assert stored_months(session, site_id) == expected
+    assert stored_years(session, site_id) == years_from_months(session, site_id)

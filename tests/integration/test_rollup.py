@@ -22,6 +22,7 @@ from page_tracker.stats.models import (
     Dimension,
     Hit,
     HourlyCount,
+    PageYear,
     Path,
     Total,
 )
@@ -240,6 +241,8 @@ def test_should_purge_every_statistic_of_a_deleted_site(engine: Engine) -> None:
     with Session(engine) as session:
         crossed = select(DailyPathDimensionCount.site_id).distinct()
         assert set(session.scalars(crossed)) == {"othersite001"}
+        years = select(PageYear.site_id).distinct()
+        assert set(session.scalars(years)) == {"othersite001"}
     assert totals(engine, "othersite001") == {"(site)": (1, 1), "/": (1, 1)}
 
 

@@ -1,5 +1,6 @@
 """The top pages read by the threshold algorithm (:mod:`page_tracker.stats.top_pages`)
-equal the plain ``GROUP BY`` of the hourly rollup, ties and all, on every database: for
+and the count of the pages equal the plain ``GROUP BY`` of the hourly rollup, ties and
+all, on every database: for
 random rollups (few pages, few distinct counts: many ties), random spans across month
 boundaries, limits, offsets and first depths (so that the bound, not the end of the
 lists, stops the reading)."""
@@ -19,6 +20,7 @@ from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.orm import Session
 
 from page_tracker.db import make_engine
+from page_tracker.stats import page_years
 from page_tracker.stats.cover import cover
 from page_tracker.stats.models import (
     SITE,
@@ -28,6 +30,7 @@ from page_tracker.stats.models import (
     Path,
     month_of,
 )
+from page_tracker.stats.page_count import count_pages
 from page_tracker.stats.pages import ranked_pages
 from page_tracker.stats.top_pages import top_pages
 
@@ -47,8 +50,8 @@ def engine(clean_database: str) -> Iterator[Engine]:
 
 
 def _store(session: Session, site: str, rows: list[tuple[int, int, int, int]]) -> None:
-    """Hourly rows (page, hour number, views, visitors) and the days, months and site
-    rows the write path keeps as their sums."""
+    """Hourly rows (page, hour number, views, visitors) and the days, months, site rows
+    and months of each page's years the write path keeps with them."""
     ids = []
     for name in NAMES:
         path = Path(site_id=site, path=name)
@@ -86,6 +89,7 @@ def _store(session: Session, site: str, rows: list[tuple[int, int, int, int]]) -
             for (p, h), v in hours.items()
         ],
     )
+    page_years.mark(session, ((site, month, p) for p, month in coarser[MonthlyCount][0]))
     for table, moment in ((DailyCount, "day"), (MonthlyCount, "month")):
         views_of, visitors_of = coarser[table]
         session.execute(
@@ -142,11 +146,12 @@ rows_strategy = st.lists(
 )
 @given(
     rows=rows_strategy,
-    first=st.integers(-48, SPAN_HOURS),
+    first=st.integers(-40 * 24, SPAN_HOURS),  # from November: whole months of two years
     hours=st.integers(1, SPAN_HOURS),
     limit=st.integers(1, 6),
     offset=st.integers(0, 8),
     depth=st.integers(1, 4),
+    candidates=st.sampled_from([0, 1, 2, 1000]),
 )
 def test_should_rank_the_top_pages_as_the_plain_group_by(
     engine: Engine,
@@ -157,6 +162,7 @@ def test_should_rank_the_top_pages_as_the_plain_group_by(
     limit: int,
     offset: int,
     depth: int,
+    candidates: int,
 ) -> None:
     # Given random rollups of a site
     site = f"top{next(_sites):09d}"
@@ -170,6 +176,9 @@ def test_should_rank_the_top_pages_as_the_plain_group_by(
         top = top_pages(session, site, cover(low, high), limit=limit, offset=offset, depth=depth)
         # and the pages breakdown answers (threshold or plain query, with the count)
         total, ranked = ranked_pages(session, site, low, high, limit=limit, offset=offset)
+        # and the pages are counted on their own (from the years' months and the edges,
+        # the edge-only pages read by id or, past ``candidates``, with every edge page)
+        counted = count_pages(session, site, cover(low, high), candidates=candidates)
     # Then both rank exactly as the plain query does, and count every page
     page = expected[offset : offset + limit]
     if top is not None:  # None: it left the span to the plain query
@@ -177,6 +186,7 @@ def test_should_rank_the_top_pages_as_the_plain_group_by(
         assert top.total in (None, len(expected))
     assert [(p.path, p.pageviews, p.visitors) for p in ranked] == page
     assert total == len(expected)
+    assert counted == len(expected)
 
 
 def test_should_stop_reading_when_no_other_page_can_reach_the_first(engine: Engine) -> None:

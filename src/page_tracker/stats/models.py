@@ -1,6 +1,6 @@
 """Rollup tables (GoatCounter's model): dimension tables with integer ids, hourly per-path
-counts, daily and monthly per-path counts, daily per-dimension counts (site-wide and per
-page), daily visitor sets and all-time totals.
+counts, daily and monthly per-path counts (and the months each page has rows in), daily
+per-dimension counts (site-wide and per page), daily visitor sets and all-time totals.
 
 ``path_id`` 0 stands for "the whole site" in the per-path tables. Visitor columns hold
 keyed hashes (16 bytes), never an address. Nothing here references ``sites`` with a
@@ -113,6 +113,25 @@ class MonthlyCount(Base):
 def month_of(day: date) -> date:
     """The first day of ``day``'s month (the key of :class:`MonthlyCount`)."""
     return day.replace(day=1)
+
+
+class PageYear(Base):
+    """The months of a UTC year in which a page has a ``stat_monthly`` row: bit ``m - 1``
+    of ``months`` for month ``m`` (real pages only, no ``path_id`` 0).
+
+    A presence summary of :class:`MonthlyCount`, one row a page and year instead of one
+    a page and month, written with it by the one rollup write path (bits are OR-ed in,
+    so concurrent writers commute) and rebuilt from it where rows go away (an import's
+    deletion). The pages breakdown's ``total`` counts a span's whole months from here:
+    a year of 20 000 pages is 20 000 rows instead of 240 000 monthly ones. The key
+    leads with the year: one year's pages are one index range."""
+
+    __tablename__ = "stat_page_years"
+
+    site_id: Mapped[str] = mapped_column(String(12), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    path_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    months: Mapped[int] = mapped_column(Integer, nullable=False)
 
 
 class DailyDimensionCount(Base):

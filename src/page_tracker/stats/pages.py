@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session
 
 from page_tracker.stats.cover import Cover, cover
 from page_tracker.stats.models import SITE, DailyCount, HourlyCount, MonthlyCount, Path
-from page_tracker.stats.top_pages import count_pages, top_pages
+from page_tracker.stats.page_count import count_pages
+from page_tracker.stats.top_pages import top_pages
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,7 @@ from page_tracker.stats.models import (
     HourlyCount,
     LifetimeVisitor,
     MonthlyCount,
+    PageYear,
     Path,
     Total,
 )
@@ -37,6 +38,7 @@ def purge_site(session: Session, site_id: str) -> None:
         DailyPathDimensionCount,
         DailyCount,
         MonthlyCount,
+        PageYear,
         HourlyCount,
         Path,
     ):

@@ -42,6 +42,7 @@ from page_tracker.errors import Unprocessable
 from page_tracker.stats import queries
 from page_tracker.stats.filters import Filter
 from page_tracker.stats.live import LiveVisitors
+from page_tracker.stats.local_days import sums_by_local_day
 from page_tracker.stats.models import (
     SITE,
     DailyCount,
@@ -86,11 +87,11 @@ def change(summary: Summary) -> tuple[float | None, float | None]:
     )
 
 
-def _counts(
+def _source(
     session: Session, site_id: str, rng: Range, interval: Interval, where: Filter
-) -> list[tuple[Any, int, int]]:
-    """(UTC hour or UTC day, page views, visitors) rows of the range, from the rollup that
-    answers it exactly."""
+) -> tuple[Any, ColumnElement[bool], ColumnElement[bool]] | None:
+    """The rollup that answers the range exactly, the condition of its rows wanted and
+    that of the range (``None``: nothing to read)."""
     by_day = rng.utc_aligned and interval is not Interval.HOUR
     if where.kind is not None:
         if not by_day:
@@ -101,37 +102,66 @@ def _counts(
             )
         dimension = queries.dimension_id(session, where.kind, where.value or "")
         if dimension is None:
-            return []
+            return None
         table: Any = DailyDimensionCount
         wanted: ColumnElement[bool] = DailyDimensionCount.dimension_id == dimension
         if where.page is not None:  # one page's views with the value
             path_id = queries.path_id(session, site_id, where.page)
             if path_id is None:
-                return []
+                return None
             table = DailyPathDimensionCount
             wanted = (table.dimension_id == dimension) & (table.path_id == path_id)
     else:
         path_id = SITE if where.page is None else queries.path_id(session, site_id, where.page)
         if path_id is None:
-            return []
+            return None
         table = DailyCount if by_day else HourlyCount
         wanted = table.path_id == path_id
+    wanted = (table.site_id == site_id) & wanted
     if by_day:
         # Each day by key, not a range of days: the daily keys lead with the day, so a
         # range reads every page's (or value's) row of every day to find the one wanted
         # (PostgreSQL scanned 730 000 rows for a year's 365, bench/README.md).
-        moment = table.day
-        in_range = moment.in_([rng.start + timedelta(days=n) for n in range(rng.days)])
-    else:
-        moment = table.hour
+        return (
+            table,
+            wanted,
+            table.day.in_([rng.start + timedelta(days=n) for n in range(rng.days)]),
+        )
+    low, high = rng.utc_bounds()
+    return table, wanted, (table.hour >= low) & (table.hour < high)
+
+
+def _counts(
+    session: Session, site_id: str, rng: Range, interval: Interval, where: Filter
+) -> list[tuple[Any, int, int]]:
+    """(UTC hour, UTC day or, for days and months outside UTC, local day; page views,
+    visitors) rows of the range, from the rollup that answers it exactly."""
+    found = _source(session, site_id, rng, interval, where)
+    if found is None:
+        return []
+    table, wanted, in_range = found
+    if table is HourlyCount and interval is not Interval.HOUR:
         low, high = rng.utc_bounds()
-        in_range = (moment >= low) & (moment < high)
+        return sums_by_local_day(session, table, wanted, low=low, high=high, zone=rng.zone)
+    moment = table.day if table is not HourlyCount else table.hour
     rows = session.execute(
-        select(moment, table.pageviews, table.visitors)
-        .where(table.site_id == site_id, wanted, in_range)
-        .order_by(moment)
+        select(moment, table.pageviews, table.visitors).where(wanted, in_range).order_by(moment)
     )
     return [(when, int(pv), int(uv)) for when, pv, uv in rows]
+
+
+def _totals(
+    session: Session, site_id: str, rng: Range, interval: Interval, where: Filter
+) -> Totals:
+    """The page views and visitors of the range, summed in SQL (one row back)."""
+    found = _source(session, site_id, rng, interval, where)
+    if found is None:
+        return Totals(0, 0)
+    table, wanted, in_range = found
+    pv, uv = session.execute(
+        select(func.sum(table.pageviews), func.sum(table.visitors)).where(wanted, in_range)
+    ).one()
+    return Totals(int(pv or 0), int(uv or 0))
 
 
 def _periods(rng: Range, interval: Interval) -> Iterator[tuple[Any, str, datetime]]:
@@ -180,7 +210,7 @@ def summary(
     """Totals of the range and of the period before it, and the series by ``interval``."""
     where = where or Filter()
     rows = _counts(session, site_id, rng, interval, where)
-    before = _counts(session, site_id, rng.previous(), interval, where)
+    before = _totals(session, site_id, rng.previous(), interval, where)
     buckets: dict[Any, list[int]] = {}
     for when, pv, uv in rows:
         bucket = buckets.setdefault(_key(when, rng, interval), [0, 0])
@@ -190,7 +220,7 @@ def summary(
         Point(label, start, *buckets.get(key, (0, 0)))
         for key, label, start in _periods(rng, interval)
     ]
-    return Summary(_sum(rows), _sum(before), series)
+    return Summary(_sum(rows), before, series)
 
 
 @dataclass(frozen=True, slots=True)

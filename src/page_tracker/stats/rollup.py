@@ -20,6 +20,7 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from page_tracker.db import add_to_counters
+from page_tracker.stats import page_years
 from page_tracker.stats.ids import IdCache, chunks, resolve_ids
 from page_tracker.stats.models import (
     MAX_VALUE_LENGTH,
@@ -207,6 +208,7 @@ def _write(session: Session, c: _Counts) -> None:
     _add(session, DailyCount, ("site_id", "day", "path_id"), c.daily, c.daily_uv)
     monthly, monthly_uv = by_month(c.daily), by_month(c.daily_uv)
     _add(session, MonthlyCount, ("site_id", "month", "path_id"), monthly, monthly_uv)
+    page_years.mark(session, monthly)
     _add(session, DailyDimensionCount, ("site_id", "day", "dimension_id"), c.dims, c.dims_uv)
     page_keys = ("site_id", "day", "path_id", "dimension_id")
     _add(session, DailyPathDimensionCount, page_keys, c.page_dims, c.page_dims_uv)

@@ -19,6 +19,7 @@ from sqlalchemy import and_, delete
 from sqlalchemy.orm import Session
 
 from page_tracker.db import add_rows_to_counters
+from page_tracker.stats import page_years
 from page_tracker.stats.ids import IdCache, resolve_ids
 from page_tracker.stats.models import (
     MAX_PATH_LENGTH,
@@ -176,7 +177,8 @@ def _crossed(
 
 
 def subtract(session: Session, site_id: str, applied: Applied) -> None:
-    """Take ``applied`` back out of the rollups; rows left at zero are deleted."""
+    """Take ``applied`` back out of the rollups; rows left at zero are deleted (and the
+    months their pages have rows in recomputed)."""
     _write(session, site_id, applied, sign=-1)
     for model in (
         HourlyCount,
@@ -191,6 +193,7 @@ def subtract(session: Session, site_id: str, applied: Applied) -> None:
                 and_(model.site_id == site_id, model.pageviews == 0, model.visitors == 0)
             )
         )
+    page_years.rebuild(session, site_id, (path_id for _day, path_id in applied.daily))
 
 
 def _rows(
@@ -226,6 +229,8 @@ def _write(session: Session, site_id: str, applied: Applied, sign: int) -> None:
         ),
         (Total, ("site_id", "path_id"), applied.totals),
     )
+    if sign > 0:  # a subtraction rebuilds them once its empty rows are gone
+        page_years.mark(session, ((site_id, month, p) for month, p in _monthly(applied.daily)))
     for model, names, counts in tables:
         increments: tuple[str, ...] = ("pageviews", "visitors")
         if model is Total:  # imported uniques have no visitor set: keep them apart too
