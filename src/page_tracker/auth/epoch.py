@@ -25,7 +25,7 @@ from __future__ import annotations
 import secrets
 from typing import Any, Final
 
-from sqlalchemy import BigInteger, Integer, event, inspect, select, update
+from sqlalchemy import BigInteger, Integer, event, insert, inspect, select, update
 from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column
 
 from page_tracker.auth.models import ApiToken
@@ -60,11 +60,14 @@ def current(session: Session) -> int | None:
 
 
 def advance(session: Session) -> None:
-    """Give the epoch a new value in the session's transaction."""
-    session.execute(
+    """Give the epoch a new value in the session's transaction (making the row when a
+    database emptied of every row lost it: until then nothing is cached)."""
+    changed = session.execute(
         update(AccessEpoch).where(AccessEpoch.id == ROW).values(value=new_value()),
         execution_options={"synchronize_session": False},
     )
+    if not getattr(changed, "rowcount", 1):
+        session.execute(insert(AccessEpoch).values(id=ROW, value=new_value()))
 
 
 def _changes_access(instance: object, deleted: bool) -> bool:

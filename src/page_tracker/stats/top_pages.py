@@ -16,7 +16,13 @@ which flat data, where thousands of pages tie, needs anyway).
 
 The exact totals of the candidates are read by key: months by ``(site, path, month)``,
 edge days one day at a time (the key of ``stat_daily`` leads with the day), edge hours
-by ``(site, path, hour)``. Spans without a whole month are left to the plain query.
+by ``(site, path, hour)``.
+
+A span without a whole month (30 days across two months) is bounded the same way, by
+the rows of the months it lies in: looser (a month holds more than the span), so the
+first round reads deeper (:func:`_first_depth`); the candidates' days are then read as
+one list. On skewed data this answers a 30-day top 10 from ~80 monthly rows and the
+candidates' daily rows, instead of grouping every page of every day.
 """
 
 from __future__ import annotations
@@ -112,8 +118,14 @@ def _rows_of(site_id: str, pieces: Cover, ids: list[int]) -> list[Any]:
 
     for first, last in pieces.months:
         rows(MonthlyCount, (MonthlyCount.month >= first) & (MonthlyCount.month <= last))
-    for day in _days(pieces.days):  # one day each: as a list of days PostgreSQL
-        rows(DailyCount, DailyCount.day == day)  # scanned all of stat_daily instead
+    if pieces.months:
+        for day in _days(pieces.days):  # one day each: as a list of days PostgreSQL
+            rows(DailyCount, DailyCount.day == day)  # scanned all of stat_daily instead
+    elif pieces.days:
+        # A span of days only (30 days): one list of days, which both servers read by
+        # key with the list of pages (PostgreSQL 8 ms, MariaDB 2 ms); thirty selects in
+        # a UNION ALL took PostgreSQL 24 - 100 ms (a parallel plan), bench/README.md.
+        rows(DailyCount, DailyCount.day.in_(_days(pieces.days)))
     for low, high in pieces.hours:
         rows(HourlyCount, (HourlyCount.hour >= low) & (HourlyCount.hour < high))
     return selects
@@ -263,6 +275,11 @@ def count_pages(session: Session, site_id: str, pieces: Cover) -> int:
         )
     if not edges:
         return counted
+    if months is None and len(edges) == 1:
+        # Days only: COUNT(DISTINCT) off the day-led key (PostgreSQL 22 ms for 60 000
+        # rows, against 36 ms hash-grouping them first).
+        only = edges[0].subquery()
+        return int(session.scalar(select(func.count(only.c.path_id.distinct()))) or 0)
     rows = union_all(*edges).subquery() if len(edges) > 1 else edges[0].subquery()
     edge = select(rows.c.path_id).distinct().subquery()
     query = select(func.count()).select_from(edge)
