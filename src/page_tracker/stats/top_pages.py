@@ -210,6 +210,10 @@ def top_pages(
     if not (pieces.months or pieces.days) or limit <= 0 or wanted > MAX_RANK:
         return None  # a few hours: the plain query reads a few hundred rows
     depth = depth or _first_depth(pieces, months, wanted)
+    if not pieces.months:
+        # Two rounds at most: on flat data the plain query follows, and each deeper
+        # round of loose bounds only added to it (30 flat days: +35 ms on PostgreSQL).
+        max_rows = min(max_rows, DEEPER * depth * len(months))
     exact_rounds = 0
     while depth * len(months) <= max_rows and exact_rounds < MAX_EXACT:
         heads = _heads(session, site_id, months, depth)
