@@ -55,6 +55,8 @@ from page_tracker.stats.models import (
     Dimension,
     HourlyCount,
     MonthlyCount,
+)
+from page_tracker.stats.models import (
     Path as PagePath,
 )
 from page_tracker.users.memberships import set_member
@@ -81,9 +83,7 @@ def _fill(session: Session, site: str) -> None:
             for n, d in enumerate(days)
         ],
     )
-    session.execute(
-        insert(PagePath), [{"site_id": site, "path": f"/p/{n}"} for n in range(PAGES)]
-    )
+    session.execute(insert(PagePath), [{"site_id": site, "path": f"/p/{n}"} for n in range(PAGES)])
     ids = list(session.scalars(select(PagePath.id).where(PagePath.site_id == site)))
     recent = days[-PAGE_DAYS:]
     session.execute(

@@ -102,7 +102,9 @@ def world(make_pair: Callable[[], tuple[Flask, Flask]]) -> World:
         session.commit()
         ids = (site.id, viewer.id, token.id)
     browser = reader.test_client()
-    signed = browser.post("/api/v1/session", json={"email": "viewer@example.com", "password": PASSWORD})
+    signed = browser.post(
+        "/api/v1/session", json={"email": "viewer@example.com", "password": PASSWORD}
+    )
     assert signed.status_code == 200
     return World(reader, writer, ids[0], ids[1], clear, ids[2], browser)
 
@@ -186,10 +188,13 @@ def test_should_end_sessions_when_the_password_changes(world: World) -> None:
 def test_should_follow_a_changed_role_at_once(world: World) -> None:
     # Given an admin (no member) reading the site, and the viewer made an owner
     admin = world.reader.test_client()
-    signed = admin.post("/api/v1/session", json={"email": "admin@example.com", "password": PASSWORD})
+    signed = admin.post(
+        "/api/v1/session", json={"email": "admin@example.com", "password": PASSWORD}
+    )
     assert signed.status_code == 200
     assert world.stats(client=admin) == 200
     assert world.stats(client=admin) == 200
+
     # When the viewer becomes an admin and the admin a plain user
     def swap(session: Session) -> None:
         services.update_user(session, session.get(User, world.viewer), role=Role.ADMIN)

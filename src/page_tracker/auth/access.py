@@ -28,8 +28,8 @@ from sqlalchemy.orm import Session
 
 from page_tracker.auth import epoch
 from page_tracker.auth.models import ApiToken
-from page_tracker.cache import CACHE, Node, add_node
 from page_tracker.auth.tokens import MAX_TOKEN_LENGTH, TOKEN_PREFIX
+from page_tracker.cache import CACHE, Node, add_node
 from page_tracker.secret_tokens import could_be, digest
 from page_tracker.sites.models import Site
 from page_tracker.users.models import SiteMember, User
@@ -167,7 +167,7 @@ def roles(session: Session, user_id: int) -> dict[str, str] | None:
         rows = session.execute(
             select(SiteMember.site_id, SiteMember.role).where(SiteMember.user_id == user_id)
         )
-        return {site_id: role for site_id, role in rows}
+        return {str(site_id): str(role) for site_id, role in rows}
 
     return _get(session, ROLES_NODE, str(user_id), load)
 

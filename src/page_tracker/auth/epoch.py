@@ -26,7 +26,7 @@ import secrets
 from typing import Any, Final
 
 from sqlalchemy import BigInteger, Integer, event, insert, inspect, select, update
-from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column
+from sqlalchemy.orm import InstanceState, Mapped, ORMExecuteState, Session, mapped_column
 
 from page_tracker.auth.models import ApiToken
 from page_tracker.db import Base
@@ -37,7 +37,7 @@ ROW: Final = 1
 WATCHED: Final = (User, ApiToken, SiteMember, Site)
 _TABLES: Final = frozenset(model.__tablename__ for model in WATCHED)
 # A token's use is written down hourly (auth.tokens.USE_RECORDED_EVERY): no access change.
-_IGNORED: Final = {ApiToken: frozenset({"last_used_at"})}
+_IGNORED: Final = {ApiToken.__tablename__: frozenset({"last_used_at"})}
 
 
 class AccessEpoch(Base):
@@ -75,14 +75,12 @@ def _changes_access(instance: object, deleted: bool) -> bool:
         return False
     if deleted:
         return True
-    state = inspect(instance)
+    state: InstanceState[Any] = inspect(instance)
     if state.transient or state.pending:
         return True  # a new row
-    ignored = _IGNORED.get(type(instance), frozenset())
+    ignored = _IGNORED.get(type(instance).__tablename__, frozenset())
     return any(
-        attribute.history.has_changes()
-        for attribute in state.attrs
-        if attribute.key not in ignored
+        attribute.history.has_changes() for attribute in state.attrs if attribute.key not in ignored
     )
 
 

@@ -102,11 +102,12 @@ def _authenticate() -> Principal | None:
         return None
     db_session = get_session()
     cached = access.account(db_session, user_id, _password_mark) if type(user_id) is int else None
+    user: User | None
     if cached is not None:
         mark, user = cached.password_mark, cached.user()
     else:
-        account = db_session.get(User, user_id)
-        mark, user = ("", None) if account is None else (_password_mark(account), account)
+        user = db_session.get(User, user_id)
+        mark = "" if user is None else _password_mark(user)
     if user is None or session.get(_SESSION_PASSWORD) != mark:
         session.clear()
         raise Unauthorized("the session has ended; sign in again", headers=_BEARER)

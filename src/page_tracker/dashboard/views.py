@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 
 from flask import Blueprint, request, url_for
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from page_tracker.auth.access import SiteRef
 from page_tracker.auth.permissions import member_site
@@ -138,9 +138,13 @@ def _zones() -> tuple[str, ...]:
     return tuple(sorted({zone for zone in known if "/" in zone and zone[:4] != "Etc/"} | {"UTC"}))
 
 
+_OPTION = Markup("<option>{}</option>")
+_SELECTED = Markup("<option selected>{}</option>")
+
+
 @cache
-def _zone_list() -> tuple[frozenset[str], str]:
-    return frozenset(_zones()), "".join(f"<option>{escape(zone)}</option>" for zone in _zones())
+def _zone_list() -> tuple[frozenset[str], Markup]:
+    return frozenset(_zones()), Markup("").join(_OPTION.format(zone) for zone in _zones())
 
 
 def _zone_options(chosen: str) -> Markup:
@@ -148,9 +152,8 @@ def _zone_options(chosen: str) -> Markup:
     them): 420 options joined once, not rendered one by one on every page."""
     known, options = _zone_list()
     if chosen in known:
-        plain = f"<option>{escape(chosen)}</option>"
-        return Markup(options.replace(plain, f"<option selected>{escape(chosen)}</option>", 1))  # noqa: S704 - escaped above
-    return Markup(f"{options}<option selected>{escape(chosen)}</option>")  # noqa: S704 - escaped
+        return options.replace(_OPTION.format(chosen), _SELECTED.format(chosen), 1)
+    return options + _SELECTED.format(chosen)
 
 
 @blueprint.get("/<path:unknown>")
