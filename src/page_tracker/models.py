@@ -1,5 +1,6 @@
 """Imports every feature's models so ``Base.metadata`` knows all tables (for Alembic)."""
 
+from page_tracker.auth.epoch import AccessEpoch
 from page_tracker.auth.models import ApiToken, AuditEvent
 from page_tracker.buffer.models import FlushedBatch
 from page_tracker.imports.models import Import, ImportChunk
@@ -24,6 +25,7 @@ from page_tracker.stats.models import (
 from page_tracker.users.models import SiteMember, User
 
 __all__ = [
+    "AccessEpoch",
     "ApiToken",
     "AuditEvent",
     "Counter",

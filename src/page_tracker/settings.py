@@ -118,6 +118,9 @@ class Settings(BaseSettings):
     # each process re-reads the site ids behind the Bloom filter of the public counters.
     cache_counters_ttl: float = Field(default=2.0, ge=0, le=3600, alias="CACHE_COUNTERS_TTL")
     cache_report_ttl: float = Field(default=30.0, ge=0, le=86_400, alias="CACHE_REPORT_TTL")
+    # Who a token or session is and whose member they are, for read requests; keyed by
+    # the access epoch, so a revocation is honoured at once whatever this is.
+    cache_access_ttl: float = Field(default=300.0, ge=0, le=86_400, alias="CACHE_ACCESS_TTL")
     cache_local_size: int = Field(default=10_000, ge=1, le=10_000_000, alias="CACHE_LOCAL_SIZE")
     cache_known_sites_refresh: float = Field(
         default=10.0, gt=0, le=3600, alias="CACHE_KNOWN_SITES_REFRESH"

@@ -228,3 +228,29 @@ def test_should_leave_flat_data_to_the_plain_query(engine: Engine) -> None:
     # and the answer is the plain one
     assert [(p.path, p.pageviews, p.visitors) for p in ranked] == expected[:3]
     assert total == len(NAMES)
+
+
+def test_should_stop_early_on_a_span_of_days_across_two_months(engine: Engine) -> None:
+    # Given a few popular pages and a long tail in the days around New Year, with more
+    # of the same pages outside the span in both months
+    site = f"top{next(_sites):09d}"
+    span = [day * 24 + 3 for day in range(5, 20)]  # 25 Dec to 8 Jan
+    rows = [(page, hour, 40 - 9 * page, 1) for page in range(4) for hour in span]
+    rows += [(page, 5 * 24 + 7, 1, 1) for page in range(4, len(NAMES))]
+    rows += [(page, 25 * 24, 30, 1) for page in range(4, 8)]  # 14 Jan: outside the span
+    with Session(engine) as session:
+        _store(session, site, rows)
+    low, high = FIRST + timedelta(days=5), FIRST + timedelta(days=20)
+    pieces = cover(low, high)
+    assert not pieces.months  # days only
+    with Session(engine) as session:
+        # When the two best are asked for, one row a month read first
+        top = top_pages(session, site, pieces, limit=2, offset=0, depth=1)
+        expected = _plain(session, site, low, high)
+        total, ranked = ranked_pages(session, site, low, high, limit=2, offset=0)
+    # Then the months' rows bounded the reading, with the plain answer and count
+    assert top is not None
+    assert top.total is None
+    assert [(p.path, p.pageviews, p.visitors) for p in top.pages] == expected[:2]
+    assert [(p.path, p.pageviews, p.visitors) for p in ranked] == expected[:2]
+    assert total == len(expected)

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from flask import Flask
 
+from page_tracker.auth import access, epoch
 from page_tracker.auth.limits import init_limiter
 from page_tracker.auth.views import make_blueprint
 from page_tracker.features import Feature
@@ -27,6 +28,8 @@ def init_app(app: Flask) -> None:
         WTF_CSRF_TIME_LIMIT=None,
     )
     init_limiter(app)
+    epoch.watch()
+    access.init_app(app, SETTINGS.get(app).cache_access_ttl)
     app.register_blueprint(make_blueprint(app))
 
 

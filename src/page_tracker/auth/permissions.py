@@ -15,6 +15,8 @@ import re
 from flask import session as browser_session
 from sqlalchemy.orm import Session
 
+from page_tracker.auth import access
+from page_tracker.auth.access import SiteRef
 from page_tracker.auth.principal import Principal, current_principal, require
 from page_tracker.auth.tokens import Scope
 from page_tracker.errors import Forbidden, NotFound
@@ -44,6 +46,24 @@ def site_for(session: Session, principal: Principal, site_id: str, *, manage: bo
     return site
 
 
+def member_site(session: Session, principal: Principal, site_id: str) -> SiteRef:
+    """What :func:`site_for` (``manage=False``) decides, from the access cache on a read
+    (:mod:`page_tracker.auth.access`), else from the database."""
+    if not _SITE_ID.fullmatch(site_id):
+        raise NotFound(f"no site {site_id}")
+    found = access.site(session, site_id)
+    if found is not None:
+        if principal.user.is_admin:
+            return found
+        held = access.roles(session, principal.user.id)
+        if held is not None:
+            if site_id not in held:
+                raise NotFound(f"no site {site_id}")
+            return found
+    site = site_for(session, principal, site_id, manage=False)
+    return SiteRef(site.id, site.domain)
+
+
 def site_role(session: Session, principal: Principal, site_id: str) -> MemberRole | None:
     return member_role(session, site_id, principal.user.id)
 
@@ -61,19 +81,19 @@ def _shared_site(session: Session, site_id: str) -> Site | None:
     return None
 
 
-def readable_site(session: Session, site_id: str) -> Site:
+def readable_site(session: Session, site_id: str) -> SiteRef:
     """The site whose statistics the caller reads: a member's or an admin's (with the
     ``read`` scope), or one whose live share link this browser opened. :class:`NotFound`
     or :class:`~page_tracker.errors.Unauthorized` otherwise."""
     if current_principal() is not None:
         try:
-            return site_for(session, require(Scope.READ), site_id, manage=False)
+            return member_site(session, require(Scope.READ), site_id)
         except NotFound:
             if (shared := _shared_site(session, site_id)) is None:
                 raise
-            return shared
+            return SiteRef(shared.id, shared.domain)
     shared = _shared_site(session, site_id)
     if shared is None:
         require(Scope.READ)  # raises: no credential
         raise NotFound(f"no site {site_id}")
-    return shared
+    return SiteRef(shared.id, shared.domain)

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from flask import g, request, session
 from flask_wtf.csrf import generate_csrf, validate_csrf
 from wtforms import ValidationError as CSRFError
 
-from page_tracker.auth.tokens import Scope, grants, resolve_token, token_scopes
+from page_tracker.auth import access
+from page_tracker.auth.tokens import Scope, grants, resolve_token, token_scopes, use_due
 from page_tracker.db import get_session
 from page_tracker.errors import Forbidden, Unauthorized
 from page_tracker.users.models import User
@@ -47,6 +49,12 @@ class Principal:
 
 def _role_scopes(user: User) -> tuple[Scope, ...]:
     return (Scope.READ, Scope.WRITE, Scope.ADMIN) if user.is_admin else (Scope.READ, Scope.WRITE)
+
+
+def _scoped(user: User, scopes: tuple[Scope, ...]) -> tuple[Scope, ...]:
+    """The token's scopes that the user's role still allows."""
+    allowed = _role_scopes(user)
+    return tuple(scope for scope in scopes if scope in allowed)
 
 
 def _password_mark(user: User) -> str:
@@ -88,22 +96,45 @@ def _authenticate() -> Principal | None:
         scheme, _, credential = header.partition(" ")
         if scheme.lower() != "bearer" or not credential.strip():
             raise Unauthorized("use Authorization: Bearer TOKEN", headers=_BEARER)
-        db_session = get_session()
-        resolved = resolve_token(db_session, credential.strip())
-        if resolved is None:
-            raise Unauthorized("the token is unknown, revoked or expired", headers=_BEARER)
-        db_session.commit()  # the recorded use, before the view starts its own work
-        token, user = resolved
-        allowed = _role_scopes(user)
-        return Principal(user, tuple(s for s in token_scopes(token) if s in allowed), token.id)
+        return _by_token(credential.strip())
     user_id = session.get(_SESSION_USER)
     if user_id is None:
         return None
-    account = get_session().get(User, user_id)
-    if account is None or session.get(_SESSION_PASSWORD) != _password_mark(account):
+    db_session = get_session()
+    cached = access.account(db_session, user_id, _password_mark) if type(user_id) is int else None
+    user: User | None
+    if cached is not None:
+        mark, user = cached.password_mark, cached.user()
+    else:
+        user = db_session.get(User, user_id)
+        mark = "" if user is None else _password_mark(user)
+    if user is None or session.get(_SESSION_PASSWORD) != mark:
         session.clear()
         raise Unauthorized("the session has ended; sign in again", headers=_BEARER)
-    return Principal(account, _role_scopes(account))
+    return Principal(user, _role_scopes(user))
+
+
+def _by_token(clear: str) -> Principal:
+    """The caller of a bearer token: from the access cache on a read whose token needs
+    no record of its use now, else from the database (which records the use)."""
+    db_session = get_session()
+    cached = access.grant(db_session, clear, _password_mark)
+    if cached is not None:
+        now = datetime.now(UTC)
+        if cached.expires_at <= now:
+            raise Unauthorized("the token is unknown, revoked or expired", headers=_BEARER)
+        if not use_due(cached.last_used_at, now):
+            user = cached.account.user()
+            scopes = tuple(Scope(scope) for scope in cached.scopes.split(",") if scope)
+            return Principal(user, _scoped(user, scopes), cached.token_id)
+    resolved = resolve_token(db_session, clear)
+    if resolved is None:
+        raise Unauthorized("the token is unknown, revoked or expired", headers=_BEARER)
+    db_session.commit()  # the recorded use, before the view starts its own work
+    if cached is not None:
+        access.forget_grant(db_session, clear)  # it holds the use before this one
+    token, user = resolved
+    return Principal(user, _scoped(user, token_scopes(token)), token.id)
 
 
 def require(scope: Scope) -> Principal:

@@ -99,11 +99,16 @@ def resolve_token(session: Session, clear: str) -> tuple[ApiToken, User] | None:
     now = datetime.now(UTC)
     if _aware(token.expires_at) <= now:
         return None
-    if token.last_used_at is None or _aware(token.last_used_at) <= now - USE_RECORDED_EVERY:
+    if use_due(token.last_used_at, now):
         token.last_used_at = now
         audit.record(session, audit.Event.TOKEN_USED, user_id=user.id, token_id=token.id)
         session.flush()
     return token, user
+
+
+def use_due(last_used_at: datetime | None, now: datetime) -> bool:
+    """Whether a token last used at ``last_used_at`` gets its use written down ``now``."""
+    return last_used_at is None or _aware(last_used_at) <= now - USE_RECORDED_EVERY
 
 
 def list_tokens(session: Session, user: User) -> Sequence[ApiToken]:

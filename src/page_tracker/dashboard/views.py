@@ -12,11 +12,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
-from typing import Any
 
 from flask import Blueprint, request, url_for
+from markupsafe import Markup
 
-from page_tracker.auth.permissions import site_for
+from page_tracker.auth.access import SiteRef
+from page_tracker.auth.permissions import member_site
 from page_tracker.dashboard import filters, links, ranges, site_view, sparkline, tables
 from page_tracker.dashboard.pages import page as _page
 from page_tracker.dashboard.pages import signed_in as _principal
@@ -71,22 +72,26 @@ def site_page(site_id: str) -> tuple[str, int]:
         return _page("sign_in.html", 401)
     session = get_session()
     try:
-        site = site_for(session, principal, site_id, manage=False)
+        site = member_site(session, principal, site_id)
     except NotFound:
         return _page("not_found.html", 404, user=principal.user)
     return render_site(site, user=principal.user)
 
 
-def render_site(site: Site, *, user: User | None, share: str | None = None) -> tuple[str, int]:
+def render_site(
+    site: Site | SiteRef, *, user: User | None, share: str | None = None
+) -> tuple[str, int]:
     """A site's page for a member (``user``), or read-only for whoever holds the public
     share link ``share`` (no settings; its links stay on the share link)."""
     args = request.args.to_dict()
 
+    if share is None:
+        base = str(url_for("dashboard.site_page", site_id=site.id))
+    else:
+        base = str(url_for("dashboard_share.shared", token=share))
+
     def address(given: Mapping[str, str]) -> str:
-        params: dict[str, Any] = dict(given)
-        if share is None:
-            return str(url_for("dashboard.site_page", site_id=site.id, **params))
-        return str(url_for("dashboard_share.shared", token=share, **params))
+        return links.with_query(base, given)
 
     def here(**changes: str | None) -> str:
         return address(links.changed(args, **changes))
@@ -113,7 +118,7 @@ def render_site(site: Site, *, user: User | None, share: str | None = None) -> t
         view=view,
         presets=ranges.PRESETS,
         intervals=ranges.INTERVALS,
-        zones=_zones(),
+        zone_options=_zone_options(view.chosen.tz),
         tz_given="tz" in request.args,
         kept=links.kept(args),
         here=here,
@@ -131,6 +136,24 @@ def _zones() -> tuple[str, ...]:
     aliases such as ``EST5EDT`` or ``Etc/GMT+5``, which the URL still accepts)."""
     known = known_zones()
     return tuple(sorted({zone for zone in known if "/" in zone and zone[:4] != "Etc/"} | {"UTC"}))
+
+
+_OPTION = Markup("<option>{}</option>")
+_SELECTED = Markup("<option selected>{}</option>")
+
+
+@cache
+def _zone_list() -> tuple[frozenset[str], Markup]:
+    return frozenset(_zones()), Markup("").join(_OPTION.format(zone) for zone in _zones())
+
+
+def _zone_options(chosen: str) -> Markup:
+    """The zone picker's options with ``chosen`` selected (added when it is not one of
+    them): 420 options joined once, not rendered one by one on every page."""
+    known, options = _zone_list()
+    if chosen in known:
+        return options.replace(_OPTION.format(chosen), _SELECTED.format(chosen), 1)
+    return options + _SELECTED.format(chosen)
 
 
 @blueprint.get("/<path:unknown>")

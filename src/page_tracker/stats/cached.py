@@ -8,7 +8,10 @@ write drops from it.
 - ``summary`` / ``breakdown``: the reports of the stats API and of the dashboard's site
   page (:func:`summary`, :func:`breakdown`: one key for both), ``CACHE_REPORT_TTL``
   seconds, keyed by their whole query (local, then Redis in Redis mode: one process's
-  query serves the others, and one process at a time runs it).
+  query serves the others, and one process at a time runs it);
+- ``watermark``: the latest hour a site's rollups count (the stats API's freshness,
+  ``Last-Modified``), ``CACHE_REPORT_TTL`` seconds like the reports it goes with: a
+  write drops it with them, so it is never older than the numbers beside it.
 
 Every entry is grouped by its site: :func:`invalidate_sites` drops a site's entries
 after a rollup write (group commit, flush), an import or an import's deletion. The
@@ -25,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from typing import TypeVar
 
 from flask import Flask
@@ -37,6 +41,7 @@ from page_tracker.stats import breakdowns, report
 from page_tracker.stats.breakdowns import Breakdown
 from page_tracker.stats.counters import COUNTERS, Counters
 from page_tracker.stats.filters import Filter
+from page_tracker.stats.live import LiveVisitors
 from page_tracker.stats.ranges import Interval, Range
 from page_tracker.stats.report import Summary
 
@@ -47,6 +52,9 @@ T = TypeVar("T")
 COUNTERS_NODE: Node[Counters] = Node("counters", ttl=2.0, type_=Counters, storages=(LOCAL,))
 SUMMARY_NODE: Node[Summary] = Node("summary", ttl=30.0, type_=Summary)
 BREAKDOWN_NODE: Node[Breakdown] = Node("breakdown", ttl=30.0, type_=Breakdown)
+WATERMARK_NODE: Node[datetime | None] = Node("watermark", ttl=30.0, type_=datetime | None)
+# What a write of a site's statistics changes (other nodes are grouped otherwise).
+SITE_NODES = (COUNTERS_NODE, SUMMARY_NODE, BREAKDOWN_NODE, WATERMARK_NODE)
 
 
 def init_app(app: Flask) -> None:
@@ -57,6 +65,7 @@ def init_app(app: Flask) -> None:
     add_node(app, COUNTERS_NODE, 0 if embedded else settings.cache_counters_ttl)
     add_node(app, SUMMARY_NODE, settings.cache_report_ttl)
     add_node(app, BREAKDOWN_NODE, settings.cache_report_ttl)
+    add_node(app, WATERMARK_NODE, settings.cache_report_ttl)
 
 
 def read_counters(site_id: str, path: str) -> Counters:
@@ -121,11 +130,20 @@ def breakdown(
     )
 
 
+def freshness(session: Session, site_id: str, live: LiveVisitors) -> report.Freshness:
+    """:func:`page_tracker.stats.report.freshness` with the latest counted hour through
+    the ``watermark`` node (the page views waiting for a flush are read each time)."""
+    last = CACHE.get().get(
+        WATERMARK_NODE, site_id, "", lambda: report.last_counted_hour(session, site_id)
+    )
+    return report.Freshness(live.unflushed_pageviews(site_id), last)
+
+
 def invalidate_sites(site_ids: Iterable[str], app: Flask | None = None) -> None:
     """Drop the cached reads of these sites (after their statistics changed)."""
     manager = CACHE.find(app)
     if manager is not None:
-        manager.invalidate(site_ids)
+        manager.invalidate(site_ids, SITE_NODES)
 
 
 def forget_sites(site_ids: Iterable[str], app: Flask | None = None) -> None:

@@ -229,12 +229,17 @@ class Freshness:
     last_counted_hour: datetime | None  # UTC start of the latest hour with a view
 
 
-def freshness(session: Session, site_id: str, live: LiveVisitors) -> Freshness:
-    """How current the rollups are: the page views still waiting for the flush (Redis
-    mode) and the latest hour counted."""
+def last_counted_hour(session: Session, site_id: str) -> datetime | None:
+    """The UTC start of the latest hour with a view of the site in the rollups."""
     last = session.scalar(
         select(func.max(HourlyCount.hour)).where(
             HourlyCount.site_id == site_id, HourlyCount.path_id == SITE
         )
     )
-    return Freshness(live.unflushed_pageviews(site_id), last.replace(tzinfo=UTC) if last else None)
+    return last.replace(tzinfo=UTC) if last else None
+
+
+def freshness(session: Session, site_id: str, live: LiveVisitors) -> Freshness:
+    """How current the rollups are: the page views still waiting for the flush (Redis
+    mode) and the latest hour counted."""
+    return Freshness(live.unflushed_pageviews(site_id), last_counted_hour(session, site_id))

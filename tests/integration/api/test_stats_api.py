@@ -251,6 +251,9 @@ def test_should_answer_304_to_a_matching_conditional_request(tracker: Tracker) -
     changed = tracker.get(url, **{"If-None-Match": etag})
     assert changed.status_code == 200
     assert changed.headers["ETag"] != etag
+    # the latest counted hour (cached beside the report) moved with the write
+    assert changed.headers["Last-Modified"] == "Mon, 30 Mar 2026 00:00:00 GMT"
+    assert changed.get_json()["freshness"]["last_counted_hour"] == "2026-03-29T23:00:00Z"
 
 
 @pytest.mark.parametrize(
