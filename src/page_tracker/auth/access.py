@@ -27,8 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from page_tracker.auth import epoch
-from page_tracker.auth.models import ApiToken
-from page_tracker.auth.tokens import MAX_TOKEN_LENGTH, TOKEN_PREFIX
+from page_tracker.auth.tokens import MAX_TOKEN_LENGTH, TOKEN_PREFIX, token_and_user
 from page_tracker.cache import CACHE, Node, add_node
 from page_tracker.secret_tokens import could_be, digest
 from page_tracker.sites.models import Site
@@ -125,11 +124,7 @@ def grant(session: Session, clear: str, mark: Callable[[User], str]) -> Grant | 
         return None
 
     def load() -> Grant:
-        row = session.execute(
-            select(ApiToken, User)
-            .join(User, User.id == ApiToken.user_id)
-            .where(ApiToken.token_hash == digest(clear))
-        ).first()
+        row = token_and_user(session, clear)
         if row is None:
             raise NotCached
         token, user = row

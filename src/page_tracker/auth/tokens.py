@@ -82,17 +82,24 @@ def token_scopes(token: ApiToken) -> tuple[Scope, ...]:
     return tuple(Scope(scope) for scope in token.scopes.split(",") if scope)
 
 
+def token_and_user(session: Session, clear: str) -> tuple[ApiToken, User] | None:
+    """The stored token whose hash matches ``clear`` and its user, live or not (the one
+    lookup behind :func:`resolve_token` and the access cache's grants)."""
+    row = session.execute(
+        select(ApiToken, User)
+        .join(User, User.id == ApiToken.user_id)
+        .where(ApiToken.token_hash == digest(clear))
+    ).first()
+    return None if row is None else (row[0], row[1])
+
+
 def resolve_token(session: Session, clear: str) -> tuple[ApiToken, User] | None:
     """The live token with this clear text and its user, or ``None`` (unknown, expired,
     or not a page-tracker token). Writes down its use at most every
     :data:`USE_RECORDED_EVERY` (flushes then)."""
     if not could_be(clear, TOKEN_PREFIX, MAX_TOKEN_LENGTH):
         return None
-    row = session.execute(
-        select(ApiToken, User)
-        .join(User, User.id == ApiToken.user_id)
-        .where(ApiToken.token_hash == digest(clear))
-    ).first()
+    row = token_and_user(session, clear)
     if row is None:
         return None
     token, user = row
