@@ -135,7 +135,12 @@ class CounterCacheMachine(RuleBasedStateMachine):
     @rule(spec=views_strategy, site=st.integers(0, 1), path=st.sampled_from(PATHS))
     def read_racing_a_commit(self, spec: list[tuple[int, str, int]], site: int, path: str) -> None:
         self.database.race = self._views(spec)
-        self.cache.read(self.sites[site], path)  # read before the batch committed: stale
+        try:
+            self.cache.read(self.sites[site], path)  # read before the batch committed: stale
+        finally:
+            # A cached answer skips the database and leaves the race unsent; left over,
+            # it would fire inside a later commit's hook and wait on that commit's locks.
+            self.database.race = []
 
     @rule(site=st.integers(0, 1))
     def forget(self, site: int) -> None:
