@@ -109,17 +109,14 @@ class DatabaseCounterReader:
 
 
 class CachedCounterReader:
-    """Embedded mode's counter reader: the database's totals kept in-process, exact.
+    """Embedded mode's counter reader: the database's totals kept in-process.
 
-    The group-commit writer keeps the cached entries equal to the database after every
-    commit, with no query in the common case: it adds what its transaction added to the
-    totals (:func:`page_tracker.stats.rollup.apply` returns it) to the entries it finds
-    (:meth:`committed`). An entry lives ``ttl`` seconds from its load; an expired entry
-    of a page in a batch is read again by the writer in its own transaction
-    (:meth:`expired_pages`), any other by the next reader. So hits another process
-    wrote (several web processes on one database), or totals that went down (an import
-    deleted by the CLI), show within ``ttl`` seconds, and at once in this process
-    (:meth:`forget`).
+    The group-commit writer reads the totals of its batch's cached pages in its own
+    transaction (:meth:`expired_pages`) and caches them after the commit
+    (:meth:`committed`), so a Busuanzi answer includes its own hit. An entry lives
+    ``ttl`` seconds from its load: hits another process wrote (several web processes on
+    one database), or totals that went down (an import deleted by the CLI), show within
+    ``ttl`` seconds, and at once in this process (:meth:`forget`).
 
     A reader's load races the writer's commits: a total read just before a commit but
     stored just after it would miss that commit's hits for good (the writer adds to
