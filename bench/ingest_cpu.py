@@ -112,20 +112,23 @@ def _caller(
     """``call(number)`` sends hit ``number``; returns its status and reason."""
 
     def call(number: int) -> str:
-        answers: list[tuple[str, list[tuple[str, str]]]] = []
-        answer = app(
-            _environ(site, number, unique),
-            lambda status, headers, *_: answers.append((status, headers)),
-        )
-        b"".join(answer)
-        close = getattr(answer, "close", None)
-        if close is not None:
-            close()
-        status, headers = answers[0]
-        reason = dict(headers).get("X-Page-Tracker-Reason", "-")
-        return f"{status.split()[0]} {reason}"
+        return wsgi_outcome(app, _environ(site, number, unique))
 
     return call
+
+
+def wsgi_outcome(app: Callable[..., Iterable[bytes]], environ: dict[str, Any]) -> str:
+    """Run one request through the WSGI ``app``; its status code and page-tracker reason
+    (``-`` when it gives none), e.g. ``"202 counted"``."""
+    answers: list[tuple[str, list[tuple[str, str]]]] = []
+    answer = app(environ, lambda status, headers, *_: answers.append((status, headers)))
+    b"".join(answer)
+    close = getattr(answer, "close", None)
+    if close is not None:
+        close()
+    status, headers = answers[0]
+    reason = dict(headers).get("X-Page-Tracker-Reason", "-")
+    return f"{status.split()[0]} {reason}"
 
 
 def _redis_cpu(redis_server: Process | None) -> float:

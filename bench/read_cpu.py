@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.harness import Process, start_redis
-from bench.ingest_cpu import _profile_threads, _redis_cpu
+from bench.ingest_cpu import _profile_threads, _redis_cpu, wsgi_outcome
 from page_tracker import create_app
 from page_tracker.buffer.sinks import SINK
 
@@ -124,18 +124,7 @@ def _caller(app: Callable[..., Iterable[bytes]], site: str) -> Callable[[str, in
     and reason (``-`` for the reads)."""
 
     def call(route: str, number: int) -> str:
-        answers: list[tuple[str, list[tuple[str, str]]]] = []
-        answer = app(
-            _environ(route, site, number),
-            lambda status, headers, *_: answers.append((status, headers)),
-        )
-        b"".join(answer)
-        close = getattr(answer, "close", None)
-        if close is not None:
-            close()
-        status, headers = answers[0]
-        reason = dict(headers).get("X-Page-Tracker-Reason", "-")
-        return f"{status.split()[0]} {reason}"
+        return wsgi_outcome(app, _environ(route, site, number))
 
     return call
 
