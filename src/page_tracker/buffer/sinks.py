@@ -67,27 +67,27 @@ class DatabaseSink:
     def _transaction(
         self,
         views: Sequence[PageView],
-        expired: set[tuple[str, str]],
+        cached: set[tuple[str, str]],
         cache: CachedCounterReader | None = None,
     ) -> tuple[rollup.TotalsAdded, dict[TotalKey, tuple[int, int]]]:
-        """One transaction: the rollups, and the totals of the ``expired`` pages as it
+        """One transaction: the rollups, and the totals of the ``cached`` pages as it
         wrote them; returns what it added to the totals and those."""
         with self.session_factory() as session, session.begin():
             added = rollup.apply(session, views, self.ids)
-            totals = read_totals(session, expired) if expired else {}
+            totals = read_totals(session, cached) if cached else {}
             if cache is not None:
                 cache.committing()  # the commit ends this block
         return added, totals
 
     def _write_cached(self, cache: CachedCounterReader, views: Sequence[PageView]) -> None:
         """The write, keeping ``cache`` equal to the database: it adds what the
-        transaction added to its entries, and takes the totals of its expired entries
+        transaction added to its entries, and takes the totals of its cached pages
         as the transaction read them (see :class:`CachedCounterReader`)."""
         forgets = cache.forgets
-        expired = cache.expired_pages({(view.site_id, view.path) for view in views})
+        cached = cache.cached_pages({(view.site_id, view.path) for view in views})
         try:
             added, totals = retry_transient(
-                lambda: self._transaction(views, expired, cache), attempts=self.attempts
+                lambda: self._transaction(views, cached, cache), attempts=self.attempts
             )
         except BaseException:
             cache.abandoned()

@@ -112,7 +112,7 @@ class CachedCounterReader:
     """Embedded mode's counter reader: the database's totals kept in-process.
 
     The group-commit writer reads the totals of its batch's cached pages in its own
-    transaction (:meth:`expired_pages`) and caches them after the commit
+    transaction (:meth:`cached_pages`) and caches them after the commit
     (:meth:`committed`), so a Busuanzi answer includes its own hit. An entry lives
     ``ttl`` seconds from its load: hits another process wrote (several web processes on
     one database), or totals that went down (an import deleted by the CLI), show within
@@ -180,7 +180,7 @@ class CachedCounterReader:
         """How many times :meth:`forget` ran; the writer notes it before its transaction."""
         return self._forgets
 
-    def expired_pages(self, pages: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
+    def cached_pages(self, pages: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
         """The ``(site, path)`` pages whose site or page entry is cached: the writer reads
         their totals in its transaction (a page never read, cached under neither, costs
         nothing). Fresh entries too: with several web processes on one database, another
