@@ -10,9 +10,11 @@ every process and in both modes, without reaching the other processes' caches.
 Why the database and not Redis: the epoch changes in the transaction that makes the
 change, so no reader can see the new epoch with the old rows (or the new rows with the
 old epoch for longer than the transaction takes); the CLI, another worker or an import
-changes it the same way. Each new value is random, not a counter: a database put back
-from a backup comes back with the epoch of that backup's rows, never with a value whose
-cached entries describe other rows.
+changes it the same way. In Redis mode readers find it mirrored in Redis
+(:mod:`page_tracker.auth.epoch_mirror`), which each change marks before it commits.
+Each new value is random, not a counter: a database put back from a backup comes back
+with the epoch of that backup's rows, never with a value whose cached entries describe
+other rows.
 
 Nobody has to remember to change it: a flush that adds, changes or deletes a
 :class:`User`, :class:`ApiToken` (but for its ``last_used_at``), :class:`SiteMember` or
@@ -28,6 +30,7 @@ from typing import Any, Final
 from sqlalchemy import BigInteger, Integer, event, insert, inspect, select, update
 from sqlalchemy.orm import InstanceState, Mapped, ORMExecuteState, Session, mapped_column
 
+from page_tracker.auth import epoch_mirror
 from page_tracker.auth.models import ApiToken
 from page_tracker.db import Base
 from page_tracker.sites.models import Site
@@ -61,7 +64,10 @@ def current(session: Session) -> int | None:
 
 def advance(session: Session) -> None:
     """Give the epoch a new value in the session's transaction (making the row when a
-    database emptied of every row lost it: until then nothing is cached)."""
+    database emptied of every row lost it: until then nothing is cached). In Redis mode
+    the mirror is marked first (raises :class:`~page_tracker.errors.ServiceUnavailable`
+    when Redis fails: the change must not commit unseen by the mirror's readers)."""
+    epoch_mirror.mark(session)
     changed = session.execute(
         update(AccessEpoch).where(AccessEpoch.id == ROW).values(value=new_value()),
         execution_options={"synchronize_session": False},
