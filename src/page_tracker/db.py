@@ -202,6 +202,21 @@ def lazy_session() -> LazySession:
     return LazySession(get_db().sessions.session_factory)
 
 
+def scalar_now(session: Session, statement: Any) -> Any:
+    """``session.scalar(statement)``: one committed value, as of now. On PostgreSQL, when
+    the session holds no connection yet, it is read in autocommit on a connection of its
+    own, given back at once: one round trip, not ``BEGIN``, the query and the
+    ``ROLLBACK`` that ends the session (psycopg opens a transaction before a query). The
+    session's later reads start after it, so they see what it saw or later; and no
+    request ever holds two connections. Elsewhere the session reads it (MariaDB's
+    PyMySQL would pay two ``SET autocommit`` round trips; SQLite none)."""
+    engine = session.get_bind()
+    if engine.dialect.name != "postgresql" or session.in_transaction():
+        return session.scalar(statement)
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        return connection.scalar(statement)
+
+
 def add_to_counters(
     session: Session,
     table: Table,

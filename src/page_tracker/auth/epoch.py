@@ -32,7 +32,7 @@ from sqlalchemy.orm import InstanceState, Mapped, ORMExecuteState, Session, mapp
 
 from page_tracker.auth import epoch_mirror
 from page_tracker.auth.models import ApiToken
-from page_tracker.db import Base
+from page_tracker.db import Base, scalar_now
 from page_tracker.sites.models import Site
 from page_tracker.users.models import SiteMember, User
 
@@ -57,8 +57,9 @@ def new_value() -> int:
 
 
 def current(session: Session) -> int | None:
-    """The epoch now (``None``: no row, nothing may be cached)."""
-    value = session.execute(select(AccessEpoch.value).where(AccessEpoch.id == ROW)).scalar()
+    """The epoch now (``None``: no row, nothing may be cached); in one round trip on
+    PostgreSQL too (:func:`~page_tracker.db.scalar_now`)."""
+    value = scalar_now(session, select(AccessEpoch.value).where(AccessEpoch.id == ROW))
     return None if value is None else int(value)
 
 
