@@ -71,5 +71,5 @@ def check_on_checkout(engine: Engine) -> None:
             except dialect.loaded_dbapi.Error as error:
                 raise InvalidatePoolError("the connection did not answer a ping") from error
 
-    event.listen(engine.pool, "checkin", checked_in)
+    event.listen(engine.pool, "checkin", checked_in)  # codespell:ignore checkin
     event.listen(engine.pool, "checkout", checkout)

@@ -211,7 +211,11 @@ def scalar_now(session: Session, statement: Any) -> Any:
     request ever holds two connections. Elsewhere the session reads it (MariaDB's
     PyMySQL would pay two ``SET autocommit`` round trips; SQLite none)."""
     engine = session.get_bind()
-    if engine.dialect.name != "postgresql" or session.in_transaction():
+    if (
+        not isinstance(engine, Engine)  # a session bound to a connection: that one
+        or engine.dialect.name != "postgresql"
+        or session.in_transaction()
+    ):
         return session.scalar(statement)
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         return connection.scalar(statement)
