@@ -19,10 +19,8 @@ seen every tenth day with 1 to 37 views: thousands of pages tie, the worst case 
 top-k) and ``zipf`` (1 000 pages seen daily with views falling as 1/rank, the other
 19 000 every 19th day with 1 to 3 views). The database is dropped afterwards, unless
 ``--keep``: then it is filled once, named by the shape, kept, migrated and reused by
-later runs (``--drop-kept`` drops it). ``--db-tag NAME`` puts NAME into the databases'
-names (a helper's branch, so that concurrent runs never share one); ``--mode redis``
-starts a private redis-server and runs every reader in Redis mode, each under a key
-prefix of its own.
+later runs (``--drop-kept`` drops it). ``--mode redis`` starts a private redis-server
+and runs every reader in Redis mode, each under a key prefix of its own.
 """
 
 from __future__ import annotations
@@ -145,9 +143,9 @@ def _fill(engine: Engine, kind: str, site: str, shape: str) -> float:
                 f"FROM stat_daily GROUP BY site_id, path_id, {month}"
             )
         )
-        # stat_page_years as the write path leaves it (and migration 0013 backfills it):
-        # one row a page and year, bit m - 1 for each month m with a row (a sum of
-        # distinct bits is their OR)
+        # stat_page_years as the write path leaves it (and migrations 0013 and 0015 backfill
+        # it): one row a page and year, bit m - 1 for each month m with a row (a sum of
+        # distinct bits is their OR), the year's page views and visitors
         year, number = (
             (
                 "CAST(EXTRACT(YEAR FROM month) AS INTEGER)",
@@ -158,8 +156,9 @@ def _fill(engine: Engine, kind: str, site: str, shape: str) -> float:
         )
         connection.execute(
             text(
-                "INSERT INTO stat_page_years (site_id, year, path_id, months) "
-                f"SELECT site_id, {year}, path_id, SUM(1 << ({number} - 1)) FROM stat_monthly "
+                "INSERT INTO stat_page_years (site_id, year, path_id, months, pageviews, "
+                f"visitors) SELECT site_id, {year}, path_id, SUM(1 << ({number} - 1)), "
+                "SUM(pageviews), SUM(visitors) FROM stat_monthly "
                 f"WHERE path_id <> 0 GROUP BY site_id, {year}, path_id"
             )
         )
@@ -267,9 +266,7 @@ def _filled(kind: str, name: str, shape: str) -> tuple[str, str]:
 def run(kind: str, args: argparse.Namespace) -> None:
     # other checkouts may bench at the same time: a name of this process, or of the shape
     # for --keep (one fill for many runs; migrated to this checkout's head each run)
-    tag = f"{args.db_tag}_" if args.db_tag else ""
-    kept_name = f"pt_bench_stats_keep_{tag}{args.shape}"
-    name = kept_name if args.keep else f"pt_bench_stats_{tag}{os.getpid()}"
+    name = _kept_name(args.shape, args.tag) if args.keep else f"pt_bench_stats_{os.getpid()}"
     kept = _kept_site(kind, name) if args.keep else None
     if kept is not None:
         engine = make_engine(kept[0])
@@ -292,6 +289,12 @@ def run(kind: str, args: argparse.Namespace) -> None:
     finally:
         if not args.keep:
             drop(kind, name)
+
+
+def _kept_name(shape: str, tag: str) -> str:
+    """The kept database of ``shape``; ``tag`` keeps one checkout's migrations (a
+    branch's new head) away from the kept databases other checkouts bench on."""
+    return f"pt_bench_stats_keep_{shape}" + (f"_{tag}" if tag else "")
 
 
 def _load() -> str:
@@ -325,15 +328,16 @@ def main() -> None:
     )
     parser.add_argument("--drop-kept", action="store_true", help="drop the kept databases")
     parser.add_argument(
+        "--tag", default="", help="suffix of the kept databases' names (e.g. a branch name)"
+    )
+    parser.add_argument(
         "--mode", default="embedded", choices=("embedded", "redis"), help="redis: a private one"
     )
-    parser.add_argument("--db-tag", default="", help="put into the databases' names")
     args = parser.parse_args()
-    tag = f"{args.db_tag}_" if args.db_tag else ""
     if args.drop_kept:
         for kind in args.databases.split(","):
             for shape in SHAPES:
-                drop(kind, f"pt_bench_stats_keep_{tag}{shape}")
+                drop(kind, _kept_name(shape, args.tag))
         return
     with tempfile.TemporaryDirectory(prefix="pt-bench-stats-") as folder:
         server = None
