@@ -20,6 +20,7 @@ once, so that a deployment whose Redis filled up before its first flush can stil
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -44,14 +45,18 @@ VISITOR_WIDTH = 16  # bytes of a visitor hash (page_tracker.enrich.visitors.DIGE
 # add_visitors(key, members, first, last, limit): add members[first..last] to a visitor
 # key, an exact set while it has fewer than `limit` members and a HyperLogLog from then
 # on (the set is converted when it reaches the limit). Commands take 500 members at most.
+# A set is only counted when members were added: every set left by this function has
+# fewer than `limit` members, so one that gained none still has (most batches bring
+# visitors a page has seen already: a call less per visitor key).
 ADD_VISITORS = """
 local function add_visitors(key, members, first, last, limit)
   local hll = redis.call('TYPE', key).ok == 'string'
   local command = hll and 'PFADD' or 'SADD'
+  local added = 0
   for s = first, last, 500 do
-    redis.call(command, key, unpack(members, s, math.min(s + 499, last)))
+    added = added + redis.call(command, key, unpack(members, s, math.min(s + 499, last)))
   end
-  if not hll and redis.call('SCARD', key) >= limit then
+  if not hll and added > 0 and redis.call('SCARD', key) >= limit then
     local all = redis.call('SMEMBERS', key)
     redis.call('DEL', key)
     for s = 1, #all, 500 do
@@ -69,6 +74,27 @@ local function uniques(key)
 end
 """
 
+# add_counts(key, argv, first, n): add each of n (field, count) pairs from argv[first] to
+# the hash, 250 fields a read and a write (HMGET, HSET): a batch's pages in two calls,
+# not one HINCRBY each (a call from Lua costs more than the addition). Atomic, as the
+# whole script is; the counts are integers far below 2^53 (Lua's exact range).
+ADD_COUNTS = """
+local function add_counts(key, argv, first, n)
+  for s = 0, n - 1, 250 do
+    local fields, sums = {}, {}
+    for j = s, math.min(s + 249, n - 1) do
+      fields[#fields + 1] = argv[first + 2 * j]
+    end
+    local old = redis.call('HMGET', key, unpack(fields))
+    for k = 1, #fields do
+      sums[2 * k - 1] = fields[k]
+      sums[2 * k] = (tonumber(old[k]) or 0) + tonumber(argv[first + 2 * (s + k - 1) + 1])
+    end
+    redis.call('HSET', key, unpack(sums))
+  end
+end
+"""
+
 # KEYS: stream, pending, totals, (site seed mark, page seed mark) per read, visitor keys...
 # ARGV: batch id, payload, exact limit, ttl, number of pending fields, number of reads,
 # member width, (field, count)..., then per visitor key: its members concatenated (each
@@ -78,16 +104,15 @@ end
 # -> per read, after the batch is counted, the 10 numbers of ``COUNT`` (flat list).
 INGEST = (
     ADD_VISITORS
+    + ADD_COUNTS
     + UNIQUES
     + """
 redis.call('XADD', KEYS[1], '*', 'id', ARGV[1], 'v', ARGV[2])
 local limit, ttl, reads = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[6])
 local width = tonumber(ARGV[7])
 local i = 8
-for _ = 1, tonumber(ARGV[5]) do
-  redis.call('HINCRBY', KEYS[2], ARGV[i], ARGV[i + 1])
-  i = i + 2
-end
+add_counts(KEYS[2], ARGV, i, tonumber(ARGV[5]))
+i = i + 2 * tonumber(ARGV[5])
 for k = 4 + 2 * reads, #KEYS do
   local blob, members = ARGV[i], {}
   for s = 1, #blob, width do members[#members + 1] = string.sub(blob, s, s + width - 1) end
@@ -243,6 +268,19 @@ def run_if_unloaded(
     return reply
 
 
+@functools.lru_cache(maxsize=1024)
+def _site_names(prefix: str, site_id: str) -> tuple[str, str]:
+    """A site's ``pending`` field and visitor key (made once, not once a batch)."""
+    return site_field(site_id), RedisKeys(prefix).visitors(site_id)
+
+
+@functools.lru_cache(maxsize=16_384)
+def _page_names(prefix: str, site_id: str, path: str) -> tuple[str, str]:
+    """A page's ``pending`` field and visitor key (whose name hashes the path): made
+    once per page of a process's recent batches, not once a batch."""
+    return page_field(site_id, path), RedisKeys(prefix).visitors(site_id, path)
+
+
 def ingest_arguments(
     keys: RedisKeys,
     batch_id: str,
@@ -252,23 +290,25 @@ def ingest_arguments(
 ) -> tuple[list[str], list[Any]]:
     """KEYS and ARGV of the ingest script for one batch; ``reads`` are (site, path) pairs
     of the batch's views whose counters the script returns (:func:`read_counts`)."""
-    # Per site and page: its views and distinct visitors; key names and fields are then
-    # made once per page, not once per view (a batch is mostly a few pages).
-    sites: dict[str, list[Any]] = {}
+    # Per page: its views and distinct visitors (a site's are its pages' summed); key
+    # names and fields are then made once per page, not once per view (a batch is
+    # mostly a few pages), and come from a cache (:func:`_page_names`).
     pages: dict[tuple[str, str], list[Any]] = {}
     for view in views:
-        site, visitor = view.site_id, view.lifetime_visitor
-        seen = sites.get(site)
-        if seen is None:
-            seen = sites[site] = [0, set()]
-        seen[0] += 1
-        seen[1].add(visitor)
-        page = (site, view.path)
+        page = (view.site_id, view.path)
         seen = pages.get(page)
         if seen is None:
             seen = pages[page] = [0, set()]
         seen[0] += 1
-        seen[1].add(visitor)
+        seen[1].add(view.lifetime_visitor)
+    sites: dict[str, list[Any]] = {}
+    for (site, _path), (count, members) in pages.items():
+        seen = sites.get(site)
+        if seen is None:
+            sites[site] = [count, set(members)]
+        else:
+            seen[0] += count
+            seen[1] |= members
     argv: list[Any] = [
         batch_id,
         payload,
@@ -280,13 +320,15 @@ def ingest_arguments(
     ]
     visitors: dict[str, set[bytes]] = {}
     for site, (count, members) in sites.items():
-        argv += [site_field(site), count]
-        visitors[keys.visitors(site)] = members
+        field, key = _site_names(keys.prefix, site)
+        argv += [field, count]
+        visitors[key] = members
     for (site, path), (count, members) in pages.items():
-        argv += [page_field(site, path), count]
-        visitors[keys.visitors(site, path)] = members
+        field, key = _page_names(keys.prefix, site, path)
+        argv += [field, count]
+        visitors[key] = members
     for members in visitors.values():
-        if any(len(member) != VISITOR_WIDTH for member in members):
+        if set(map(len, members)) != {VISITOR_WIDTH}:  # the script splits by width
             raise ValueError(f"a visitor hash is not {VISITOR_WIDTH} bytes")
         argv.append(b"".join(members))
     marks: list[str] = []
