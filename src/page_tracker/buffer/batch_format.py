@@ -18,7 +18,7 @@ the old one, since a stream may hold batches of the release before it.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import fields
 from datetime import UTC, datetime, timedelta
 from operator import attrgetter
@@ -86,6 +86,7 @@ def decode_views(payload: bytes | str) -> list[PageView]:
 _NAMES_LIST = list(NAMES)
 _POSITIONAL = [field.name for field in fields(PageView)] == [*_VIEW, "enrichment"]
 _OWN = len(_VIEW)
+_new_view: Callable[..., PageView] = PageView  # positional: _VIEW, then the enrichment
 
 
 def _decode_own(rows: list[list[Any]]) -> list[PageView]:
@@ -105,5 +106,5 @@ def _decode_own(rows: list[list[Any]]) -> list[PageView]:
         own[_TIMESTAMP] = _EPOCH + timedelta(microseconds=own[_TIMESTAMP])
         own[_VISITOR] = bytes.fromhex(own[_VISITOR])
         own[_LIFETIME] = bytes.fromhex(own[_LIFETIME])
-        views.append(PageView(*own, enrichment))
+        views.append(_new_view(*own, enrichment))
     return views
