@@ -74,27 +74,6 @@ local function uniques(key)
 end
 """
 
-# add_counts(key, argv, first, n): add each of n (field, count) pairs from argv[first] to
-# the hash, 250 fields a read and a write (HMGET, HSET): a batch's pages in two calls,
-# not one HINCRBY each (a call from Lua costs more than the addition). Atomic, as the
-# whole script is; the counts are integers far below 2^53 (Lua's exact range).
-ADD_COUNTS = """
-local function add_counts(key, argv, first, n)
-  for s = 0, n - 1, 250 do
-    local fields, sums = {}, {}
-    for j = s, math.min(s + 249, n - 1) do
-      fields[#fields + 1] = argv[first + 2 * j]
-    end
-    local old = redis.call('HMGET', key, unpack(fields))
-    for k = 1, #fields do
-      sums[2 * k - 1] = fields[k]
-      sums[2 * k] = (tonumber(old[k]) or 0) + tonumber(argv[first + 2 * (s + k - 1) + 1])
-    end
-    redis.call('HSET', key, unpack(sums))
-  end
-end
-"""
-
 # KEYS: stream, pending, totals, (site seed mark, page seed mark) per read, visitor keys...
 # ARGV: batch id, payload, exact limit, ttl, number of pending fields, number of reads,
 # member width, (field, count)..., then per visitor key: its members concatenated (each
@@ -104,15 +83,16 @@ end
 # -> per read, after the batch is counted, the 10 numbers of ``COUNT`` (flat list).
 INGEST = (
     ADD_VISITORS
-    + ADD_COUNTS
     + UNIQUES
     + """
 redis.call('XADD', KEYS[1], '*', 'id', ARGV[1], 'v', ARGV[2])
 local limit, ttl, reads = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[6])
 local width = tonumber(ARGV[7])
 local i = 8
-add_counts(KEYS[2], ARGV, i, tonumber(ARGV[5]))
-i = i + 2 * tonumber(ARGV[5])
+for _ = 1, tonumber(ARGV[5]) do
+  redis.call('HINCRBY', KEYS[2], ARGV[i], ARGV[i + 1])
+  i = i + 2
+end
 for k = 4 + 2 * reads, #KEYS do
   local blob, members = ARGV[i], {}
   for s = 1, #blob, width do members[#members + 1] = string.sub(blob, s, s + width - 1) end
