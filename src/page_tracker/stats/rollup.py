@@ -208,7 +208,7 @@ def _write(session: Session, c: _Counts) -> None:
     _add(session, DailyCount, ("site_id", "day", "path_id"), c.daily, c.daily_uv)
     monthly, monthly_uv = by_month(c.daily), by_month(c.daily_uv)
     _add(session, MonthlyCount, ("site_id", "month", "path_id"), monthly, monthly_uv)
-    page_years.mark(session, monthly)
+    page_years.mark(session, ((*key, v, monthly_uv[key]) for key, v in monthly.items()))
     _add(session, DailyDimensionCount, ("site_id", "day", "dimension_id"), c.dims, c.dims_uv)
     page_keys = ("site_id", "day", "path_id", "dimension_id")
     _add(session, DailyPathDimensionCount, page_keys, c.page_dims, c.page_dims_uv)
