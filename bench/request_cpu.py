@@ -9,7 +9,10 @@ afterwards), with one viewer of one site, a ``read`` token and rollups shaped li
 site's (730 site days, 500 pages a day for 60 days and their months, 12 values of each
 dimension a day, so every dashboard table shows 10 rows). Then, through Flask's test
 client, it reads each request once (the cache fills) and ``--requests`` times more,
-and prints the median CPU time of the thread per request (``time.thread_time``):
+and prints the median CPU time of the thread per request (``time.thread_time``), the
+median wall time (``time.perf_counter``) and the round trips a request makes
+(:class:`Trips`: database statements, pool pings, rollbacks and commits, pool
+checkouts, and in Redis mode Redis commands):
 
 - ``api stats (token)``: ``GET /api/v1/sites/ID/stats`` of a calendar year by day;
 - ``api pages (token)``: ``GET .../stats/pages?limit=10`` of the year;
@@ -18,8 +21,9 @@ and prints the median CPU time of the thread per request (``time.thread_time``):
 
 ``--profile`` prints ``cProfile``'s top functions of each. For an A/B, run each
 checkout's copy of this file in turn (``python -m bench.request_cpu`` in each), A B A B.
-Redis mode uses the local Redis (``--redis-url``) under a fresh key prefix, whose keys
-are deleted afterwards.
+Redis mode starts a private redis-server on a free port (or uses ``--redis-url`` under a
+fresh key prefix, whose keys are deleted afterwards). The throwaway database's name ends
+with ``--db-tag`` (a helper's branch name, so that concurrent runs never share one).
 """
 
 from __future__ import annotations
@@ -43,6 +47,8 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from bench.flush import drop, provision
+from bench.harness import start_redis
+from bench.round_trips import Trips
 from page_tracker import migrate
 from page_tracker.app import close_app, create_app
 from page_tracker.auth.tokens import Scope, issue_token
@@ -129,10 +135,10 @@ def _fill(session: Session, site: str) -> None:
     session.commit()
 
 
-def _database(kind: str, folder: Path) -> tuple[str, Callable[[], None]]:
+def _database(kind: str, folder: Path, tag: str) -> tuple[str, Callable[[], None]]:
     if kind == "sqlite":
         return f"sqlite:///{folder / 'pt.db'}", lambda: None
-    name = f"pt_bench_request_{os.getpid()}"
+    name = f"pt_bench_request_{tag}_{os.getpid()}" if tag else f"pt_bench_request_{os.getpid()}"
     return provision(kind, name), lambda: drop(kind, name)
 
 
@@ -152,25 +158,31 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database", default="sqlite", choices=("sqlite", "postgresql", "mariadb"))
     parser.add_argument("--mode", default="embedded", choices=("embedded", "redis"))
-    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
+    parser.add_argument("--redis-url", help="an existing Redis (default: a private one)")
+    parser.add_argument("--db-tag", default="", help="put into the throwaway database's name")
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--json", action="store_true", help="one JSON line of medians")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="pt-bench-request-") as folder:
-        url, dropped = _database(args.database, Path(folder))
+        url, dropped = _database(args.database, Path(folder), args.db_tag)
         prefix = f"ptbenchreq{os.getpid()}:"
         env = {"DATABASE_URL": url, "LOG_DIR": folder, "PAGE_TRACKER_ENV": "test"}
         env["EMBEDDED_JOBS"] = "false"
+        server = None
         if args.mode == "redis":
+            if args.redis_url is None:
+                server, args.redis_url = start_redis(Path(folder) / "redis")
             env.update(REDIS_URL=args.redis_url, REDIS_KEY_PREFIX=prefix)
         app = create_app(settings=load_settings(**env), configure_logging=False)
         try:
-            found = _run(app, args)
+            found = _run(app, args, private_redis=server is not None)
         finally:
             close_app(app)
             dropped()
-            if args.mode == "redis":
+            if server is not None:
+                server.stop()
+            elif args.mode == "redis":
                 client = redis.Redis.from_url(args.redis_url)
                 keys = list(client.scan_iter(f"{prefix}*"))
                 if keys:
@@ -180,11 +192,15 @@ def main() -> None:
         print(json.dumps(found))
         return
     print(f"load {' '.join(f'{v:.1f}' for v in os.getloadavg())}")
-    for case, median in found.items():
-        print(f"{args.database} {args.mode} {case}: {median:.2f} ms CPU (median)")
+    for case, found_case in found.items():
+        trips = ", ".join(f"{k} {v:g}" for k, v in found_case["trips"].items())
+        print(
+            f"{args.database} {args.mode} {case}: {found_case['cpu']:.2f} ms CPU, "
+            f"{found_case['wall']:.2f} ms wall (medians); per request: {trips}"
+        )
 
 
-def _run(app: Any, args: argparse.Namespace) -> dict[str, float]:
+def _run(app: Any, args: argparse.Namespace, *, private_redis: bool) -> dict[str, Any]:
     with app.app_context():
         engine = DATABASE.get(app).engine
         migrate.upgrade(engine)
@@ -195,10 +211,13 @@ def _run(app: Any, args: argparse.Namespace) -> dict[str, float]:
             _token, clear = issue_token(session, user, [Scope.READ], expires_in=timedelta(days=1))
             session.commit()
             _fill(session, site)
+    trips = Trips(
+        DATABASE.get(app).engine, redis.Redis.from_url(args.redis_url) if private_redis else None
+    )
     client = app.test_client()
     signed = client.post("/api/v1/session", json={"email": EMAIL, "password": PASSWORD})
     assert signed.status_code == 200, signed.get_data(as_text=True)  # noqa: S101
-    found: dict[str, float] = {}
+    found: dict[str, Any] = {}
     for name, url, how in _cases(site):
         headers = {"Authorization": f"Bearer {clear}"} if how.get("token") else {}
         get = client.get if not how.get("token") else app.test_client().get
@@ -209,12 +228,18 @@ def _run(app: Any, args: argparse.Namespace) -> dict[str, float]:
 
         read()
         read()
-        samples = []
+        samples, walls = [], []
+        counted = trips.snapshot()
         for _ in range(args.requests):
-            started = time.thread_time()
+            started, began = time.thread_time(), time.perf_counter()
             read()
+            walls.append((time.perf_counter() - began) * 1e3)
             samples.append((time.thread_time() - started) * 1e3)
-        found[name] = statistics.median(samples)
+        found[name] = {
+            "cpu": statistics.median(samples),
+            "wall": statistics.median(walls),
+            "trips": Trips.per_request(counted, trips.snapshot(), args.requests),
+        }
         if args.profile:
             profiler = cProfile.Profile()
             profiler.enable()

@@ -19,7 +19,8 @@ seen every tenth day with 1 to 37 views: thousands of pages tie, the worst case 
 top-k) and ``zipf`` (1 000 pages seen daily with views falling as 1/rank, the other
 19 000 every 19th day with 1 to 3 views). The database is dropped afterwards, unless
 ``--keep``: then it is filled once, named by the shape, kept, migrated and reused by
-later runs (``--drop-kept`` drops it).
+later runs (``--drop-kept`` drops it). ``--mode redis`` starts a private redis-server
+and runs every reader in Redis mode, each under a key prefix of its own.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import date
 from pathlib import Path
@@ -41,6 +43,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from bench.flush import SERVERS, drop, provision
+from bench.harness import start_redis
 from page_tracker import migrate
 from page_tracker.db import make_engine
 from page_tracker.sites.services import create_site
@@ -213,11 +216,16 @@ def _cases() -> list[tuple[str, str, list[str]]]:
     return cases
 
 
-def _reader(python: str, checkout: Path, url: str, site: str, repeat: int) -> dict[str, Any]:
-    """Run ``bench/stats_read.py`` with ``python`` in ``checkout`` (its page_tracker)."""
+def _reader(
+    python: str, checkout: Path, url: str, site: str, args: argparse.Namespace
+) -> dict[str, Any]:
+    """Run ``bench/stats_read.py`` with ``python`` in ``checkout`` (its page_tracker); in
+    Redis mode on the private Redis, under a prefix of its own (nothing cached before)."""
     command = [python, str(Path(__file__).with_name("stats_read.py")), "--url", url]
     command += ["--site", site, "--email", EMAIL, "--password", PASSWORD]
-    command += ["--repeat", str(repeat), "--cases", json.dumps(_cases())]
+    command += ["--repeat", str(args.repeat), "--cases", json.dumps(_cases())]
+    if args.redis_url:
+        command += ["--redis-url", args.redis_url, "--redis-prefix", f"pt{os.urandom(4).hex()}:"]
     done = subprocess.run(  # noqa: S603 - our own interpreters and script
         command, cwd=checkout, capture_output=True, text=True, check=False
     )
@@ -274,7 +282,7 @@ def run(kind: str, args: argparse.Namespace) -> None:
         times: dict[str, dict[str, list[float]]] = {label: {} for label, _, _ in variants}
         for _ in range(args.rounds):  # variants in turn: a change of load touches both
             for label, python, checkout in variants:
-                for case, samples in _reader(python, checkout, url, site, args.repeat).items():
+                for case, samples in _reader(python, checkout, url, site, args).items():
                     times[label].setdefault(case, []).extend(samples)
         print(f"{kind}: done; load {_load()}")
         _table(kind, args.shape, times)
@@ -322,19 +330,31 @@ def main() -> None:
     parser.add_argument(
         "--tag", default="", help="suffix of the kept databases' names (e.g. a branch name)"
     )
+    parser.add_argument(
+        "--mode", default="embedded", choices=("embedded", "redis"), help="redis: a private one"
+    )
     args = parser.parse_args()
     if args.drop_kept:
         for kind in args.databases.split(","):
             for shape in SHAPES:
                 drop(kind, _kept_name(shape, args.tag))
         return
-    for kind in args.databases.split(","):
-        if kind not in SERVERS:
-            parser.error(f"unknown database {kind}")
-        for shape in args.shapes.split(","):
-            if shape not in SHAPES:
-                parser.error(f"unknown shape {shape}")
-            run(kind, argparse.Namespace(**{**vars(args), "shape": shape}))
+    with tempfile.TemporaryDirectory(prefix="pt-bench-stats-") as folder:
+        server = None
+        args.redis_url = None
+        if args.mode == "redis":
+            server, args.redis_url = start_redis(Path(folder))
+        try:
+            for kind in args.databases.split(","):
+                if kind not in SERVERS:
+                    parser.error(f"unknown database {kind}")
+                for shape in args.shapes.split(","):
+                    if shape not in SHAPES:
+                        parser.error(f"unknown shape {shape}")
+                    run(kind, argparse.Namespace(**{**vars(args), "shape": shape}))
+        finally:
+            if server is not None:
+                server.stop()
 
 
 if __name__ == "__main__":

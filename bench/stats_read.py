@@ -72,9 +72,14 @@ def main() -> None:
     parser.add_argument("--password", required=True)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--cases", required=True, help="JSON list of [name, kind, args]")
+    parser.add_argument("--redis-url", help="Redis mode: this Redis...")
+    parser.add_argument("--redis-prefix", default="pt-bench-stats:", help="...under this prefix")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as logs:
-        settings = load_settings(DATABASE_URL=args.url, LOG_DIR=logs, PAGE_TRACKER_ENV="test")
+        env = {"DATABASE_URL": args.url, "LOG_DIR": logs, "PAGE_TRACKER_ENV": "test"}
+        if args.redis_url:
+            env.update(REDIS_URL=args.redis_url, REDIS_KEY_PREFIX=args.redis_prefix)
+        settings = load_settings(**env)
         app = create_app(settings=settings)
         try:
             print(json.dumps(_measure(app, args)))

@@ -23,6 +23,7 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
 
+from page_tracker.connection_check import check_on_checkout
 from page_tracker.extensions import Extension
 
 T = TypeVar("T")
@@ -75,18 +76,18 @@ def make_engine(
 
     The pool holds up to ``pool_size`` connections (no overflow: the size is the bound)
     and a checkout waits at most ``pool_timeout`` seconds, then raises
-    :class:`PoolTimeout` (:func:`is_pool_timeout`).
+    :class:`PoolTimeout` (:func:`is_pool_timeout`). A pooled connection the server
+    closed is replaced at checkout without a ping (:mod:`page_tracker.connection_check`).
     """
     url = make_url(database_url)
     # hide_parameters: a failed statement's exception does not quote its values (salts).
-    options: dict[str, Any] = {"pool_pre_ping": True, "future": True, "hide_parameters": True}
+    options: dict[str, Any] = {"future": True, "hide_parameters": True}
     memory = url.get_backend_name() == "sqlite" and url.database in {None, "", ":memory:"}
     if not memory:  # in-memory SQLite has a single-connection pool of its own
         options.update(pool_size=pool_size, max_overflow=0, pool_timeout=pool_timeout)
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-        options.pop("pool_pre_ping")
         options["connect_args"] = {"timeout": 10}
     else:
         options["pool_recycle"] = 1800
@@ -98,6 +99,8 @@ def make_engine(
     engine = create_engine(url, **options)
     if url.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _tune_sqlite)
+    else:
+        check_on_checkout(engine)
     return engine
 
 
@@ -197,6 +200,25 @@ def lazy_session() -> LazySession:
     from a cache: ``with lazy_session() as session:`` connects only on a miss and gives
     the connection back when the block ends, not when the request does."""
     return LazySession(get_db().sessions.session_factory)
+
+
+def scalar_now(session: Session, statement: Any) -> Any:
+    """``session.scalar(statement)``: one committed value, as of now. On PostgreSQL, when
+    the session holds no connection yet, it is read in autocommit on a connection of its
+    own, given back at once: one round trip, not ``BEGIN``, the query and the
+    ``ROLLBACK`` that ends the session (psycopg opens a transaction before a query). The
+    session's later reads start after it, so they see what it saw or later; and no
+    request ever holds two connections. Elsewhere the session reads it (MariaDB's
+    PyMySQL would pay two ``SET autocommit`` round trips; SQLite none)."""
+    engine = session.get_bind()
+    if (
+        not isinstance(engine, Engine)  # a session bound to a connection: that one
+        or engine.dialect.name != "postgresql"
+        or session.in_transaction()
+    ):
+        return session.scalar(statement)
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        return connection.scalar(statement)
 
 
 def add_to_counters(

@@ -14,7 +14,8 @@ Exception tree::
         ├── PayloadTooLarge    413
         ├── UnsupportedMediaType 415
         ├── Unprocessable      422  well-formed, but the current state refuses it
-        └── TooManyRequests    429
+        ├── TooManyRequests    429
+        └── ServiceUnavailable 503  a service it needs is down; retry shortly
 
 Every error under ``/api`` (and 404/405 anywhere a JSON client asks) is answered as
 ``{"code": HTTP_STATUS, "error_code": INT, "message": "...", "details": ...}``; the
@@ -126,6 +127,12 @@ class TooManyRequests(APIError):
     code = 429
     error_code = 42900
     message = "Too many requests"
+
+
+class ServiceUnavailable(APIError):
+    code = 503
+    error_code = 50300
+    message = "A service the request needs is unavailable; retry shortly"
 
 
 def error_body(code: int, error_code: int, message: str, details: Any = None) -> dict[str, Any]:

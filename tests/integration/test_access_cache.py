@@ -10,6 +10,8 @@ on each database, in embedded and in Redis mode.
 
 from __future__ import annotations
 
+import socket
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -20,14 +22,15 @@ import pytest
 import redis
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, event, func, select, text
 from sqlalchemy.orm import Session
 
 from page_tracker.auth import audit, epoch
+from page_tracker.auth.epoch_mirror import EPOCH_MIRROR
 from page_tracker.auth.models import ApiToken, AuditEvent
 from page_tracker.auth.tokens import Scope, issue_token, revoke_token
 from page_tracker.cache import CACHE
-from page_tracker.db import get_session
+from page_tracker.db import DATABASE, get_session
 from page_tracker.sites.services import create_site, delete_site, update_site
 from page_tracker.users import services
 from page_tracker.users.memberships import remove_member, set_member
@@ -321,3 +324,162 @@ def test_should_change_the_epoch_with_access_only(world: World) -> None:
         SiteMember.site_id == world.site, SiteMember.user_id == world.viewer
     )
     assert changed(lambda s: s.execute(gone))
+
+
+# --- round trips, the mirror in Redis (Redis mode) and lost connections
+
+
+def _trips(app: Flask) -> dict[str, int]:
+    """Counts of the app's database work from now on: checkouts, statements, pings."""
+    counts = {"checkout": 0, "statement": 0, "ping": 0}
+    engine = DATABASE.get(app).engine
+    dialect: Any = engine.dialect
+    ping = dialect.do_ping
+
+    def counted_ping(connection: Any) -> bool:
+        counts["ping"] += 1
+        return bool(ping(connection))
+
+    def counter(name: str) -> Callable[..., None]:
+        def count(*_args: Any) -> None:
+            counts[name] += 1
+
+        return count
+
+    dialect.do_ping = counted_ping
+    event.listen(engine.pool, "checkout", counter("checkout"))
+    event.listen(engine, "before_cursor_execute", counter("statement"))
+    return counts
+
+
+def _redis_mode(world: World) -> bool:
+    return EPOCH_MIRROR.find(world.reader) is not None
+
+
+def _unreachable() -> redis.Redis:
+    """A client of a port nobody listens on: a Redis that is down."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return redis.Redis(port=port, socket_connect_timeout=0.5, socket_timeout=0.5)
+
+
+def test_should_answer_a_cached_read_with_no_more_than_the_epoch_from_the_database(
+    world: World,
+) -> None:
+    # Given a token's cached access and report (the first read writes its use down)
+    for _ in range(3):
+        assert world.stats(token=world.token) == 200
+    trips = _trips(world.reader)
+    # When it reads again
+    assert world.stats(token=world.token) == 200
+    # Then Redis mode asked the database nothing (the epoch came from its mirror), and
+    # embedded mode read the epoch only, on a pooled connection it did not ping
+    if _redis_mode(world):
+        assert trips == {"checkout": 0, "statement": 0, "ping": 0}
+    else:
+        assert trips["statement"] == 1
+        assert trips["ping"] == 0
+
+
+def test_should_refuse_a_change_of_access_while_redis_is_unreachable(world: World) -> None:
+    if not _redis_mode(world):
+        pytest.skip("Redis mode only")
+    # Given a token cached by the reader, and a writer whose Redis is down
+    assert world.stats(token=world.token) == 200
+    assert world.stats(token=world.token) == 200
+    EPOCH_MIRROR.get(world.writer).client = _unreachable()
+    # When the token is revoked through the writer's API
+    refused = world.writer.test_client().delete(
+        f"/api/v1/tokens/{world.token_id}", headers={"Authorization": f"Bearer {world.token}"}
+    )
+    # Then the revocation is refused (it could not be announced to the mirror's readers),
+    # nothing changed, and the token still reads
+    assert refused.status_code == 503
+    assert refused.headers["Retry-After"] == "1"
+    with world.writer.app_context():
+        assert get_session().get(ApiToken, world.token_id) is not None
+    assert world.stats(token=world.token) == 200
+
+
+def test_should_read_the_epoch_from_the_database_when_the_reader_cannot_reach_redis(
+    world: World,
+) -> None:
+    if not _redis_mode(world):
+        pytest.skip("Redis mode only")
+    # Given a reader whose Redis went down after it cached a token's access
+    assert world.stats(token=world.token) == 200
+    assert world.stats(token=world.token) == 200
+    EPOCH_MIRROR.get(world.reader).client = _unreachable()
+    errors = world.counts().get("redis-error", 0)
+    assert world.stats(token=world.token) == 200
+    # When another process revokes the token
+    world.change(lambda s: revoke_token(s, s.get(User, world.viewer), world.token_id))
+    # Then the reader refuses it at once (the epoch read from the database), and counted
+    # its Redis errors
+    assert world.stats(token=world.token) == 401
+    assert world.counts().get("redis-error", 0) > errors
+
+
+def test_should_keep_readers_off_the_mirror_when_a_change_could_not_end_there(
+    world: World,
+) -> None:
+    if not _redis_mode(world):
+        pytest.skip("Redis mode only")
+    # Given a token cached by the reader
+    assert world.stats(token=world.token) == 200
+    assert world.stats(token=world.token) == 200
+    writer_mirror = EPOCH_MIRROR.get(world.writer)
+
+    # When a revocation marks the mirror, and Redis fails before its commit ended there
+    def revoke_then_lose_redis(session: Session) -> None:
+        revoke_token(session, session.get(User, world.viewer), world.token_id)
+        session.flush()
+        writer_mirror.client = _unreachable()
+
+    world.change(revoke_then_lose_redis)
+    # Then readers still find no mirrored epoch: they read the database and refuse it
+    assert world.stats(token=world.token) == 401
+    assert EPOCH_MIRROR.get(world.reader).read().epoch is None
+    assert world.stats(token=world.token) == 401
+
+
+def _close_connections(app: Flask) -> None:
+    """Have the server close every connection to the test database but this one (as a
+    restart would), and wait until they are gone."""
+    with app.app_context():
+        engine = DATABASE.get(app).engine
+        mysql = engine.dialect.name == "mysql"
+        others = (
+            "SELECT id FROM information_schema.processlist "
+            "WHERE db = DATABASE() AND id <> CONNECTION_ID()"
+            if mysql
+            else "SELECT pid FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        with engine.connect() as connection:
+            for (found,) in connection.execute(text(others)).all():
+                if mysql:
+                    connection.execute(text(f"KILL CONNECTION {int(found)}"))
+                else:
+                    connection.execute(text("SELECT pg_terminate_backend(:p)"), {"p": found})
+            for _ in range(100):
+                if not connection.execute(text(others)).all():
+                    break
+                time.sleep(0.05)
+
+
+def test_should_answer_after_the_database_closed_the_readers_connections(world: World) -> None:
+    if DATABASE.get(world.reader).engine.dialect.name == "sqlite":
+        pytest.skip("a server database only")
+    # Given a reader with cached access and pooled connections
+    assert world.stats(token=world.token) == 200
+    assert world.stats(token=world.token) == 200
+    assert world.stats() == 200
+    # When the server closes them all (a restart)
+    _close_connections(world.writer)
+    # Then the next reads connect anew (no error), cached or not
+    assert world.stats(token=world.token) == 200
+    assert world.stats() == 200
+    world.change(lambda s: revoke_token(s, s.get(User, world.viewer), world.token_id))
+    assert world.stats(token=world.token) == 401

@@ -3,8 +3,9 @@ browser session is, which sites exist and whose member a user is.
 
 They go through the seed-002 cache (:mod:`page_tracker.cache`: the process, then Redis
 in Redis mode), each keyed by the access epoch it was read in
-(:mod:`page_tracker.auth.epoch`). A request reads the epoch once (one row by key) and
-looks up only that epoch's entries: after a token is revoked, a member removed, a user
+(:mod:`page_tracker.auth.epoch`). A request reads the epoch once (in Redis mode from its
+mirror in Redis, :mod:`page_tracker.auth.epoch_mirror`; else one row by key) and looks up
+only that epoch's entries: after a token is revoked, a member removed, a user
 deleted or a password changed, the very next request of any process reads a new epoch,
 finds nothing cached under it and asks the database. Old epochs' entries are never read
 again and leave with their TTL (``CACHE_ACCESS_TTL``) or the LRU.
@@ -27,6 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from page_tracker.auth import epoch
+from page_tracker.auth.epoch_mirror import EPOCH_MIRROR
 from page_tracker.auth.tokens import MAX_TOKEN_LENGTH, TOKEN_PREFIX, token_and_user
 from page_tracker.cache import CACHE, Node, add_node
 from page_tracker.secret_tokens import could_be, digest
@@ -97,9 +99,24 @@ def current_epoch(session: Session) -> int | None:
     from the cache: an unsafe method, the cache off, or no epoch row."""
     if "access_epoch" not in g:
         usable = request.method in _SAFE_METHODS and CACHE.get().ttl(GRANT_NODE) > 0
-        g.access_epoch = epoch.current(session) if usable else None
+        g.access_epoch = _read_epoch(session) if usable else None
     found: int | None = g.access_epoch
     return found
+
+
+def _read_epoch(session: Session) -> int | None:
+    """The epoch from its mirror (Redis mode: no database round trip), else from the
+    database, which then fills the mirror."""
+    mirror = EPOCH_MIRROR.find()
+    if mirror is None:
+        return epoch.current(session)
+    seen = mirror.read()
+    if seen.epoch is not None:
+        return seen.epoch
+    value = epoch.current(session)
+    if value is not None and seen.fence is not None:
+        mirror.fill(seen.fence, value)
+    return value
 
 
 def _get(session: Session, node: Node[T], detail: str, load: Callable[[], T]) -> T | None:

@@ -10,9 +10,11 @@ every process and in both modes, without reaching the other processes' caches.
 Why the database and not Redis: the epoch changes in the transaction that makes the
 change, so no reader can see the new epoch with the old rows (or the new rows with the
 old epoch for longer than the transaction takes); the CLI, another worker or an import
-changes it the same way. Each new value is random, not a counter: a database put back
-from a backup comes back with the epoch of that backup's rows, never with a value whose
-cached entries describe other rows.
+changes it the same way. In Redis mode readers find it mirrored in Redis
+(:mod:`page_tracker.auth.epoch_mirror`), which each change marks before it commits.
+Each new value is random, not a counter: a database put back from a backup comes back
+with the epoch of that backup's rows, never with a value whose cached entries describe
+other rows.
 
 Nobody has to remember to change it: a flush that adds, changes or deletes a
 :class:`User`, :class:`ApiToken` (but for its ``last_used_at``), :class:`SiteMember` or
@@ -28,8 +30,9 @@ from typing import Any, Final
 from sqlalchemy import BigInteger, Integer, event, insert, inspect, select, update
 from sqlalchemy.orm import InstanceState, Mapped, ORMExecuteState, Session, mapped_column
 
+from page_tracker.auth import epoch_mirror
 from page_tracker.auth.models import ApiToken
-from page_tracker.db import Base
+from page_tracker.db import Base, scalar_now
 from page_tracker.sites.models import Site
 from page_tracker.users.models import SiteMember, User
 
@@ -54,14 +57,18 @@ def new_value() -> int:
 
 
 def current(session: Session) -> int | None:
-    """The epoch now (``None``: no row, nothing may be cached)."""
-    value = session.execute(select(AccessEpoch.value).where(AccessEpoch.id == ROW)).scalar()
+    """The epoch now (``None``: no row, nothing may be cached); in one round trip on
+    PostgreSQL too (:func:`~page_tracker.db.scalar_now`)."""
+    value = scalar_now(session, select(AccessEpoch.value).where(AccessEpoch.id == ROW))
     return None if value is None else int(value)
 
 
 def advance(session: Session) -> None:
     """Give the epoch a new value in the session's transaction (making the row when a
-    database emptied of every row lost it: until then nothing is cached)."""
+    database emptied of every row lost it: until then nothing is cached). In Redis mode
+    the mirror is marked first (raises :class:`~page_tracker.errors.ServiceUnavailable`
+    when Redis fails: the change must not commit unseen by the mirror's readers)."""
+    epoch_mirror.mark(session)
     changed = session.execute(
         update(AccessEpoch).where(AccessEpoch.id == ROW).values(value=new_value()),
         execution_options={"synchronize_session": False},

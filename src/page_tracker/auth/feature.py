@@ -7,10 +7,12 @@ from datetime import timedelta
 
 from flask import Flask
 
-from page_tracker.auth import access, epoch
+from page_tracker.auth import access, epoch, epoch_mirror
 from page_tracker.auth.limits import init_limiter
 from page_tracker.auth.views import make_blueprint
+from page_tracker.cache import CACHE
 from page_tracker.features import Feature
+from page_tracker.redis_client import REDIS
 from page_tracker.settings import SETTINGS, Environment
 
 
@@ -29,7 +31,18 @@ def init_app(app: Flask) -> None:
     )
     init_limiter(app)
     epoch.watch()
-    access.init_app(app, SETTINGS.get(app).cache_access_ttl)
+    settings = SETTINGS.get(app)
+    access.init_app(app, settings.cache_access_ttl)
+    client = REDIS.find(app)
+    if client is not None:
+        metrics = CACHE.get(app).metrics
+        mirror = epoch_mirror.EpochMirror(
+            client,
+            settings.redis_key_prefix,
+            settings.cache_access_ttl,
+            on_error=lambda: metrics.count("redis-error"),
+        )
+        epoch_mirror.init_app(app, mirror)
     app.register_blueprint(make_blueprint(app))
 
 
