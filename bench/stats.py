@@ -140,9 +140,9 @@ def _fill(engine: Engine, kind: str, site: str, shape: str) -> float:
                 f"FROM stat_daily GROUP BY site_id, path_id, {month}"
             )
         )
-        # stat_page_years as the write path leaves it (and migration 0013 backfills it):
-        # one row a page and year, bit m - 1 for each month m with a row (a sum of
-        # distinct bits is their OR)
+        # stat_page_years as the write path leaves it (and migrations 0013 and 0015 backfill
+        # it): one row a page and year, bit m - 1 for each month m with a row (a sum of
+        # distinct bits is their OR), the year's page views and visitors
         year, number = (
             (
                 "CAST(EXTRACT(YEAR FROM month) AS INTEGER)",
@@ -153,8 +153,9 @@ def _fill(engine: Engine, kind: str, site: str, shape: str) -> float:
         )
         connection.execute(
             text(
-                "INSERT INTO stat_page_years (site_id, year, path_id, months) "
-                f"SELECT site_id, {year}, path_id, SUM(1 << ({number} - 1)) FROM stat_monthly "
+                "INSERT INTO stat_page_years (site_id, year, path_id, months, pageviews, "
+                f"visitors) SELECT site_id, {year}, path_id, SUM(1 << ({number} - 1)), "
+                "SUM(pageviews), SUM(visitors) FROM stat_monthly "
                 f"WHERE path_id <> 0 GROUP BY site_id, {year}, path_id"
             )
         )
@@ -257,7 +258,7 @@ def _filled(kind: str, name: str, shape: str) -> tuple[str, str]:
 def run(kind: str, args: argparse.Namespace) -> None:
     # other checkouts may bench at the same time: a name of this process, or of the shape
     # for --keep (one fill for many runs; migrated to this checkout's head each run)
-    name = f"pt_bench_stats_keep_{args.shape}" if args.keep else f"pt_bench_stats_{os.getpid()}"
+    name = _kept_name(args.shape, args.tag) if args.keep else f"pt_bench_stats_{os.getpid()}"
     kept = _kept_site(kind, name) if args.keep else None
     if kept is not None:
         engine = make_engine(kept[0])
@@ -280,6 +281,12 @@ def run(kind: str, args: argparse.Namespace) -> None:
     finally:
         if not args.keep:
             drop(kind, name)
+
+
+def _kept_name(shape: str, tag: str) -> str:
+    """The kept database of ``shape``; ``tag`` keeps one checkout's migrations (a
+    branch's new head) away from the kept databases other checkouts bench on."""
+    return f"pt_bench_stats_keep_{shape}" + (f"_{tag}" if tag else "")
 
 
 def _load() -> str:
@@ -312,11 +319,14 @@ def main() -> None:
         help="fill pt_bench_stats_keep_SHAPE once, leave it, and reuse it on later runs",
     )
     parser.add_argument("--drop-kept", action="store_true", help="drop the kept databases")
+    parser.add_argument(
+        "--tag", default="", help="suffix of the kept databases' names (e.g. a branch name)"
+    )
     args = parser.parse_args()
     if args.drop_kept:
         for kind in args.databases.split(","):
             for shape in SHAPES:
-                drop(kind, f"pt_bench_stats_keep_{shape}")
+                drop(kind, _kept_name(shape, args.tag))
         return
     for kind in args.databases.split(","):
         if kind not in SERVERS:

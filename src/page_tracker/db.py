@@ -409,6 +409,72 @@ def insert_missing(
     raise NotImplementedError(f"no insert-missing for dialect {dialect}")
 
 
+def insert_missing_keys(
+    session: Session, table: Table, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
+) -> list[tuple[Any, ...]]:
+    """:func:`insert_missing` with ``returning=columns`` for rows given as tuples of
+    ``columns`` (the table's whole key, no key twice): the rows this call inserted.
+
+    On SQLite and PostgreSQL one ``INSERT ... VALUES (...), (...) ON CONFLICT DO NOTHING
+    RETURNING`` per call, sent as text with the columns' bind processors run once per
+    distinct value and the returned values through the result processors, so they
+    equal the given ones. SQLAlchemy's insertmanyvalues built and processed a dict of
+    parameters per row (the rollup writes four visitor rows a view; bench/README.md).
+    The order of the returned rows is not the order of ``rows``. MySQL/MariaDB: as
+    :func:`insert_missing`.
+    """
+    if not rows:
+        return []
+    dialect = session.get_bind().dialect
+    if dialect.name not in {"sqlite", "postgresql"}:
+        named = [dict(zip(columns, row, strict=True)) for row in rows]
+        return insert_missing(session, table, named, returning=columns)
+    binds, results = _key_processors(table, dialect, tuple(columns))
+    by_column = list(zip(*rows, strict=True))
+    processed = [
+        column if process is _same else _processed(process, column)
+        for process, column in zip(binds, by_column, strict=True)
+    ]
+    parameters = [value for row in zip(*processed, strict=True) for value in row]
+    sql = _insert_missing_sql(table, dialect.name, tuple(columns), len(rows))
+    found = session.connection().exec_driver_sql(sql, tuple(parameters)).all()
+    if all(process is _same for process in results):
+        return [tuple(row) for row in found]
+    return [
+        tuple(
+            value if process is _same else process(value)
+            for process, value in zip(results, row, strict=True)
+        )
+        for row in found
+    ]
+
+
+@functools.lru_cache(maxsize=64)
+def _key_processors(
+    table: Table, dialect: Any, columns: tuple[str, ...]
+) -> tuple[tuple[Callable[[Any], Any], ...], tuple[Callable[[Any], Any], ...]]:
+    binds: list[Callable[[Any], Any]] = []
+    results: list[Callable[[Any], Any]] = []
+    for name in columns:
+        implementation = table.c[name].type.dialect_impl(dialect)
+        binds.append(implementation.bind_processor(dialect) or _same)
+        results.append(implementation.result_processor(dialect, None) or _same)
+    return tuple(binds), tuple(results)
+
+
+@functools.lru_cache(maxsize=256)
+def _insert_missing_sql(table: Table, dialect: str, columns: tuple[str, ...], count: int) -> str:
+    # Only the models' own table and column names reach this text, never input.
+    mark = "?" if dialect == "sqlite" else "%s"
+    group = "(" + ", ".join([mark] * len(columns)) + ")"
+    names = ", ".join(columns)
+    return (
+        f"INSERT INTO {table.name} ({names}) VALUES "  # noqa: S608  # nosec B608
+        + ", ".join([group] * count)
+        + f" ON CONFLICT DO NOTHING RETURNING {names}"
+    )
+
+
 @functools.lru_cache(maxsize=256)
 def _insert_missing_statement(table: Table, dialect: str, returning: tuple[str, ...]) -> Any:
     if dialect == "mysql":

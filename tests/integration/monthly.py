@@ -41,30 +41,37 @@ def stored_months(session: Session, site_id: str) -> dict[tuple[int, date], tupl
     }
 
 
-def years_from_months(session: Session, site_id: str) -> dict[tuple[int, int], int]:
-    """``(year, path)`` -> bits of the months with a ``stat_monthly`` row (the plain
-    answer ``stat_page_years`` must hold), pages only."""
-    years: Counter[tuple[int, int]] = Counter()
-    for path_id, month in stored_months(session, site_id):
+def years_from_months(session: Session, site_id: str) -> dict[tuple[int, int], tuple[int, ...]]:
+    """``(year, path)`` -> (bits of the months with a ``stat_monthly`` row, their page
+    views, their visitors): the plain answer ``stat_page_years`` must hold, pages only."""
+    years: dict[tuple[int, int], list[int]] = {}
+    for (path_id, month), (pv, uv) in stored_months(session, site_id).items():
         if path_id != SITE:
-            years[(month.year, path_id)] |= 1 << (month.month - 1)
-    return dict(years)
+            found = years.setdefault((month.year, path_id), [0, 0, 0])
+            found[0] |= 1 << (month.month - 1)
+            found[1] += pv
+            found[2] += uv
+    return {key: tuple(value) for key, value in years.items()}
 
 
-def stored_years(session: Session, site_id: str) -> dict[tuple[int, int], int]:
+def stored_years(session: Session, site_id: str) -> dict[tuple[int, int], tuple[int, ...]]:
     return {
-        (year, path_id): months
-        for year, path_id, months in session.execute(
-            select(PageYear.year, PageYear.path_id, PageYear.months).where(
-                PageYear.site_id == site_id
-            )
+        (year, path_id): (months, pv, uv)
+        for year, path_id, months, pv, uv in session.execute(
+            select(
+                PageYear.year,
+                PageYear.path_id,
+                PageYear.months,
+                PageYear.pageviews,
+                PageYear.visitors,
+            ).where(PageYear.site_id == site_id)
         )
     }
 
 
 def assert_months_are_sums_of_days(session: Session, site_id: str) -> None:
     """``stat_monthly`` holds exactly the sums of ``stat_daily`` by month, no other row,
-    and ``stat_page_years`` exactly the months of each page that have a row."""
+    and ``stat_page_years`` exactly the months of each page that have a row and their sums."""
     expected = months_from_days(session, site_id)
     assert stored_months(session, site_id) == expected
     assert stored_years(session, site_id) == years_from_months(session, site_id)

@@ -9,7 +9,11 @@ from page_tracker.enrich import Enrichment
 from page_tracker.stats import rollup
 from page_tracker.stats.models import DailyPathDimensionCount, Dimension, Hit, Path
 from page_tracker.stats.pageview import PageView
-from tests.integration.monthly import assert_months_are_sums_of_days, stored_months
+from tests.integration.monthly import (
+    assert_months_are_sums_of_days,
+    stored_months,
+    stored_years,
+)
 
 
 def test_should_create_every_model_table(database_url: str) -> None:
@@ -153,4 +157,47 @@ def test_should_backfill_the_page_dimension_rollup_from_whole_days_of_raw_hits(
         if key[1] == date(2026, 3, 2) and not key[2].startswith("utm_")
     }
     assert ("/a", date(2026, 3, 2), "utm_campaign", "spring") in live
+    engine.dispose()
+
+
+def test_should_backfill_the_years_sums_of_each_page_from_its_months(
+    clean_database: str,
+) -> None:
+    # Given views of two pages of two sites across two years, counted by the live rollup
+    engine = make_engine(clean_database)
+    head = migrate.current_revision(engine)
+
+    def view(site: str, at: str, path: str, visitor: int) -> PageView:
+        return PageView(
+            site_id=site,
+            path=path,
+            hostname="example.com",
+            timestamp=datetime.fromisoformat(at).replace(tzinfo=UTC),
+            visitor=visitor.to_bytes(16, "big"),
+            lifetime_visitor=(visitor + 100).to_bytes(16, "big"),
+            enrichment=Enrichment(),
+        )
+
+    views = [
+        view("site00000001", "2025-12-31T23:00", "/a", 1),
+        view("site00000001", "2026-01-01T00:00", "/a", 1),
+        view("site00000001", "2026-01-02T00:00", "/a", 1),
+        view("site00000001", "2026-03-02T00:00", "/a", 2),
+        view("site00000001", "2026-03-02T00:00", "/b", 2),
+        view("site00000002", "2026-03-02T00:00", "/a", 3),
+    ]
+    with Session(engine) as session, session.begin():
+        rollup.apply(session, views)
+    # When the sums are dropped and migrated again
+    migrate.downgrade(engine, "0014_access_epoch")
+    columns = {c["name"] for c in inspect(engine).get_columns("stat_page_years")}
+    assert "pageviews" not in columns
+    migrate.upgrade(engine)
+    # Then each page's year holds its months' bits and sums, as the live rollup wrote them
+    assert migrate.current_revision(engine) == head
+    with Session(engine) as session:
+        for site in ("site00000001", "site00000002"):
+            assert_months_are_sums_of_days(session, site)
+        years = stored_years(session, "site00000001")
+    assert sorted(years.values()) == [(4, 1, 1), (5, 3, 3), (1 << 11, 1, 1)]
     engine.dispose()

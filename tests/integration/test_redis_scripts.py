@@ -50,6 +50,49 @@ def test_should_keep_an_exact_set_below_the_limit_and_switch_to_hyperloglog_at_i
     assert abs(client.pfcount(key) - (EXACT_UNIQUES_BELOW + 500)) <= 30
 
 
+def test_should_switch_to_hyperloglog_only_when_a_batch_brings_the_set_a_new_member(
+    client: redis.Redis, redis_prefix: str
+) -> None:
+    # The script counts a set only when members were added (a set it leaves is always
+    # below the limit): known members alone change nothing, one new member switches it.
+    keys = RedisKeys(redis_prefix)
+    key = keys.visitors("site00000001")
+    ingest(client, keys, key, members(0, EXACT_UNIQUES_BELOW - 1))
+
+    ingest(client, keys, key, members(0, 50))
+    assert client.type(key) == b"set"
+    assert client.scard(key) == EXACT_UNIQUES_BELOW - 1
+
+    ingest(
+        client, keys, key, [*members(0, 3), *members(EXACT_UNIQUES_BELOW, EXACT_UNIQUES_BELOW + 1)]
+    )
+    assert client.type(key) == b"string"
+    assert abs(client.pfcount(key) - EXACT_UNIQUES_BELOW) <= 20
+
+
+@pytest.mark.parametrize("pages", [1, 600])
+def test_should_add_every_pending_count_of_a_batch_of_many_pages(
+    client: redis.Redis, redis_prefix: str, pages: int
+) -> None:
+    # Every field of a batch adds its count to what the field held (or to nothing).
+    keys = RedisKeys(redis_prefix)
+    fields = [f"p:site00000001:/p{n}" for n in range(pages)]
+    client.hset(keys.pending, mapping=dict.fromkeys(fields[::2], 1_000_000_000_000))
+    pairs: list[object] = []
+    for n, field in enumerate(fields):
+        pairs += [field, n + 1]
+
+    Scripts(client).ingest(
+        keys=[keys.stream, keys.pending, keys.totals],
+        args=["batch", b"{}", EXACT_UNIQUES_BELOW, VISITOR_TTL, pages, 0, 16, *pairs],
+    )
+
+    stored = client.hgetall(keys.pending)
+    assert {name.decode(): int(value) for name, value in stored.items()} == {
+        field: n + 1 + (1_000_000_000_000 if n % 2 == 0 else 0) for n, field in enumerate(fields)
+    }
+
+
 def test_should_seed_through_the_same_switch_and_set_the_mark_when_asked(
     client: redis.Redis, redis_prefix: str
 ) -> None:

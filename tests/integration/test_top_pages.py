@@ -49,9 +49,11 @@ def engine(clean_database: str) -> Iterator[Engine]:
     engine.dispose()
 
 
-def _store(session: Session, site: str, rows: list[tuple[int, int, int, int]]) -> None:
-    """Hourly rows (page, hour number, views, visitors) and the days, months, site rows
-    and months of each page's years the write path keeps with them."""
+def _store(
+    session: Session, site: str, rows: list[tuple[int, int, int, int]], first: datetime = FIRST
+) -> None:
+    """Hourly rows (page, hour number after ``first``, views, visitors) and the days,
+    months, site rows and years of each page (months and sums) the write path keeps."""
     ids = []
     for name in NAMES:
         path = Path(site_id=site, path=name)
@@ -62,7 +64,7 @@ def _store(session: Session, site: str, rows: list[tuple[int, int, int, int]]) -
     hour_visitors: Counter[tuple[int, datetime]] = Counter()
     for page, hour, views, visitors in rows:
         for path_id in (ids[page], SITE):
-            at = FIRST + timedelta(hours=hour)
+            at = first + timedelta(hours=hour)
             hours[path_id, at] += views
             hour_visitors[path_id, at] += visitors
     coarser: dict[Any, tuple[Counter[Any], Counter[Any]]] = {
@@ -89,7 +91,10 @@ def _store(session: Session, site: str, rows: list[tuple[int, int, int, int]]) -
             for (p, h), v in hours.items()
         ],
     )
-    page_years.mark(session, ((site, month, p) for p, month in coarser[MonthlyCount][0]))
+    months, month_visitors = coarser[MonthlyCount]
+    page_years.mark(
+        session, ((site, month, p, v, month_visitors[p, month]) for (p, month), v in months.items())
+    )
     for table, moment in ((DailyCount, "day"), (MonthlyCount, "month")):
         views_of, visitors_of = coarser[table]
         session.execute(
@@ -252,5 +257,115 @@ def test_should_stop_early_on_a_span_of_days_across_two_months(engine: Engine) -
     assert top is not None
     assert top.total is None
     assert [(p.path, p.pageviews, p.visitors) for p in top.pages] == expected[:2]
+    assert [(p.path, p.pageviews, p.visitors) for p in ranked] == expected[:2]
+    assert total == len(expected)
+
+
+# Two years and a half: spans touching most of a year, bounded by the years' lists.
+LONG_FIRST = datetime(2024, 10, 20)
+LONG_HOURS = 900 * 24
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.integers(0, len(NAMES) - 1),
+            st.integers(0, LONG_HOURS - 1),
+            st.integers(0, 4),  # few distinct counts: ties everywhere
+            st.integers(0, 2),
+        ).filter(lambda row: row[2] or row[3]),  # as stored: a view or a visitor
+        max_size=80,
+    ),
+    first=st.one_of(
+        st.integers(0, LONG_HOURS),
+        # midnight of January 1st in UTC or one hour away (a zone's year)
+        st.sampled_from([(73 + d) * 24 + h for d in (0, 365) for h in (-1, 0, 1)]),
+    ),
+    days=st.one_of(st.integers(150, 800), st.sampled_from([365, 366, 730])),
+    extra=st.sampled_from([-1, 0, 0, 1]),
+    limit=st.integers(1, 6),
+    offset=st.integers(0, 8),
+    depth=st.integers(1, 4),
+)
+def test_should_rank_long_spans_from_the_years_as_the_plain_group_by(
+    engine: Engine,
+    *,
+    rows: list[tuple[int, int, int, int]],
+    first: int,
+    days: int,
+    extra: int,
+    limit: int,
+    offset: int,
+    depth: int,
+) -> None:
+    # Given random rollups of a site over two years and a half
+    site = f"top{next(_sites):09d}"
+    with Session(engine) as session:
+        _store(session, site, rows, LONG_FIRST)
+    low = LONG_FIRST + timedelta(hours=first)
+    high = low + timedelta(days=days, hours=extra)
+    with Session(engine) as session:
+        expected = _plain(session, site, low, high)
+        # When the threshold algorithm reads them (years' lists where a span touches
+        # most of a year), from a small first depth
+        top = top_pages(session, site, cover(low, high), limit=limit, offset=offset, depth=depth)
+        total, ranked = ranked_pages(session, site, low, high, limit=limit, offset=offset)
+    # Then it ranks exactly as the plain query does, ties by path included (the plain
+    # query reading such spans as whole years minus the rest)
+    page = expected[offset : offset + limit]
+    if top is not None:
+        assert [(p.path, p.pageviews, p.visitors) for p in top.pages] == page
+        assert top.total in (None, len(expected))
+    assert [(p.path, p.pageviews, p.visitors) for p in ranked] == page
+    assert total == len(expected)
+
+
+def _year_hour(day: int, hour: int = 12) -> int:
+    """Hours after LONG_FIRST of ``hour`` on day ``day`` of 2025 (0: January 1st)."""
+    return (73 + day) * 24 + hour
+
+
+def test_should_settle_a_year_where_every_page_ties_in_one_round(engine: Engine) -> None:
+    # Given twelve pages with the same views in every month of 2025 (all tie on the year)
+    site = f"top{next(_sites):09d}"
+    rows = [(page, _year_hour(31 * m), 3, 1) for page in range(len(NAMES)) for m in range(12)]
+    with Session(engine) as session:
+        _store(session, site, rows, LONG_FIRST)
+    low = LONG_FIRST + timedelta(hours=_year_hour(0, 0))
+    high = low + timedelta(days=365)
+    with Session(engine) as session:
+        # When the three first are asked for, one page of the year read first
+        top = top_pages(session, site, cover(low, high), limit=3, offset=0, depth=4)
+        expected = _plain(session, site, low, high)
+    # Then the year's list, read by views then path, settled the ties without reading on
+    assert top is not None
+    assert top.total is None
+    assert [(p.path, p.pageviews, p.visitors) for p in top.pages] == expected[:3]
+
+
+def test_should_read_on_when_a_page_tied_on_the_year_loses_an_edge_hour(engine: Engine) -> None:
+    # Given pages tied on 2025, the first of them (by path) seen in its last hour too
+    site = f"top{next(_sites):09d}"
+    rows = [(page, _year_hour(40), 5, 1) for page in range(len(NAMES))]
+    rows += [(0, _year_hour(364, 23), 1, 1)]
+    rows += [(page, _year_hour(200), 1, 1) for page in range(len(NAMES)) if page]
+    with Session(engine) as session:
+        _store(session, site, rows, LONG_FIRST)
+    # When the year is read in a zone one hour east of UTC (its last UTC hour is out)
+    low = LONG_FIRST + timedelta(hours=_year_hour(0, -1))
+    high = low + timedelta(days=365)
+    with Session(engine) as session:
+        top = top_pages(session, site, cover(low, high), limit=2, offset=0, depth=2)
+        total, ranked = ranked_pages(session, site, low, high, limit=2, offset=0)
+        expected = _plain(session, site, low, high)
+    # Then the page that lost its hour is not first, as the plain query says
+    assert expected[0][0] != NAMES[0]
+    if top is not None:
+        assert [(p.path, p.pageviews, p.visitors) for p in top.pages] == expected[:2]
     assert [(p.path, p.pageviews, p.visitors) for p in ranked] == expected[:2]
     assert total == len(expected)

@@ -18,7 +18,7 @@ the old one, since a stream may hold batches of the release before it.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import fields
 from datetime import UTC, datetime, timedelta
 from operator import attrgetter
@@ -65,6 +65,8 @@ def decode_views(payload: bytes | str) -> list[PageView]:
     if not isinstance(data, dict) or not isinstance(data.get("f"), list):
         raise ValueError("not a page-view batch")
     names: list[str] = data["f"]
+    if _POSITIONAL and names == _NAMES_LIST:
+        return _decode_own(data["r"])
     views: list[PageView] = []
     for row in data["r"]:
         values = dict(zip(names, row, strict=True))
@@ -74,4 +76,35 @@ def decode_views(payload: bytes | str) -> list[PageView]:
         own["timestamp"] = _EPOCH + timedelta(microseconds=own["timestamp"])
         enrichment = Enrichment(**{n: values[n] for n in _ENRICHMENT if n in values})
         views.append(PageView(**own, enrichment=enrichment))
+    return views
+
+
+# A batch of this release's own fields (the flush's usual case) decodes by position, and
+# each distinct enrichment once: a batch's views mostly share browser, system, country
+# (frozen, so they may share the object). The flush spent ~16 us a view in the general
+# loop above (bench/README.md).
+_NAMES_LIST = list(NAMES)
+_POSITIONAL = [field.name for field in fields(PageView)] == [*_VIEW, "enrichment"]
+_OWN = len(_VIEW)
+_new_view: Callable[..., PageView] = PageView  # positional: _VIEW, then the enrichment
+
+
+def _decode_own(rows: list[list[Any]]) -> list[PageView]:
+    enrichments: dict[tuple[Any, ...], Enrichment] = {}
+    views: list[PageView] = []
+    width = len(NAMES)
+    for row in rows:
+        if len(row) != width:
+            raise ValueError(f"a view of {len(row)} values, not {width}")
+        found = tuple(row[_OWN:])
+        enrichment = enrichments.get(found)
+        if enrichment is None:
+            enrichment = enrichments[found] = Enrichment(
+                **dict(zip(_ENRICHMENT, found, strict=True))
+            )
+        own = row[:_OWN]
+        own[_TIMESTAMP] = _EPOCH + timedelta(microseconds=own[_TIMESTAMP])
+        own[_VISITOR] = bytes.fromhex(own[_VISITOR])
+        own[_LIFETIME] = bytes.fromhex(own[_LIFETIME])
+        views.append(_new_view(*own, enrichment))
     return views

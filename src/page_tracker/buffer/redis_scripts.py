@@ -20,6 +20,7 @@ once, so that a deployment whose Redis filled up before its first flush can stil
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -44,14 +45,18 @@ VISITOR_WIDTH = 16  # bytes of a visitor hash (page_tracker.enrich.visitors.DIGE
 # add_visitors(key, members, first, last, limit): add members[first..last] to a visitor
 # key, an exact set while it has fewer than `limit` members and a HyperLogLog from then
 # on (the set is converted when it reaches the limit). Commands take 500 members at most.
+# A set is only counted when members were added: every set left by this function has
+# fewer than `limit` members, so one that gained none still has (most batches bring
+# visitors a page has seen already: a call less per visitor key).
 ADD_VISITORS = """
 local function add_visitors(key, members, first, last, limit)
   local hll = redis.call('TYPE', key).ok == 'string'
   local command = hll and 'PFADD' or 'SADD'
+  local added = 0
   for s = first, last, 500 do
-    redis.call(command, key, unpack(members, s, math.min(s + 499, last)))
+    added = added + redis.call(command, key, unpack(members, s, math.min(s + 499, last)))
   end
-  if not hll and redis.call('SCARD', key) >= limit then
+  if not hll and added > 0 and redis.call('SCARD', key) >= limit then
     local all = redis.call('SMEMBERS', key)
     redis.call('DEL', key)
     for s = 1, #all, 500 do
@@ -243,6 +248,19 @@ def run_if_unloaded(
     return reply
 
 
+@functools.lru_cache(maxsize=1024)
+def _site_names(prefix: str, site_id: str) -> tuple[str, str]:
+    """A site's ``pending`` field and visitor key (made once, not once a batch)."""
+    return site_field(site_id), RedisKeys(prefix).visitors(site_id)
+
+
+@functools.lru_cache(maxsize=16_384)
+def _page_names(prefix: str, site_id: str, path: str) -> tuple[str, str]:
+    """A page's ``pending`` field and visitor key (whose name hashes the path): made
+    once per page of a process's recent batches, not once a batch."""
+    return page_field(site_id, path), RedisKeys(prefix).visitors(site_id, path)
+
+
 def ingest_arguments(
     keys: RedisKeys,
     batch_id: str,
@@ -252,23 +270,25 @@ def ingest_arguments(
 ) -> tuple[list[str], list[Any]]:
     """KEYS and ARGV of the ingest script for one batch; ``reads`` are (site, path) pairs
     of the batch's views whose counters the script returns (:func:`read_counts`)."""
-    # Per site and page: its views and distinct visitors; key names and fields are then
-    # made once per page, not once per view (a batch is mostly a few pages).
-    sites: dict[str, list[Any]] = {}
+    # Per page: its views and distinct visitors (a site's are its pages' summed); key
+    # names and fields are then made once per page, not once per view (a batch is
+    # mostly a few pages), and come from a cache (:func:`_page_names`).
     pages: dict[tuple[str, str], list[Any]] = {}
     for view in views:
-        site, visitor = view.site_id, view.lifetime_visitor
-        seen = sites.get(site)
-        if seen is None:
-            seen = sites[site] = [0, set()]
-        seen[0] += 1
-        seen[1].add(visitor)
-        page = (site, view.path)
+        page = (view.site_id, view.path)
         seen = pages.get(page)
         if seen is None:
             seen = pages[page] = [0, set()]
         seen[0] += 1
-        seen[1].add(visitor)
+        seen[1].add(view.lifetime_visitor)
+    sites: dict[str, list[Any]] = {}
+    for (site, _path), (count, members) in pages.items():
+        seen = sites.get(site)
+        if seen is None:
+            sites[site] = [count, set(members)]
+        else:
+            seen[0] += count
+            seen[1] |= members
     argv: list[Any] = [
         batch_id,
         payload,
@@ -280,13 +300,15 @@ def ingest_arguments(
     ]
     visitors: dict[str, set[bytes]] = {}
     for site, (count, members) in sites.items():
-        argv += [site_field(site), count]
-        visitors[keys.visitors(site)] = members
+        field, key = _site_names(keys.prefix, site)
+        argv += [field, count]
+        visitors[key] = members
     for (site, path), (count, members) in pages.items():
-        argv += [page_field(site, path), count]
-        visitors[keys.visitors(site, path)] = members
+        field, key = _page_names(keys.prefix, site, path)
+        argv += [field, count]
+        visitors[key] = members
     for members in visitors.values():
-        if any(len(member) != VISITOR_WIDTH for member in members):
+        if set(map(len, members)) != {VISITOR_WIDTH}:  # the script splits by width
             raise ValueError(f"a visitor hash is not {VISITOR_WIDTH} bytes")
         argv.append(b"".join(members))
     marks: list[str] = []

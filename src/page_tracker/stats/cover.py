@@ -76,3 +76,76 @@ def cover(low: datetime, high: datetime, *, months: bool = True) -> Cover:
     edge_days = [(first_day, first_month - DAY), (stop_month, stop_day - DAY)]
     found.days.extend((a, b) for a, b in edge_days if a <= b)
     return found
+
+
+# What a piece costs to read, in rows of a page (a page has about one row a month or a
+# year, and is seen on some of a month's days and on fewer of its hours).
+_COST_MONTH, _COST_DAY, _COST_HOUR = 1.0, 0.1, 0.01
+
+
+def cost(pieces: Cover) -> float:
+    """Rows of a page the pieces read, roughly (to choose between two covers)."""
+    months = sum((b.year - a.year) * 12 + b.month - a.month + 1 for a, b in pieces.months)
+    days = sum((b - a).days + 1 for a, b in pieces.days)
+    hours = sum((b - a) / HOUR for a, b in pieces.hours)
+    return months * _COST_MONTH + days * _COST_DAY + hours * _COST_HOUR
+
+
+@dataclass(frozen=True, slots=True)
+class SignedCover:
+    """A span as whole UTC ``years`` plus the pieces of ``plus`` minus those of
+    ``minus`` (each lies inside one of the years)."""
+
+    years: list[int] = field(default_factory=list)
+    plus: Cover = field(default_factory=Cover)
+    minus: Cover = field(default_factory=Cover)
+
+
+def _add(into: Cover, pieces: Cover) -> None:
+    into.months.extend(pieces.months)
+    into.days.extend(pieces.days)
+    into.hours.extend(pieces.hours)
+
+
+def signed_cover(low: datetime, high: datetime) -> SignedCover:
+    """The pieces of the naive UTC span ``[low, high)`` with each UTC year it touches
+    read either as its part (:func:`cover`) or as the whole year minus the rest,
+    whichever reads fewer rows: 365 days with mid-month edges are a year minus half a
+    month and half a month of the next, a year in a zone east of UTC a year minus an
+    hour plus an hour, where their covers are eleven months and a month of days."""
+    found = SignedCover()
+    first_hour, stop_hour = _ceil_hour(low), _ceil_hour(high)
+    for year in range(first_hour.year, (stop_hour - HOUR).year + 1):
+        start, stop = datetime(year, 1, 1), datetime(year + 1, 1, 1)
+        part = cover(max(first_hour, start), min(stop_hour, stop))
+        rest = Cover()
+        _add(rest, cover(start, max(first_hour, start)))
+        _add(rest, cover(min(stop_hour, stop), stop))
+        minus, plus = _whole_days(rest)
+        if 1.0 + cost(minus) + cost(plus) < cost(part):
+            found.years.append(year)
+            _add(found.minus, minus)
+            _add(found.plus, plus)
+        else:
+            _add(found.plus, part)
+    return found
+
+
+def _whole_days(rest: Cover) -> tuple[Cover, Cover]:
+    """``rest`` to take out of a year, with whole days only: a day with hours in
+    ``rest`` is taken out whole and its other hours added back. A day is the sum of its
+    hours only for counted views: imported day-only history has no hours, and the span's
+    own cover counts such a day where it is whole, nowhere else."""
+    minus = Cover(months=list(rest.months), days=list(rest.days))
+    plus = Cover()
+    by_day: dict[date, list[tuple[datetime, datetime]]] = {}
+    for low, high in rest.hours:
+        by_day.setdefault(low.date(), []).append((low, high))
+    for day, taken in sorted(by_day.items()):
+        minus.days.append((day, day))
+        moment = datetime.combine(day, time())
+        for low, high in [*sorted(taken), (moment + DAY, moment + DAY)]:
+            if moment < low:
+                plus.hours.append((moment, low))
+            moment = max(moment, high)
+    return minus, plus

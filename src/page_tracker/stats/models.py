@@ -124,14 +124,27 @@ class PageYear(Base):
     so concurrent writers commute) and rebuilt from it where rows go away (an import's
     deletion). The pages breakdown's ``total`` counts a span's whole months from here:
     a year of 20 000 pages is 20 000 rows instead of 240 000 monthly ones. The key
-    leads with the year: one year's pages are one index range."""
+    leads with the year: one year's pages are one index range.
+
+    ``pageviews`` and ``visitors`` are the sums of the page's monthly rows of the year,
+    added by the same upsert; ``ix_stat_page_years_ranked`` lists a year's pages by page
+    views, read backwards by :mod:`page_tracker.stats.top_pages` (a year's top pages
+    are an index walk even when thousands of pages tie, where twelve monthly lists bound
+    nothing)."""
 
     __tablename__ = "stat_page_years"
+    __table_args__ = (
+        Index("ix_stat_page_years_ranked", "site_id", "year", "pageviews", "path_id"),
+    )
 
     site_id: Mapped[str] = mapped_column(String(12), primary_key=True)
     year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     path_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     months: Mapped[int] = mapped_column(Integer, nullable=False)
+    pageviews: Mapped[int] = mapped_column(
+        BigInteger, nullable=False, default=0, server_default="0"
+    )
+    visitors: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0, server_default="0")
 
 
 class DailyDimensionCount(Base):

@@ -1,9 +1,9 @@
 """Which months of each UTC year a page has rows in (``stat_page_years``,
 :class:`~page_tracker.stats.models.PageYear`): written, rebuilt and read.
 
-:func:`mark` is called by every writer of ``stat_monthly`` with the very keys it adds to
-(the live rollup, an import); bits are OR-ed in by one upsert, so concurrent writers
-commute and a month already marked costs no row change. :func:`rebuild` recomputes a
+:func:`mark` is called by every writer of ``stat_monthly`` with the very rows it adds
+(the live rollup, an import); bits are OR-ed in and the page views and visitors added by
+one upsert, so concurrent writers commute. :func:`rebuild` recomputes a
 page's years from ``stat_monthly`` where monthly rows may have gone (an import taken
 back). :func:`pages_in_months` selects the pages with a row in a range of whole months,
 one row a page and year touched.
@@ -31,61 +31,88 @@ def bit(month: date) -> int:
     return 1 << (month.month - 1)
 
 
-def _masks(keys: Iterable[tuple[str, date, int]]) -> dict[tuple[str, int, int], int]:
-    """``(site, month, path_id)`` keys as ``(site, year, path_id)`` -> month bits."""
-    masks: dict[tuple[str, int, int], int] = {}
-    for site, month, path_id in keys:
+# (site, year, path_id) -> [month bits, page views, visitors]
+Years = dict[tuple[str, int, int], list[int]]
+
+
+def _years_of(rows: Iterable[tuple[str, date, int, int, int]]) -> Years:
+    """``(site, month, path_id, page views, visitors)`` monthly additions by page and year."""
+    years: Years = {}
+    for site, month, path_id, pageviews, visitors in rows:
         if path_id != SITE:
-            key = (site, month.year, path_id)
-            masks[key] = masks.get(key, 0) | bit(month)
-    return masks
+            found = years.setdefault((site, month.year, path_id), [0, 0, 0])
+            found[0] |= bit(month)
+            found[1] += pageviews
+            found[2] += visitors
+    return years
 
 
 @functools.lru_cache(maxsize=4)
-def _or_upsert(table: Table, dialect: str) -> Any:
-    months = table.c.months
+def _upsert(table: Table, dialect: str) -> Any:
+    """OR the month bits in, add the page views and visitors."""
+    c = table.c
     if dialect == "mysql":
         mine = mysql.insert(table)
-        return mine.on_duplicate_key_update(months=months.op("|")(mine.inserted.months))
+        new = mine.inserted
+        return mine.on_duplicate_key_update(
+            months=c.months.op("|")(new.months),
+            pageviews=c.pageviews + new.pageviews,
+            visitors=c.visitors + new.visitors,
+        )
     module: Any = postgresql if dialect == "postgresql" else sqlite
     stmt = module.insert(table)
-    added = months.op("|")(stmt.excluded.months)
-    # Only when a bit is new: most batches touch months already marked, and an
-    # unchanged row is then neither rewritten nor locked for the rest of the transaction.
+    new = stmt.excluded
+    # Every batch changes the sums now, so no "only when a bit is new" condition.
     return stmt.on_conflict_do_update(
-        index_elements=["site_id", "year", "path_id"], set_={"months": added}, where=added != months
+        index_elements=["site_id", "year", "path_id"],
+        set_={
+            "months": c.months.op("|")(new.months),
+            "pageviews": c.pageviews + new.pageviews,
+            "visitors": c.visitors + new.visitors,
+        },
     )
 
 
-def mark(session: Session, keys: Iterable[tuple[str, date, int]]) -> None:
-    """Mark the ``(site, month, path_id)`` keys written to ``stat_monthly`` (the caller's
-    transaction; path 0, the site, is not kept)."""
-    masks = _masks(keys)
-    if not masks:
+def mark(session: Session, rows: Iterable[tuple[str, date, int, int, int]]) -> None:
+    """Add the ``(site, month, path_id, page views, visitors)`` additions to
+    ``stat_monthly`` to the pages' years: the month's bit, the views and visitors (the
+    caller's transaction; path 0, the site, is not kept)."""
+    years = _years_of(rows)
+    if not years:
         return
-    statement = _or_upsert(PageYear.__table__, session.get_bind().dialect.name)
-    rows = [
-        {"site_id": site, "year": year, "path_id": path_id, "months": months}
-        for (site, year, path_id), months in sorted(masks.items())  # lock order: no deadlocks
+    statement = _upsert(PageYear.__table__, session.get_bind().dialect.name)
+    values = [
+        {
+            "site_id": site,
+            "year": year,
+            "path_id": path_id,
+            "months": m,
+            "pageviews": v,
+            "visitors": u,
+        }
+        for (site, year, path_id), (m, v, u) in sorted(years.items())  # lock order: no deadlocks
     ]
-    for chunk in chunks(rows):
+    for chunk in chunks(values):
         session.execute(statement, list(chunk))
 
 
 def rebuild(session: Session, site_id: str, path_ids: Iterable[int]) -> None:
     """Recompute the years of ``path_ids`` from ``stat_monthly`` (after monthly rows were
-    deleted): rows of years left without a month go."""
+    deleted or taken down): rows of years left without a month go."""
     wanted = sorted({p for p in path_ids if p != SITE})
     for chunk in chunks(wanted):
         session.execute(
             delete(PageYear).where(PageYear.site_id == site_id, PageYear.path_id.in_(chunk))
         )
         months = session.execute(
-            select(MonthlyCount.month, MonthlyCount.path_id).where(
-                MonthlyCount.site_id == site_id, MonthlyCount.path_id.in_(chunk)
-            )
+            select(
+                MonthlyCount.month,
+                MonthlyCount.path_id,
+                MonthlyCount.pageviews,
+                MonthlyCount.visitors,
+            ).where(MonthlyCount.site_id == site_id, MonthlyCount.path_id.in_(chunk))
         )
-        mark(session, ((site_id, month, path_id) for month, path_id in months))
+        mark(session, ((site_id, month, path_id, v, u) for month, path_id, v, u in months))
 
 
 def _years(first: date, last: date) -> dict[int, int]:

@@ -5,7 +5,11 @@ The first pages come from :func:`~page_tracker.stats.top_pages.top_pages` (reads
 best pages of each month, not every page) and the ``total`` from a count of the pages;
 a search, a deep offset and data too flat for it run the plain query: sums by path, a
 window count, the join with the paths for the tie-break by path, all in SQL (ranking
-20 000 summed paths in Python measured 2x slower on PostgreSQL, bench/README.md).
+20 000 summed paths in Python measured 2x slower on PostgreSQL, bench/README.md). The
+plain query reads a span that covers most of a UTC year as the year's row of each page
+(``stat_page_years``) minus the rest of the year (:func:`~page_tracker.stats.cover.signed_cover`):
+365 days with mid-month edges are 20 000 year rows and two half months of days on
+the bench's data, not eleven months of 20 000 rows each.
 """
 
 from __future__ import annotations
@@ -17,8 +21,15 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, or_, select, true, union_all
 from sqlalchemy.orm import Session
 
-from page_tracker.stats.cover import Cover, cover
-from page_tracker.stats.models import SITE, DailyCount, HourlyCount, MonthlyCount, Path
+from page_tracker.stats.cover import Cover, cover, signed_cover
+from page_tracker.stats.models import (
+    SITE,
+    DailyCount,
+    HourlyCount,
+    MonthlyCount,
+    PageYear,
+    Path,
+)
 from page_tracker.stats.page_count import count_pages
 from page_tracker.stats.top_pages import top_pages
 
@@ -51,6 +62,21 @@ def _pieces(site_id: str, pieces: Cover) -> list[tuple[Any, ColumnElement[bool]]
     return found
 
 
+def _signed_pieces(
+    site_id: str, low: datetime, high: datetime
+) -> list[tuple[Any, ColumnElement[bool], int]]:
+    """The span's rows as whole years (``stat_page_years``) plus and minus the pieces
+    left (:func:`~page_tracker.stats.cover.signed_cover`), or as its own pieces, with
+    the sign each piece's rows add with."""
+    signed = signed_cover(low, high)
+    found = [(table, where, 1) for table, where in _pieces(site_id, signed.plus)]
+    found += [(table, where, -1) for table, where in _pieces(site_id, signed.minus)]
+    if signed.years:
+        where = (PageYear.site_id == site_id) & PageYear.year.in_(signed.years)
+        found.append((PageYear, where, 1))
+    return found
+
+
 def ranked_pages(
     session: Session,
     site_id: str,
@@ -71,31 +97,42 @@ def ranked_pages(
             total = count_pages(session, site_id, span) if top.total is None else top.total
             ranked = [RankedPage(p.path, p.title, p.pageviews, p.visitors) for p in top.pages]
             return total, ranked
-    pieces = _pieces(site_id, span)
+    pieces = _signed_pieces(site_id, low, high)
     if not pieces:
         return 0, []
     if only is not None:
         kept = select(Path.id).where(Path.site_id == site_id, only)
-        pieces = [(table, where & table.path_id.in_(kept)) for table, where in pieces]
+        pieces = [(table, where & table.path_id.in_(kept), sign) for table, where, sign in pieces]
     rows: Any
     if len(pieces) == 1:
-        ((model, where),) = pieces
+        ((model, where, _sign),) = pieces
         rows = model.__table__
     else:
         rows = union_all(
-            *(select(t.path_id, t.pageviews, t.visitors).where(w) for t, w in pieces)
+            *(
+                select(t.path_id, t.pageviews, t.visitors).where(w)
+                if sign > 0
+                else select(t.path_id, -t.pageviews, -t.visitors).where(w)
+                for t, w, sign in pieces
+            )
         ).subquery()
         where = true()
+    pv, uv = func.sum(rows.c.pageviews), func.sum(rows.c.visitors)
     grouped = (
         select(
             rows.c.path_id,
-            func.sum(rows.c.pageviews).label("pv"),
-            func.sum(rows.c.visitors).label("uv"),
+            pv.label("pv"),
+            uv.label("uv"),
             func.count().over().label("total"),  # one scan gives the page and the count
         )
         .where(where)
         .group_by(rows.c.path_id)
     )
+    if any(sign < 0 for _t, _w, sign in pieces):
+        # A page whose rows of the year all lie outside the span sums to nothing: it is
+        # not in the span (a stored row always holds a view or a visitor: the write path
+        # adds views, an import taken back deletes the rows it leaves at zero).
+        grouped = grouped.having((pv != 0) | (uv != 0))
     page = grouped.subquery()
     found = session.execute(
         select(Path.path, Path.title, page.c.pv, page.c.uv, page.c.total)

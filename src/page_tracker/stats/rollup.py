@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from page_tracker.db import add_to_counters
+from page_tracker.db import add_rows_to_counters
 from page_tracker.stats import page_years
 from page_tracker.stats.ids import IdCache, chunks, resolve_ids
 from page_tracker.stats.models import (
@@ -208,7 +208,7 @@ def _write(session: Session, c: _Counts) -> None:
     _add(session, DailyCount, ("site_id", "day", "path_id"), c.daily, c.daily_uv)
     monthly, monthly_uv = by_month(c.daily), by_month(c.daily_uv)
     _add(session, MonthlyCount, ("site_id", "month", "path_id"), monthly, monthly_uv)
-    page_years.mark(session, monthly)
+    page_years.mark(session, ((*key, v, monthly_uv[key]) for key, v in monthly.items()))
     _add(session, DailyDimensionCount, ("site_id", "day", "dimension_id"), c.dims, c.dims_uv)
     page_keys = ("site_id", "day", "path_id", "dimension_id")
     _add(session, DailyPathDimensionCount, page_keys, c.page_dims, c.page_dims_uv)
@@ -254,13 +254,26 @@ def _add(
     pageviews: Counter[tuple[Any, ...]],
     visitors: Counter[tuple[Any, ...]],
 ) -> None:
-    # Sorted keys: concurrent batches lock rows in the same order (no deadlocks).
+    # Sorted keys: concurrent batches lock rows in the same order (no deadlocks). Rows go
+    # as tuples through the upsert compiled once (the imports' bulk write): SQLAlchemy's
+    # per-row handling of dict parameters cost more than SQLite's upserts themselves.
+    columns = (*keys, "pageviews", "visitors")
+    extra: tuple[int, ...] = ()
+    if model is Total:  # its imported uniques: 0 in a new row, never changed by a hit
+        columns, extra = (*columns, "imported_visitors"), (0,)
     rows = [
-        {**dict(zip(keys, key, strict=True)), "pageviews": count, "visitors": visitors[key]}
+        (*key, count, visitors[key], *extra)
         for key, count in sorted(pageviews.items(), key=lambda item: repr(item[0]))
     ]
     for chunk in chunks(rows):
-        add_to_counters(session, model.__table__, keys, chunk, ("pageviews", "visitors"))
+        add_rows_to_counters(
+            session,
+            model.__table__,
+            keys,
+            chunk,
+            columns=columns,
+            increment_columns=("pageviews", "visitors"),
+        )
 
 
 def _raw_hit(view: PageView, path_id: int) -> dict[str, Any]:

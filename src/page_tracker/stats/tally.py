@@ -230,7 +230,8 @@ def _write(session: Session, site_id: str, applied: Applied, sign: int) -> None:
         (Total, ("site_id", "path_id"), applied.totals),
     )
     if sign > 0:  # a subtraction rebuilds them once its empty rows are gone
-        page_years.mark(session, ((site_id, month, p) for month, p in _monthly(applied.daily)))
+        monthly = _monthly(applied.daily).items()
+        page_years.mark(session, ((site_id, month, p, v, u) for (month, p), (v, u) in monthly))
     for model, names, counts in tables:
         increments: tuple[str, ...] = ("pageviews", "visitors")
         if model is Total:  # imported uniques have no visitor set: keep them apart too

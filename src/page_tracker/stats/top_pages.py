@@ -14,7 +14,18 @@ ranked by the same ``ORDER BY`` as the plain query, are the answer. Otherwise re
 deeper; past :data:`MAX_ROWS` give up (``None``: the caller runs the plain ``GROUP BY``,
 which flat data, where thousands of pages tie, needs anyway).
 
-The exact totals of the candidates are read by key: months by ``(site, path, month)``,
+A span that touches most of a UTC year (:data:`YEAR_MONTHS` of its months) is bounded in
+that year by the year's list instead (``stat_page_years``, ``ix_stat_page_years_ranked``):
+a page's views in the span's part of the year are at most its views of the year. That
+list is read in the breakdown's own order, page views then path, so ties settle too: an
+unread page with exactly the bound would need the year's last value read, and its path
+sorts after the last page read there; the ``k``-th exact total *equal* to the bound with
+a path before that page's stops the reading. On flat data (thousands of pages with the
+same views in a year) the calendar year's top 10 is then one round of 20 pages, where
+twelve monthly lists bound nothing.
+
+The exact totals of the candidates are read by key: whole years by ``(site, year,
+path)``, months by ``(site, path, month)``,
 edge days by ``(site, day, path)`` (the key of ``stat_daily`` leads with the day), edge
 hours by ``(site, path, hour)``.
 
@@ -36,7 +47,15 @@ from sqlalchemy import ColumnElement, func, select, union_all
 from sqlalchemy.orm import Session
 
 from page_tracker.stats.cover import DAY, HOUR, Cover
-from page_tracker.stats.models import SITE, DailyCount, HourlyCount, MonthlyCount, Path, month_of
+from page_tracker.stats.models import (
+    SITE,
+    DailyCount,
+    HourlyCount,
+    MonthlyCount,
+    PageYear,
+    Path,
+    month_of,
+)
 
 MAX_ROWS: Final = 2_000  # monthly rows read at most before the plain GROUP BY is cheaper
 MAX_RANK: Final = 500  # offset + limit beyond which the plain query is asked straight away
@@ -44,6 +63,11 @@ DEEPER: Final = 4  # how much deeper each further round reads
 MAX_CANDIDATES: Final = 300  # pages whose exact totals are read at most (by key, per day)
 MAX_EXACT: Final = 2  # rounds of exact totals before the plain query is the better bet
 PROBES: Final = 400  # (day, page) keys a statement of exact totals probes at most
+YEAR_MONTHS: Final = 6  # months of a UTC year a span touches from which its year's list bounds them
+
+# A ranked list: a UTC month's pages (``stat_monthly``, by its first day) or a UTC year's
+# (``stat_page_years``, by the year number).
+Key = date | int
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,9 +105,22 @@ def _days(spans: list[tuple[date, date]]) -> list[date]:
     ]
 
 
-def _heads(
+def lists_of(months: list[date]) -> list[Key]:
+    """The ranked lists that bound a span touching ``months``: the year's where the span
+    touches :data:`YEAR_MONTHS` of its months or more (one list, and on flat data the
+    only one whose order settles ties), each month's otherwise."""
+    by_year: dict[int, list[date]] = {}
+    for month in months:
+        by_year.setdefault(month.year, []).append(month)
+    found: list[Key] = []
+    for year, touched in sorted(by_year.items()):
+        found.extend([year] if len(touched) >= YEAR_MONTHS else touched)
+    return found
+
+
+def _month_heads(
     session: Session, site_id: str, months: list[date], depth: int
-) -> dict[date, list[tuple[int, int]]]:
+) -> dict[Key, list[tuple[int, int]]]:
     """The ``depth`` rows of most page views of each month, as (path id, page views)."""
     parts = [
         select(MonthlyCount.month, MonthlyCount.path_id, MonthlyCount.pageviews)
@@ -97,13 +134,75 @@ def _heads(
         .subquery()
         for month in months
     ]
-    heads: dict[date, list[tuple[int, int]]] = {month: [] for month in months}
+    heads: dict[Key, list[tuple[int, int]]] = {month: [] for month in months}
+    if not parts:
+        return heads
     query: Any = (
         union_all(*(select(part) for part in parts)) if len(parts) > 1 else select(parts[0])
     )
     for month, path_id, views in session.execute(query):
         heads[month].append((path_id, int(views)))
     return heads
+
+
+def _year_head(session: Session, site_id: str, year: int, depth: int) -> list[tuple[int, int]]:
+    """The first ``depth`` pages of ``year`` by page views, then path (the order the
+    breakdown ranks by), as (path id, page views): a page not read has fewer views than
+    the last one read, or as many and a path after it.
+
+    The ``depth`` best page views off ``ix_stat_page_years_ranked``, the pages above the
+    last of them, then those tied with it in path order: on flat data 10 000 pages tie,
+    and sorting their join with the paths took 27 ms on PostgreSQL (MariaDB sorted the
+    join of every page of the year), where walking the paths in order and probing each
+    page's year stops after the few wanted (0.7 ms; each database picks that walk only
+    when the tie is large)."""
+    mine = (PageYear.site_id == site_id) & (PageYear.year == year)
+    values = session.scalars(
+        select(PageYear.pageviews).where(mine).order_by(PageYear.pageviews.desc()).limit(depth)
+    ).all()
+    if len(values) < depth:  # every page of the year: no order needed
+        rows = session.execute(select(PageYear.path_id, PageYear.pageviews).where(mine))
+        return [(path_id, int(views)) for path_id, views in rows]
+    least = values[-1]
+    above = session.execute(
+        select(PageYear.path_id, PageYear.pageviews).where(mine, PageYear.pageviews > least)
+    ).all()
+    tied = session.scalars(
+        select(PageYear.path_id)
+        .join(Path, Path.id == PageYear.path_id)
+        .where(mine, PageYear.pageviews == least, Path.site_id == site_id)
+        .order_by(Path.path)
+        .limit(depth - len(above))
+    ).all()
+    first = sorted(((path_id, int(views)) for path_id, views in above), key=lambda row: -row[1])
+    return first + [(path_id, int(least)) for path_id in tied]
+
+
+def _heads(
+    session: Session, site_id: str, lists: list[Key], depth: int
+) -> dict[Key, list[tuple[int, int]]]:
+    """The first ``depth`` rows of each list, as (path id, page views)."""
+    months = [key for key in lists if isinstance(key, date)]
+    heads = _month_heads(session, site_id, months, depth)
+    for key in lists:
+        if not isinstance(key, date):
+            heads[key] = _year_head(session, site_id, key, depth)
+    return {key: heads[key] for key in lists}
+
+
+def _whole_years(spans: list[tuple[date, date]]) -> tuple[list[int], list[tuple[date, date]]]:
+    """Ranges of whole months split into whole UTC years and the months left."""
+    years: list[int] = []
+    left: list[tuple[date, date]] = []
+    for first, last in spans:
+        for year in range(first.year, last.year + 1):
+            low = max(first, date(year, 1, 1))
+            high = min(last, date(year, 12, 1))
+            if low == date(year, 1, 1) and high == date(year, 12, 1):
+                years.append(year)
+            elif low <= high:
+                left.append((low, high))
+    return years, left
 
 
 def _rows_of(site_id: str, pieces: Cover, ids: list[int]) -> list[Any]:
@@ -119,7 +218,10 @@ def _rows_of(site_id: str, pieces: Cover, ids: list[int]) -> list[Any]:
             .group_by(table.path_id)
         )
 
-    for first, last in pieces.months:
+    years, months = _whole_years(pieces.months)
+    if years:  # a whole year is one row a page (by key: site, year, page)
+        rows(PageYear, PageYear.year.in_(years))
+    for first, last in months:
         rows(MonthlyCount, (MonthlyCount.month >= first) & (MonthlyCount.month <= last))
     # Days by key: (site, day IN ..., path IN ...) probes the daily key, at most
     # PROBES (day, page) pairs a statement: with many more PostgreSQL's estimate passed
@@ -135,27 +237,34 @@ def _rows_of(site_id: str, pieces: Cover, ids: list[int]) -> list[Any]:
 
 def exact(session: Session, site_id: str, pieces: Cover, ids: list[int]) -> list[Ranked]:
     """The pages ``ids`` that have views in the span, with their exact totals, ranked as
-    the plain query ranks (page views descending, then path in the database's order).
+    the plain query ranks (page views descending, then path in the database's order)."""
+    return _exact(session, site_id, pieces, ids)[0]
+
+
+def _exact(
+    session: Session, site_id: str, pieces: Cover, ids: list[int]
+) -> tuple[list[Ranked], dict[int, int]]:
+    """:func:`exact`, and the place of each of ``ids`` in the database's order of paths.
 
     The candidates' sums are read a piece at a time and added up here: as one statement
     (a union of the pieces, grouped), PostgreSQL judged the probes of the edge
     days worth a parallel plan, and starting its workers took longer than the probes
     (20 - 30 ms of 40). The paths come back in the database's collation order, so ties
     rank as the plain query ranks them."""
+    if not ids:
+        return [], {}
     sums: dict[int, list[int]] = {}
     for query in _rows_of(site_id, pieces, ids):  # one statement each (see above)
         for path_id, pageviews, visitors in session.execute(query):
             found = sums.setdefault(path_id, [0, 0])
             found[0] += int(pageviews)
             found[1] += int(visitors)
-    if not sums:
-        return []
     names = session.execute(
-        select(Path.id, Path.path, Path.title).where(Path.id.in_(sorted(sums))).order_by(Path.path)
+        select(Path.id, Path.path, Path.title).where(Path.id.in_(ids)).order_by(Path.path)
     ).all()
-    ranked = [Ranked(i, path, title, *sums[i]) for i, path, title in names]
-    order = {page.path_id: n for n, page in enumerate(ranked)}
-    return sorted(ranked, key=lambda page: (-page.pageviews, order[page.path_id]))
+    order = {i: n for n, (i, _path, _title) in enumerate(names)}
+    ranked = [Ranked(i, path, title, *sums[i]) for i, path, title in names if i in sums]
+    return sorted(ranked, key=lambda page: (-page.pageviews, order[page.path_id])), order
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,17 +274,38 @@ class Top:
 
 
 def _may_stop(
-    heads: dict[date, list[tuple[int, int]]], last: dict[date, int], bound: int, wanted: int
+    heads: dict[Key, list[tuple[int, int]]],
+    last: dict[Key, int],
+    bound: int,
+    wanted: int,
+    ties: bool,
 ) -> bool:
-    """Whether ``wanted`` pages read may hold more than ``bound`` each: a page read has at
-    most its rows read plus the last value of each month where it was not read. When
-    fewer than ``wanted`` can pass the bound even so, the exact totals are not worth
-    reading yet (flat data: thousands of pages within a few views of each other)."""
+    """Whether ``wanted`` pages read may hold more than ``bound`` each (``ties``: or as
+    many, where a year's list orders ties by path): a page read has at most its rows
+    read plus the last value of each list where it was not read. When fewer than
+    ``wanted`` can pass the bound even so, the exact totals are not worth reading yet
+    (flat data: thousands of pages within a few views of each other)."""
     seen: dict[int, int] = {}
-    for month, rows in heads.items():
+    for key, rows in heads.items():
         for path_id, views in rows:
-            seen[path_id] = seen.get(path_id, bound) - last[month] + views
-    return sum(most > bound for most in seen.values()) >= wanted
+            seen[path_id] = seen.get(path_id, bound) - last[key] + views
+    return sum(most > bound or (ties and most == bound) for most in seen.values()) >= wanted
+
+
+def _settled(
+    ranked: list[Ranked], order: dict[int, int], wanted: int, bound: int, lasts: list[int]
+) -> bool:
+    """Whether no page left unread can rank among the first ``wanted``: the ``wanted``-th
+    has more than ``bound`` views, or as many and a path before (or equal to) the last
+    page read from a year's list (``lasts``): a page not read there with ``bound`` views
+    in all would need that year's last value, and its path then sorts after that page's."""
+    if len(ranked) < wanted:
+        return False
+    kth = ranked[wanted - 1]
+    if kth.pageviews > bound:
+        return True
+    place = order[kth.path_id]
+    return kth.pageviews == bound and any(place <= order[last] for last in lasts)
 
 
 def _first_depth(pieces: Cover, months: list[date], wanted: int) -> int:
@@ -214,28 +344,35 @@ def top_pages(
     months = touched_months(pieces)
     if not (pieces.months or pieces.days) or limit <= 0 or wanted > MAX_RANK:
         return None  # a few hours: the plain query reads a few hundred rows
+    lists = lists_of(months)
     depth = depth or _first_depth(pieces, months, wanted)
     if not pieces.months:
         # Two rounds at most: on flat data the plain query follows, and each deeper
         # round of loose bounds only added to it (30 flat days: +35 ms on PostgreSQL).
-        max_rows = min(max_rows, DEEPER * depth * len(months))
+        max_rows = min(max_rows, DEEPER * depth * len(lists))
     exact_rounds = 0
-    while depth * len(months) <= max_rows and exact_rounds < MAX_EXACT:
-        heads = _heads(session, site_id, months, depth)
-        # A page read nowhere has at most the last value read in each month (0 where the
-        # month had fewer rows than asked: all its pages were read).
-        last = {month: rows[-1][1] if len(rows) == depth else 0 for month, rows in heads.items()}
+    while depth * len(lists) <= max_rows and exact_rounds < MAX_EXACT:
+        heads = _heads(session, site_id, lists, depth)
+        # A page read nowhere has at most the last value read in each list (0 where the
+        # list had fewer rows than asked: all its pages were read).
+        last = {key: rows[-1][1] if len(rows) == depth else 0 for key, rows in heads.items()}
         bound = sum(last.values())
         everything = all(len(rows) < depth for rows in heads.values())
-        if everything or _may_stop(heads, last, bound, wanted):
+        # The last page read of each year's list not read to its end: its order settles ties.
+        lasts = [
+            rows[-1][0]
+            for key, rows in heads.items()
+            if not isinstance(key, date) and len(rows) == depth
+        ]
+        if everything or _may_stop(heads, last, bound, wanted, bool(lasts)):
             ids = sorted({path_id for rows in heads.values() for path_id, _ in rows})
             if len(ids) > MAX_CANDIDATES and not everything:
                 return None
-            ranked = exact(session, site_id, pieces, ids) if ids else []
+            ranked, order = _exact(session, site_id, pieces, ids)
             exact_rounds += 1
             if everything:
                 return Top(ranked[offset:wanted], len(ranked))
-            if len(ranked) >= wanted and ranked[wanted - 1].pageviews > bound:
+            if _settled(ranked, order, wanted, bound, lasts):
                 return Top(ranked[offset:wanted], None)
         depth *= DEEPER
     return None

@@ -11,28 +11,26 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from page_tracker.db import insert_missing
+from page_tracker.db import insert_missing_keys
 from page_tracker.stats.ids import chunks
 from page_tracker.stats.models import SITE, DailyVisitor, LifetimeVisitor
 from page_tracker.stats.pageview import PageView
 
+_DAILY = ("site_id", "day", "path_id", "visitor")
+_LIFETIME = ("site_id", "path_id", "visitor")
+
 
 def _new_visitors(
-    session: Session, model: type[DailyVisitor] | type[LifetimeVisitor], rows: list[dict[str, Any]]
+    session: Session,
+    model: type[DailyVisitor] | type[LifetimeVisitor],
+    rows: list[tuple[Any, ...]],
 ) -> set[tuple[Any, ...]]:
-    """Insert visitor-set rows; return the keys that were not there yet."""
-    columns = (
-        ("site_id", "day", "path_id", "visitor")
-        if model is DailyVisitor
-        else (
-            "site_id",
-            "path_id",
-            "visitor",
-        )
-    )
+    """Insert visitor-set rows (key tuples); return the keys that were not there yet."""
+    columns = _DAILY if model is DailyVisitor else _LIFETIME
+    table: Any = model.__table__
     new: set[tuple[Any, ...]] = set()
     for chunk in chunks(rows):
-        new.update(insert_missing(session, model.__table__, chunk, returning=columns))  # type: ignore[arg-type]
+        new.update(insert_missing_keys(session, table, columns, chunk))
     return new
 
 
@@ -42,20 +40,17 @@ def add_visitors(
     """Add the views' visitors to the daily and all-time visitor sets (of the site and
     of each page); return the ``(site, day, path_id, visitor)`` and ``(site, path_id,
     visitor)`` keys that were new."""
-    daily_rows: dict[tuple[Any, ...], dict[str, Any]] = {}
-    lifetime_rows: dict[tuple[Any, ...], dict[str, Any]] = {}
+    daily: dict[tuple[Any, ...], None] = {}
+    lifetime: dict[tuple[Any, ...], None] = {}
     for view in views:
-        path_id = path_ids[(view.site_id, view.path)]
-        for pid in (SITE, path_id):
-            key = (view.site_id, view.day, pid, view.visitor)
-            daily_rows.setdefault(
-                key, dict(zip(("site_id", "day", "path_id", "visitor"), key, strict=True))
-            )
-            all_time = (view.site_id, pid, view.lifetime_visitor)
-            lifetime_rows.setdefault(
-                all_time, dict(zip(("site_id", "path_id", "visitor"), all_time, strict=True))
-            )
+        site, day = view.site_id, view.day
+        path_id = path_ids[(site, view.path)]
+        visitor, lifetime_visitor = view.visitor, view.lifetime_visitor
+        daily[(site, day, SITE, visitor)] = None
+        daily[(site, day, path_id, visitor)] = None
+        lifetime[(site, SITE, lifetime_visitor)] = None
+        lifetime[(site, path_id, lifetime_visitor)] = None
     return (
-        _new_visitors(session, DailyVisitor, list(daily_rows.values())),
-        _new_visitors(session, LifetimeVisitor, list(lifetime_rows.values())),
+        _new_visitors(session, DailyVisitor, list(daily)),
+        _new_visitors(session, LifetimeVisitor, list(lifetime)),
     )

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from random import Random
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from page_tracker.app import periodic_jobs
 from page_tracker.buffer.batch_format import FORMAT, decode_views, encode_views
@@ -115,6 +118,87 @@ def test_should_decode_batches_of_other_releases_by_field_name() -> None:
 def test_should_refuse_what_is_not_a_batch(payload: bytes) -> None:
     with pytest.raises(ValueError):  # noqa: PT011 - json's errors are ValueErrors too
         decode_views(payload)
+
+
+# Any text a path, title or referrer may hold: NUL, control characters, lone surrogates
+# (JSON escapes them; the flush must get back exactly what was accepted).
+_TEXT = st.text(st.characters(exclude_categories=()), max_size=40)
+_MAYBE = st.none() | _TEXT
+
+
+@st.composite
+def _views(draw: st.DrawFn) -> PageView:
+    return PageView(
+        site_id=draw(_TEXT),
+        path=draw(_TEXT),
+        hostname=draw(_TEXT),
+        timestamp=draw(
+            st.datetimes(
+                min_value=datetime(1971, 1, 1),
+                max_value=datetime(2200, 1, 1),
+                timezones=st.just(UTC),
+            )
+        ),
+        visitor=draw(st.binary(min_size=16, max_size=16)),
+        lifetime_visitor=draw(st.binary(min_size=16, max_size=16)),
+        title=draw(_MAYBE),
+        event=draw(_MAYBE),
+        source=draw(_TEXT),
+        keep_raw=draw(st.booleans()),
+        enrichment=Enrichment(
+            browser=draw(_TEXT),
+            os=draw(_TEXT),
+            country=draw(_MAYBE),
+            referrer_host=draw(_MAYBE),
+            utm_campaign=draw(_MAYBE),
+        ),
+    )
+
+
+@given(st.lists(_views(), max_size=30))
+def test_should_give_back_any_views_exactly(views: list[PageView]) -> None:
+    assert decode_views(encode_views(views)) == views
+
+
+@given(st.lists(_views(), min_size=1, max_size=10), st.randoms())
+def test_should_decode_this_release_s_fields_as_it_decodes_other_orders(
+    views: list[PageView], random: Random
+) -> None:
+    # The flush decodes this release's own field order by position; any other order (an
+    # older or newer release) by name: both must give the same views.
+    data = json.loads(encode_views(views))
+    order = list(range(len(data["f"])))
+    random.shuffle(order)
+    shuffled = {
+        "f": [data["f"][n] for n in order],
+        "r": [[row[n] for n in order] for row in data["r"]],
+    }
+
+    assert decode_views(json.dumps(shuffled)) == decode_views(json.dumps(data)) == views
+
+
+def test_should_decode_a_huge_batch_sharing_nothing_wrongly() -> None:
+    views = [
+        make_view(path=f"/p{n}", enrichment=Enrichment(browser=f"B{n % 7}", country="DE"))
+        for n in range(20_000)
+    ]
+
+    decoded = decode_views(encode_views(views))
+
+    assert decoded == views
+    assert len({id(view.enrichment) for view in decoded}) == 7  # one per distinct value
+
+
+@pytest.mark.parametrize("change", ["shorter", "longer"])
+def test_should_refuse_a_row_of_another_width(change: str) -> None:
+    data = json.loads(encode_views([make_view(), make_view()]))
+    if change == "shorter":
+        data["r"][1].pop()
+    else:
+        data["r"][1].append(None)
+
+    with pytest.raises(ValueError):  # noqa: PT011 - as zip(strict=True) raises
+        decode_views(json.dumps(data))
 
 
 def test_should_count_pending_views_per_site_and_page() -> None:
