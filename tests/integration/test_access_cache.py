@@ -88,6 +88,10 @@ def make_pair(
         client.close()
 
 
+# The tests of the mirror in Redis: only the Redis-mode parameter of ``make_pair``.
+REDIS_MODE_ONLY = pytest.mark.parametrize("make_pair", ["redis"], indirect=True)
+
+
 @pytest.fixture
 def world(make_pair: Callable[[], tuple[Flask, Flask]]) -> World:
     reader, writer = make_pair()
@@ -256,9 +260,8 @@ def test_should_not_cache_unknown_tokens(world: World) -> None:
     assert after.get("access-token.load", 0) == before.get("access-token.load", 0)
 
 
+@REDIS_MODE_ONLY
 def test_should_share_the_entries_through_redis(world: World) -> None:
-    if not world.reader.extensions.get("page_tracker.redis"):
-        pytest.skip("Redis mode only")
     # Given the reader's cached access of the token (its first use written down)
     assert world.stats(token=world.token) == 200
     assert world.stats(token=world.token) == 200
@@ -382,9 +385,8 @@ def test_should_answer_a_cached_read_with_no_more_than_the_epoch_from_the_databa
         assert trips["ping"] == 0
 
 
+@REDIS_MODE_ONLY
 def test_should_refuse_a_change_of_access_while_redis_is_unreachable(world: World) -> None:
-    if not _redis_mode(world):
-        pytest.skip("Redis mode only")
     # Given a token cached by the reader, and a writer whose Redis is down
     assert world.stats(token=world.token) == 200
     assert world.stats(token=world.token) == 200
@@ -402,11 +404,10 @@ def test_should_refuse_a_change_of_access_while_redis_is_unreachable(world: Worl
     assert world.stats(token=world.token) == 200
 
 
+@REDIS_MODE_ONLY
 def test_should_read_the_epoch_from_the_database_when_the_reader_cannot_reach_redis(
     world: World,
 ) -> None:
-    if not _redis_mode(world):
-        pytest.skip("Redis mode only")
     # Given a reader whose Redis went down after it cached a token's access
     assert world.stats(token=world.token) == 200
     assert world.stats(token=world.token) == 200
@@ -421,11 +422,10 @@ def test_should_read_the_epoch_from_the_database_when_the_reader_cannot_reach_re
     assert world.counts().get("redis-error", 0) > errors
 
 
+@REDIS_MODE_ONLY
 def test_should_keep_readers_off_the_mirror_when_a_change_could_not_end_there(
     world: World,
 ) -> None:
-    if not _redis_mode(world):
-        pytest.skip("Redis mode only")
     # Given a token cached by the reader
     assert world.stats(token=world.token) == 200
     assert world.stats(token=world.token) == 200
@@ -469,9 +469,8 @@ def _close_connections(app: Flask) -> None:
                 time.sleep(0.05)
 
 
+@pytest.mark.parametrize("database_url", ["mariadb", "postgresql"], indirect=True)
 def test_should_answer_after_the_database_closed_the_readers_connections(world: World) -> None:
-    if DATABASE.get(world.reader).engine.dialect.name == "sqlite":
-        pytest.skip("a server database only")
     # Given a reader with cached access and pooled connections
     assert world.stats(token=world.token) == 200
     assert world.stats(token=world.token) == 200

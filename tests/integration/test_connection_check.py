@@ -14,11 +14,12 @@ from sqlalchemy import Engine, text
 from page_tracker import connection_check
 from page_tracker.db import make_engine
 
+# A server database only: SQLite has no connection to lose.
+pytestmark = pytest.mark.parametrize("database_url", ["mariadb", "postgresql"], indirect=True)
+
 
 @pytest.fixture
 def engine(database_url: str) -> Iterator[Engine]:
-    if database_url.startswith("sqlite"):
-        pytest.skip("a server database only (SQLite has no connection to lose)")
     found = make_engine(database_url, pool_size=2)
     yield found
     found.dispose()
