@@ -275,10 +275,9 @@ def add_rows_to_counters(
 ) -> None:
     """:func:`add_to_counters` for many rows given as tuples in ``columns`` order.
 
-    The same upsert, compiled once and run by :func:`insert_rows`: for bulk writes
-    (imports, the rollup of a batch) SQLAlchemy's per-row parameter handling costs more
-    than the database. Values pass through the columns' bind processors (SQLite's date
-    format).
+    The same upsert, compiled once and run with the driver's ``executemany``: for bulk
+    writes (imports) SQLAlchemy's per-row parameter handling costs more than the
+    database. Values pass through the columns' bind processors (SQLite's date format).
     """
     if not rows:
         return
@@ -293,29 +292,9 @@ def add_rows_to_counters(
             increment_columns=tuple(increment_columns),
         )
         return
-    statement = _upsert_statement(table, dialect.name, tuple(key_columns), tuple(increment_columns))
-    insert_rows(session, statement, columns, rows)
-
-
-def insert_rows(
-    session: Session, statement: Any, columns: Sequence[str], rows: Sequence[Sequence[Any]]
-) -> None:
-    """Run the one-row ``INSERT`` ``statement`` (an upsert too; built once and kept by
-    the caller, it is compiled once per dialect) for each of ``rows``, tuples in
-    ``columns`` order, through the driver: bind processors once per distinct value.
-
-    SQLite: the rows go as multi-row ``VALUES`` statements, not ``executemany``. The
-    driver releases the GIL around every ``sqlite3_step``, once per row of an
-    ``executemany``, and the embedded group-commit writer then waited for the GIL after
-    each of the ~10 rows a view adds while the request threads held it (measured:
-    bench/README.md, "Embedded ingest: the writer's GIL hand-overs"). Row counts are
-    cut into powers of two so that a connection's statement cache keeps the few
-    shapes prepared. Elsewhere ``executemany`` (psycopg and PyMySQL batch it anyway).
-    """
-    if not rows:
-        return
-    dialect = session.get_bind().dialect
-    sql, order, processors = _compiled_insert(statement, dialect, tuple(columns))
+    sql, order, processors = _compiled_upsert(
+        table, dialect, tuple(key_columns), tuple(columns), tuple(increment_columns)
+    )
     # Column by column: the bind processors (SQLite's date text) run over a column with
     # map(), and the columns are zipped back into rows in C; per-row Python was half of
     # an import's time.
@@ -326,38 +305,7 @@ def insert_rows(
         else _processed(process, by_column[columns.index(name)])
         for name, process in zip(order, processors, strict=True)
     ]
-    connection = session.connection()
-    if dialect.name != "sqlite":
-        connection.exec_driver_sql(sql, list(zip(*ordered, strict=True)))
-        return
-    width = len(order)
-    flat = [value for row in zip(*ordered, strict=True) for value in row]
-    for start, count in power_of_two_parts(len(rows)):
-        connection.exec_driver_sql(
-            _values_sql(sql, width, count), tuple(flat[start * width : (start + count) * width])
-        )
-
-
-def power_of_two_parts(count: int, largest: int = 256) -> list[tuple[int, int]]:
-    """``(start, size)`` slices of ``count`` items whose sizes are powers of two (at most
-    ``largest``), largest first: at most a few statement shapes per table."""
-    parts: list[tuple[int, int]] = []
-    start = 0
-    while start < count:
-        size = min(largest, 1 << ((count - start).bit_length() - 1))
-        parts.append((start, size))
-        start += size
-    return parts
-
-
-@functools.lru_cache(maxsize=512)
-def _values_sql(sql: str, width: int, count: int) -> str:
-    """``sql`` (one row's ``VALUES (?, ...)`` of ``width`` values) for ``count`` rows."""
-    group = "(" + ", ".join(["?"] * width) + ")"
-    head, found, tail = sql.partition(f" VALUES {group}")
-    if not found or group in tail:
-        raise RuntimeError(f"not a one-row INSERT of {width} values: {sql[:80]}")
-    return f"{head} VALUES {', '.join([group] * count)}{tail}"
+    session.connection().exec_driver_sql(sql, list(zip(*ordered, strict=True)))
 
 
 def _copy_and_upsert(
@@ -419,10 +367,15 @@ def _processed(process: Callable[[Any], Any], column: Sequence[Any]) -> list[Any
     return list(map(distinct.__getitem__, column))
 
 
-@functools.lru_cache(maxsize=128)
-def _compiled_insert(
-    statement: Any, dialect: Any, columns: tuple[str, ...]
+@functools.lru_cache(maxsize=64)
+def _compiled_upsert(
+    table: Table,
+    dialect: Any,
+    key_columns: tuple[str, ...],
+    columns: tuple[str, ...],
+    increment_columns: tuple[str, ...],
 ) -> tuple[str, tuple[str, ...], tuple[Callable[[Any], Any], ...]]:
+    statement = _upsert_statement(table, dialect.name, key_columns, increment_columns)
     compiled = statement.compile(dialect=dialect, column_keys=list(columns))
     sql = compiled.string
     if dialect.positional:
@@ -505,16 +458,8 @@ def insert_missing_keys(
         for process, column in zip(binds, by_column, strict=True)
     ]
     parameters = [value for row in zip(*processed, strict=True) for value in row]
-    connection = session.connection()
-    # SQLite: in statements of a few shapes its statement cache keeps prepared (see
-    # insert_rows); PostgreSQL plans each statement anyway.
-    parts = power_of_two_parts(len(rows)) if dialect.name == "sqlite" else [(0, len(rows))]
-    width = len(columns)
-    found: list[Any] = []
-    for start, count in parts:
-        sql = _insert_missing_sql(table, dialect.name, tuple(columns), count)
-        values = tuple(parameters[start * width : (start + count) * width])
-        found += connection.exec_driver_sql(sql, values).all()
+    sql = _insert_missing_sql(table, dialect.name, tuple(columns), len(rows))
+    found = session.connection().exec_driver_sql(sql, tuple(parameters)).all()
     if all(process is _same for process in results):
         return [tuple(row) for row in found]
     return [

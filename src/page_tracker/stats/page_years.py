@@ -20,7 +20,6 @@ from sqlalchemy import ColumnElement, Table, delete, or_, select
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
-from page_tracker.db import insert_rows
 from page_tracker.stats.ids import chunks
 from page_tracker.stats.models import SITE, MonthlyCount, PageYear
 
@@ -83,14 +82,18 @@ def mark(session: Session, rows: Iterable[tuple[str, date, int, int, int]]) -> N
         return
     statement = _upsert(PageYear.__table__, session.get_bind().dialect.name)
     values = [
-        (site, year, path_id, m, v, u)
+        {
+            "site_id": site,
+            "year": year,
+            "path_id": path_id,
+            "months": m,
+            "pageviews": v,
+            "visitors": u,
+        }
         for (site, year, path_id), (m, v, u) in sorted(years.items())  # lock order: no deadlocks
     ]
     for chunk in chunks(values):
-        insert_rows(session, statement, _COLUMNS, chunk)
-
-
-_COLUMNS = ("site_id", "year", "path_id", "months", "pageviews", "visitors")
+        session.execute(statement, list(chunk))
 
 
 def rebuild(session: Session, site_id: str, path_ids: Iterable[int]) -> None:
