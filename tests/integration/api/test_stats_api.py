@@ -436,13 +436,8 @@ def test_should_refuse_bad_searches_in_the_error_shape(
     assert answer.get_json().get("code", 200) == status
 
 
-def _sends(client: redis.Redis) -> int:
-    calls = client.info("commandstats")
-    return sum(int(v["calls"]) for k, v in calls.items() if k != "cmdstat_info")
-
-
 def test_should_read_the_waiting_views_along_with_the_epoch_in_one_round_trip(
-    redis_tracker: Tracker, redis_url: str, monkeypatch: pytest.MonkeyPatch
+    redis_tracker: Tracker, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given cached answers of a site with views waiting for the flush
     now = datetime.now(UTC).replace(microsecond=0)
@@ -450,7 +445,7 @@ def test_should_read_the_waiting_views_along_with_the_epoch_in_one_round_trip(
     for path in ("/stats", "/stats/pages?limit=10"):
         assert redis_tracker.get(path).status_code == 200
     sent: list[int] = []
-    original = redis.connection.AbstractConnection.send_packed_command
+    original: Any = redis.connection.AbstractConnection.send_packed_command
 
     def counted(self: Any, *args: Any, **kwargs: Any) -> Any:
         sent.append(1)
