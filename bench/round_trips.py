@@ -5,7 +5,9 @@ pool checkouts, the pool's pre-ping (``do_ping``) and every rollback and commit
 (``do_rollback``/``do_commit``: the session's end and the pool's reset on return).
 psycopg 3 also sends a ``BEGIN`` before the first statement of each transaction (the
 pre-ping's included), which no hook sees: on PostgreSQL add one per checkout that ran
-anything. Redis: the server's own ``INFO commandstats`` (so only on a private server).
+anything. Redis: the server's own ``INFO commandstats`` (so only on a private server):
+commands (``redis``), and the client's sends (``redis_trips``: a pipeline's commands go
+in one; every redis-py client of the process, less the counting's own ``INFO``).
 """
 
 from __future__ import annotations
@@ -14,7 +16,24 @@ from collections import Counter
 from typing import Any
 
 import redis
+from redis.connection import AbstractConnection
 from sqlalchemy import Engine, event
+
+_SENDS: Counter[str] = Counter()
+
+
+def _count_sends() -> None:
+    """Count every redis-py connection's ``send_packed_command`` (once a process)."""
+    original: Any = AbstractConnection.send_packed_command
+    if getattr(original, "counted", False):
+        return
+
+    def counted(self: Any, *args: Any, **kwargs: Any) -> Any:
+        _SENDS["sends"] += 1
+        return original(self, *args, **kwargs)
+
+    counted.counted = True  # type: ignore[attr-defined]
+    AbstractConnection.send_packed_command = counted  # type: ignore[method-assign]
 
 
 class Trips:
@@ -29,6 +48,8 @@ class Trips:
             setattr(dialect, name, self._counting(name.removeprefix("do_"), original))
         event.listen(engine, "before_cursor_execute", self._statement)
         event.listen(engine.pool, "checkout", self._checkout)
+        if client is not None:
+            _count_sends()
 
     def _counting(self, name: str, original: Any) -> Any:
         def counted(*args: Any, **kwargs: Any) -> Any:
@@ -53,10 +74,13 @@ class Trips:
     def snapshot(self) -> Counter[str]:
         found = Counter(self.counts)
         found["redis"] = self._redis_calls()
+        if self.client is not None:  # less the INFO sends of the snapshots so far
+            self.counts["snapshots"] += 1
+            found["redis_trips"] = _SENDS["sends"] - self.counts["snapshots"]
         return found
 
     @staticmethod
     def per_request(before: Counter[str], after: Counter[str], requests: int) -> dict[str, float]:
         """What ``requests`` requests made between two snapshots, per request."""
-        keys = ("checkout", "ping", "statement", "rollback", "commit", "redis")
+        keys = ("checkout", "ping", "statement", "rollback", "commit", "redis", "redis_trips")
         return {key: round((after[key] - before[key]) / requests, 2) for key in keys}

@@ -205,20 +205,27 @@ def lazy_session() -> LazySession:
 
 
 def scalar_now(session: Session, statement: Any) -> Any:
-    """``session.scalar(statement)``: one committed value, as of now. On PostgreSQL, when
-    the session holds no connection yet, it is read in autocommit on a connection of its
-    own, given back at once: one round trip, not ``BEGIN``, the query and the
-    ``ROLLBACK`` that ends the session (psycopg opens a transaction before a query). The
-    session's later reads start after it, so they see what it saw or later; and no
-    request ever holds two connections. Elsewhere the session reads it (MariaDB's
-    PyMySQL would pay two ``SET autocommit`` round trips; SQLite none)."""
+    """``session.scalar(statement)``: one committed value, as of now. On a database
+    server, when the session holds no connection yet, it is read on a connection of its
+    own, given back at once: on PostgreSQL in autocommit, one round trip, not ``BEGIN``,
+    the query and the ``ROLLBACK`` that ends the session (psycopg opens a transaction
+    before a query); on MariaDB the query and one ``ROLLBACK``, not the session's
+    ``ROLLBACK`` and then the pool's second one on the connection's return (PyMySQL's
+    autocommit would cost two ``SET autocommit`` round trips instead). The session's later
+    reads start after it, so they see what it saw or later; and no request ever holds two
+    connections. SQLite's session reads it (no round trips to save)."""
     engine = session.get_bind()
     if (
         not isinstance(engine, Engine)  # a session bound to a connection: that one
-        or engine.dialect.name != "postgresql"
+        or engine.dialect.name == "sqlite"
         or session.in_transaction()
     ):
         return session.scalar(statement)
+    if engine.dialect.name != "postgresql":
+        # Closing a connection whose transaction is open ends it once (the pool then
+        # skips its own reset); a session's close would end it twice.
+        with engine.connect() as connection:
+            return connection.scalar(statement)
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         return connection.scalar(statement)
 

@@ -385,6 +385,31 @@ def test_should_answer_a_cached_read_with_no_more_than_the_epoch_from_the_databa
         assert trips["ping"] == 0
 
 
+@pytest.mark.parametrize("make_pair", ["embedded"], indirect=True)
+@pytest.mark.parametrize("database_url", ["mariadb"], indirect=True)
+def test_should_end_the_epoch_reads_transaction_once_on_mariadb(world: World) -> None:
+    # Given a token's cached access and report on MariaDB, embedded mode (PostgreSQL reads
+    # the epoch in autocommit: the pool's reset of that connection sends nothing)
+    for _ in range(3):
+        assert world.stats(token=world.token) == 200
+    dialect: Any = DATABASE.get(world.reader).engine.dialect
+    rollback, ended = dialect.do_rollback, []
+
+    def counted(connection: Any) -> None:
+        ended.append(1)
+        rollback(connection)
+
+    dialect.do_rollback = counted
+    # When it reads again
+    assert world.stats(token=world.token) == 200
+    # Then the epoch's read ended its transaction once (the pool did not reset the
+    # connection again: a second ROLLBACK round trip)
+    assert len(ended) == 1
+    # And a revocation still takes effect at once
+    world.change(lambda s: revoke_token(s, s.get(User, world.viewer), world.token_id))
+    assert world.stats(token=world.token) == 401
+
+
 @REDIS_MODE_ONLY
 def test_should_refuse_a_change_of_access_while_redis_is_unreachable(world: World) -> None:
     # Given a token cached by the reader, and a writer whose Redis is down

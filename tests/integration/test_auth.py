@@ -12,6 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
+from page_tracker.auth import limits
 from page_tracker.auth.models import ApiToken, AuditEvent
 from page_tracker.auth.principal import CSRF_HEADER
 from page_tracker.db import get_session
@@ -287,3 +288,22 @@ def test_should_limit_failed_sign_ins_in_redis_without_addresses_or_emails(
         if keys:
             client.delete(*keys)
         client.close()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_should_have_the_limiter_look_at_sign_ins_only(
+    clean_database: str, make_app: Callable[..., Flask]
+) -> None:
+    # Given an app with tight sign-in limits
+    app = _app_with_users(make_app, DATABASE_URL=clean_database, **_LIMITS)
+    # Then only the sign-in views are looked at by the limiter (no work for others)
+    for method, path, exempt in (
+        ("POST", "/api/v1/tokens", False),
+        ("POST", "/api/v1/session", False),
+        ("GET", "/api/v1/tokens", True),
+        ("GET", "/api/v1/sites/abcdefgh/stats", True),
+    ):
+        with app.test_request_context(path, method=method):
+            assert limits._not_limited() is exempt, path
+    # And failed sign-ins are still limited
+    _limited_sign_ins(app.test_client())

@@ -10,9 +10,11 @@ from collections.abc import Iterator
 
 import pytest
 import redis
+from flask import Flask
 
-from page_tracker.auth.epoch_mirror import EpochMirror
+from page_tracker.auth.epoch_mirror import EpochMirror, Seen
 from page_tracker.errors import ServiceUnavailable
+from page_tracker.redis_client import carried, read_along, riders
 
 
 @pytest.fixture
@@ -140,3 +142,44 @@ def test_should_fail_closed_when_redis_is_unreachable(redis_prefix: str, errors:
     mirror.mark(renew=True)
     mirror.done()
     assert len(errors) == 5
+
+
+def test_should_carry_a_requests_reads_along_in_the_same_round_trip(
+    client: redis.Redis, mirror: EpochMirror, redis_prefix: str
+) -> None:
+    # Given a request that asked for two reads to ride along (one of a missing field)
+    client.hset(f"{redis_prefix}pending", "s1", 5)
+    with Flask(__name__).test_request_context():
+        read_along(f"{redis_prefix}pending", "s1")
+        read_along(f"{redis_prefix}pending", "s2")
+        assert carried(f"{redis_prefix}pending", "s1") == (False, None)  # not sent yet
+        # When the epoch is read
+        assert mirror.fill(mirror.read().fence or "", 9)
+        assert riders() == []
+        seen = mirror.read()
+        # Then both answers came with it, each handed out once
+        assert seen.epoch == 9
+        assert carried(f"{redis_prefix}pending", "s1") == (True, b"5")
+        assert carried(f"{redis_prefix}pending", "s1") == (False, None)
+        assert carried(f"{redis_prefix}pending", "s2") == (True, None)
+
+
+def test_should_leave_the_reads_to_their_readers_when_redis_fails(errors: list[str]) -> None:
+    # Given a request whose read rides along with the epoch's, and Redis down
+    mirror = EpochMirror(unreachable(), "p:", 300.0, lambda: errors.append("redis-error"))
+    with Flask(__name__).test_request_context():
+        read_along("p:pending", "s1")
+        # When the epoch is read
+        seen = mirror.read()
+        # Then the database is asked, and the reader of the waiting views reads them itself
+        assert seen == Seen(None, None)
+        assert errors == ["redis-error"]
+        assert carried("p:pending", "s1") == (False, None)
+        assert riders() == [("p:pending", "s1")]
+
+
+def test_should_carry_nothing_outside_a_request(mirror: EpochMirror) -> None:
+    read_along("p:pending", "s1")  # ignored: no request to keep it for
+    assert riders() == []
+    assert carried("p:pending", "s1") == (False, None)
+    assert mirror.read().epoch is None

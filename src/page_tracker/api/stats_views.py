@@ -7,9 +7,10 @@ together); the page views waiting for a flush are read each time."""
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
@@ -17,11 +18,12 @@ from flask import Blueprint, Response, request
 from pydantic import BaseModel
 
 from page_tracker.api import stats_schemas as schemas
+from page_tracker.api.rendered import RENDERED
 from page_tracker.auth.permissions import readable_site
 from page_tracker.db import get_session
 from page_tracker.json_api import operation, to_response
 from page_tracker.stats import cached, live, report, search
-from page_tracker.stats.breakdowns import BREAKDOWNS
+from page_tracker.stats.breakdowns import BREAKDOWNS, Breakdown
 from page_tracker.stats.filters import Filter
 from page_tracker.stats.live import LIVE
 from page_tracker.stats.ranges import Interval, make_range
@@ -69,18 +71,18 @@ def _last_modified(fresh: report.Freshness) -> datetime | None:
 
 
 def _answer(
-    model: BaseModel,
+    json: Callable[[], str],
     fresh: report.Freshness,
     as_csv: bool,
     table: tuple[Sequence[str], Iterable[Sequence[object]]],
     filename: str,
 ) -> Response:
-    """The model as JSON, or ``table`` (header, rows) as CSV; conditional on ETag and
-    Last-Modified (a match is answered 304 without a body)."""
+    """``json()`` (the answer's JSON), or ``table`` (header, rows) as CSV; conditional on
+    ETag and Last-Modified (a match is answered 304 without a body)."""
     if as_csv:
         body, media = _csv(*table), f"{_CSV}; charset=utf-8"
     else:
-        body, media = model.model_dump_json() + "\n", "application/json"
+        body, media = json() + "\n", "application/json"
     response = Response(body, 200, content_type=media)
     if as_csv:
         response.headers["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
@@ -112,6 +114,26 @@ def _filter(query: schemas.StatsQuery | schemas.BreakdownQuery) -> Filter:
     )
 
 
+def _fresh(fresh: report.Freshness) -> schemas.Freshness:
+    return _from(schemas.Freshness, fresh)
+
+
+def _summary(found: report.Summary) -> dict[str, object]:
+    """The fields of ``/stats`` that come from the report (rendered once per report:
+    :mod:`page_tracker.api.rendered`)."""
+    pageviews_change, visitors_change = report.change(found)
+    return {
+        "totals": found.totals,
+        "previous": found.previous,
+        "change": {"pageviews": pageviews_change, "visitors": visitors_change},
+        "series": found.series,
+    }
+
+
+def _breakdown(found: Breakdown) -> dict[str, object]:
+    return {"basis": found.basis, "total": found.total, "items": found.items}
+
+
 def _freshness(site_id: str) -> report.Freshness:
     return cached.freshness(get_session(), site_id, LIVE.get())
 
@@ -128,34 +150,25 @@ def _freshness(site_id: str) -> report.Freshness:
 )
 def site_stats(site_id: str, query: schemas.StatsQuery) -> Response:
     session = get_session()
+    LIVE.get().read_ahead(site_id)  # with the epoch's read: one Redis round trip
     readable_site(session, site_id)
     interval = Interval(query.interval)
     rng = make_range(query.from_, query.to, query.tz, interval)
     where = _filter(query)
     found = cached.summary(session, site_id, rng, interval, where)
     fresh = _freshness(site_id)
-    pageviews_change, visitors_change = report.change(found)
-    # One validation of the whole answer (the series' points read by pydantic-core, not
-    # one model_validate call per point: 365 of them cost 1 ms).
-    out = schemas.StatsOut.model_validate(
-        {
-            "site": site_id,
-            "start": rng.start,
-            "end": rng.end,
-            "tz": query.tz,
-            "interval": query.interval,
-            "totals": found.totals,
-            "previous": found.previous,
-            "change": {"pageviews": pageviews_change, "visitors": visitors_change},
-            "series": found.series,
-            "freshness": fresh,
-        },
-        from_attributes=True,
-    )
+    head = {
+        "site": site_id,
+        "start": rng.start,
+        "end": rng.end,
+        "tz": query.tz,
+        "interval": query.interval,
+    }
     rows = ((p.period, p.start.isoformat(), p.pageviews, p.visitors) for p in found.series)
     header = ("period", "start", "pageviews", "visitors")
     name = f"{site_id}-stats-{rng.start}-{rng.end}"
-    return _answer(out, fresh, _wants_csv(query.format), (header, rows), name)
+    json = functools.partial(RENDERED.json, schemas.StatsOut, head, found, _summary, _fresh(fresh))
+    return _answer(json, fresh, _wants_csv(query.format), (header, rows), name)
 
 
 @blueprint.get("/sites/<site_id>/stats/realtime")
@@ -189,6 +202,7 @@ def site_realtime(site_id: str) -> Response:
 )
 def site_breakdown(site_id: str, kind: str, query: schemas.BreakdownQuery) -> Response:
     session = get_session()
+    LIVE.get().read_ahead(site_id)  # with the epoch's read: one Redis round trip
     readable_site(session, site_id)
     rng = make_range(query.from_, query.to, query.tz, Interval.DAY)
     found = cached.breakdown(
@@ -203,23 +217,22 @@ def site_breakdown(site_id: str, kind: str, query: schemas.BreakdownQuery) -> Re
         where=_filter(query),
     )
     fresh = _freshness(site_id)
-    out = schemas.BreakdownOut(
-        site=site_id,
-        kind=kind,
-        start=rng.start,
-        end=rng.end,
-        tz=query.tz,
-        basis=found.basis,
-        total=found.total,
-        limit=query.limit,
-        offset=query.offset,
-        items=[_from(schemas.Item, item) for item in found.items],
-        freshness=_from(schemas.Freshness, fresh),
-    )
+    head = {
+        "site": site_id,
+        "kind": kind,
+        "start": rng.start,
+        "end": rng.end,
+        "tz": query.tz,
+        "limit": query.limit,
+        "offset": query.offset,
+    }
     rows = ((i.value, i.title, i.pageviews, i.visitors) for i in found.items)
     header = ("value", "title", "pageviews", "visitors")
     name = f"{site_id}-{kind}-{rng.start}-{rng.end}"
-    return _answer(out, fresh, _wants_csv(query.format), (header, rows), name)
+    json = functools.partial(
+        RENDERED.json, schemas.BreakdownOut, head, found, _breakdown, _fresh(fresh)
+    )
+    return _answer(json, fresh, _wants_csv(query.format), (header, rows), name)
 
 
 @blueprint.get("/sites/<site_id>/pages/search")

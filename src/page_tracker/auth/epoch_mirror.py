@@ -45,6 +45,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 
 from page_tracker.errors import ServiceUnavailable
 from page_tracker.extensions import Extension
+from page_tracker.redis_client import deliver, riders
 
 log = logging.getLogger(__name__)
 
@@ -119,9 +120,20 @@ class EpochMirror:
         self.on_error()
 
     def read(self) -> Seen:
-        """The mirrored epoch, or the fence to fill it under (one round trip)."""
+        """The mirrored epoch, or the fence to fill it under (one round trip, which also
+        carries the request's reads asked for by
+        :func:`~page_tracker.redis_client.read_along`)."""
+        along = riders()
         try:
-            value, fence = self.client.hmget(self.key, ["epoch", "fence"])
+            if along:
+                with self.client.pipeline(transaction=False) as pipe:
+                    pipe.hmget(self.key, ["epoch", "fence"])
+                    for key, field in along:
+                        pipe.hget(key, field)
+                    (value, fence), *answers = pipe.execute()
+                deliver(along, answers)
+            else:
+                value, fence = self.client.hmget(self.key, ["epoch", "fence"])
         except redis.RedisError as error:
             self._failed("read", error)
             return Seen(None, None)

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 import redis
 
 from page_tracker.buffer.redis_keys import RedisKeys, site_field
+from page_tracker.redis_client import carried, read_along
 from page_tracker.stats.live import WINDOW_SECONDS
 from page_tracker.stats.pageview import PageView
 
@@ -66,9 +67,17 @@ class RedisLiveVisitors:
             log.warning("live visitors unknown: %s", error)
             return None
 
+    def read_ahead(self, site_id: str) -> None:
+        """Have the request's epoch read carry :meth:`unflushed_pageviews`'s ``HGET``."""
+        read_along(self.keys.pending, site_field(site_id))
+
     def unflushed_pageviews(self, site_id: str) -> int | None:
+        field = site_field(site_id)
+        known, waiting = carried(self.keys.pending, field)
+        if known:
+            return int(waiting or 0)
         try:
-            waiting = self.client.hget(self.keys.pending, site_field(site_id))
+            waiting = self.client.hget(self.keys.pending, field)
         except redis.RedisError as error:
             log.warning("unflushed page views unknown: %s", error)
             return None

@@ -23,6 +23,11 @@ class LiveVisitors(Protocol):
         this mode, or a failing store, cannot tell)."""
         ...
 
+    def read_ahead(self, site_id: str) -> None:
+        """This request will ask :meth:`unflushed_pageviews`: read it along with the
+        request's first Redis round trip if it can (Redis mode: the access epoch's)."""
+        ...
+
     def unflushed_pageviews(self, site_id: str) -> int | None:
         """Page views of the site received but not in the rollups yet (``None``:
         unknown, the store failed)."""
@@ -38,6 +43,9 @@ class NoLiveVisitors:
     """Embedded mode's answers: live visitors unknown, nothing waiting."""
 
     def count(self, site_id: str) -> None:
+        return None
+
+    def read_ahead(self, site_id: str) -> None:
         return None
 
     def unflushed_pageviews(self, site_id: str) -> int:

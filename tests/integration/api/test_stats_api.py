@@ -434,3 +434,33 @@ def test_should_refuse_bad_searches_in_the_error_shape(
     )
     assert answer.status_code == status, answer.get_data(as_text=True)
     assert answer.get_json().get("code", 200) == status
+
+
+def test_should_read_the_waiting_views_along_with_the_epoch_in_one_round_trip(
+    redis_tracker: Tracker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given cached answers of a site with views waiting for the flush
+    now = datetime.now(UTC).replace(microsecond=0)
+    redis_tracker.hit(now.isoformat()[:19], "/a", "8.8.8.8", FIREFOX, None)
+    for path in ("/stats", "/stats/pages?limit=10"):
+        assert redis_tracker.get(path).status_code == 200
+    sent: list[int] = []
+    original: Any = redis.connection.AbstractConnection.send_packed_command
+
+    def counted(self: Any, *args: Any, **kwargs: Any) -> Any:
+        sent.append(1)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", counted)
+    for path in ("/stats", "/stats/pages?limit=10"):
+        # When a cached answer is read
+        sent.clear()
+        answer = redis_tracker.get(path)
+        # Then the epoch and the waiting views came in one round trip, and say so
+        assert answer.status_code == 200
+        assert len(sent) == 1
+        assert answer.get_json()["freshness"]["unflushed_pageviews"] == 1
+    # And another view waiting is seen by the next cached read at once
+    redis_tracker.hit(now.isoformat()[:19], "/b", "193.99.144.80", CHROME, None)
+    for path in ("/stats", "/stats/pages?limit=10"):
+        assert redis_tracker.get(path).get_json()["freshness"]["unflushed_pageviews"] == 2
