@@ -16,7 +16,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from page_tracker import errors, headers, logs, maintenance
+from page_tracker import enrich, errors, headers, logs, maintenance
 from page_tracker.api.feature import FEATURE as API
 from page_tracker.auth.feature import FEATURE as AUTH
 from page_tracker.buffer.feature import FEATURE as BUFFER
@@ -136,9 +136,17 @@ def trust_forwarded_scheme(app: Flask, trusted_proxies: int) -> None:
 def create_serving_app(settings: Settings | None = None) -> Flask:
     """The app a web server's worker serves: :func:`create_app` (logging is the
     server's) plus, in embedded mode, the periodic jobs run in-process from the first
-    request on (:mod:`page_tracker.maintenance`)."""
+    request on (:mod:`page_tracker.maintenance`).
+
+    The enrichment's data is loaded here, before the worker serves: loaded lazily, the
+    crawler list's compilation (seconds of CPU, holding the GIL) ran in the first
+    requests' threads, each of the concurrent first requests compiling it again
+    (``functools.cache`` does not lock), and the worker answered nothing meanwhile
+    (bench/README.md, "Embedded ingest: where the time goes").
+    """
     app = create_app(settings=settings, configure_logging=False)
     maintenance.install(app, periodic_jobs())
+    enrich.warm_up()
     return app
 
 

@@ -25,6 +25,7 @@ from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmake
 
 from page_tracker.connection_check import check_on_checkout
 from page_tracker.extensions import Extension
+from page_tracker.mariadb_tls import share_preferred_tls_context
 
 T = TypeVar("T")
 
@@ -101,6 +102,7 @@ def make_engine(
         event.listen(engine, "connect", _tune_sqlite)
     else:
         check_on_checkout(engine)
+        share_preferred_tls_context(engine)
     return engine
 
 

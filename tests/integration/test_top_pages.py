@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
+from unittest import mock
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -21,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from page_tracker.db import make_engine
 from page_tracker.stats import page_years
+from page_tracker.stats import top_pages as threshold
 from page_tracker.stats.cover import cover
 from page_tracker.stats.models import (
     SITE,
@@ -291,6 +293,7 @@ LONG_HOURS = 900 * 24
     limit=st.integers(1, 6),
     offset=st.integers(0, 8),
     depth=st.integers(1, 4),
+    most=st.sampled_from([threshold.MAX_CANDIDATES, 0, 2]),
 )
 def test_should_rank_long_spans_from_the_years_as_the_plain_group_by(
     engine: Engine,
@@ -302,6 +305,7 @@ def test_should_rank_long_spans_from_the_years_as_the_plain_group_by(
     limit: int,
     offset: int,
     depth: int,
+    most: int,
 ) -> None:
     # Given random rollups of a site over two years and a half
     site = f"top{next(_sites):09d}"
@@ -312,9 +316,13 @@ def test_should_rank_long_spans_from_the_years_as_the_plain_group_by(
     with Session(engine) as session:
         expected = _plain(session, site, low, high)
         # When the threshold algorithm reads them (years' lists where a span touches
-        # most of a year), from a small first depth
-        top = top_pages(session, site, cover(low, high), limit=limit, offset=offset, depth=depth)
-        total, ranked = ranked_pages(session, site, low, high, limit=limit, offset=offset)
+        # most of a year), from a small first depth, giving up where more than ``most``
+        # pages have more views in a list than the k-th exact total found
+        with mock.patch.object(threshold, "MAX_CANDIDATES", most):
+            top = top_pages(
+                session, site, cover(low, high), limit=limit, offset=offset, depth=depth
+            )
+            total, ranked = ranked_pages(session, site, low, high, limit=limit, offset=offset)
     # Then it ranks exactly as the plain query does, ties by path included (the plain
     # query reading such spans as whole years minus the rest)
     page = expected[offset : offset + limit]
@@ -367,5 +375,35 @@ def test_should_read_on_when_a_page_tied_on_the_year_loses_an_edge_hour(engine: 
     assert expected[0][0] != NAMES[0]
     if top is not None:
         assert [(p.path, p.pageviews, p.visitors) for p in top.pages] == expected[:2]
+    assert [(p.path, p.pageviews, p.visitors) for p in ranked] == expected[:2]
+    assert total == len(expected)
+
+
+def test_should_give_up_after_one_round_when_a_cut_year_is_flat(engine: Engine) -> None:
+    # Given pages tied on 2025, each of them seen in the first days of January too
+    site = f"top{next(_sites):09d}"
+    rows = [(page, _year_hour(40 + page), 5, 1) for page in range(len(NAMES))]
+    rows += [(page, _year_hour(page % 3), 1 + page % 2, 1) for page in range(len(NAMES))]
+    with Session(engine) as session:
+        _store(session, site, rows, LONG_FIRST)
+    # When 365 days from January 4th are read (every page loses its early views), with
+    # room for ten candidates' exact totals
+    low = LONG_FIRST + timedelta(hours=_year_hour(3, 0))
+    high = low + timedelta(days=365)
+    rounds = mock.Mock(wraps=threshold._exact)  # counting its rounds of exact totals
+    with (
+        Session(engine) as session,
+        mock.patch.object(threshold, "MAX_CANDIDATES", 10),
+        mock.patch.object(threshold, "_exact", rounds),
+    ):
+        top = top_pages(session, site, cover(low, high), limit=2, offset=0, depth=2)
+        exact_rounds = rounds.call_count
+        total, ranked = ranked_pages(session, site, low, high, limit=2, offset=0)
+        expected = _plain(session, site, low, high)
+    # Then it gave up after its first round of exact totals (every page of the year has
+    # more views than the second best read: more than it would ever read), and the
+    # plain query answered
+    assert top is None
+    assert exact_rounds == 1
     assert [(p.path, p.pageviews, p.visitors) for p in ranked] == expected[:2]
     assert total == len(expected)

@@ -308,6 +308,40 @@ def _settled(
     return kth.pageviews == bound and any(place <= order[last] for last in lasts)
 
 
+def _hopeless(
+    session: Session, site_id: str, lists: list[Key], ranked: list[Ranked], wanted: int
+) -> bool:
+    """Whether a deeper round cannot settle unless the ``wanted``-th exact total found
+    so far rises: the bound is at least the last value read in each list, so it stays
+    above that total until every page of the list with more views has been read, and
+    one list has more of them than :data:`MAX_CANDIDATES` (the exact totals ever read).
+
+    Flat data (a year's pages within a few views of each other, a span that cuts every
+    page's year by a few edge days): the first round's candidates lose their edge views,
+    10 000 pages of the year have more than the ``wanted``-th of them, and the second
+    round only added its cost (20 - 70 ms) to the plain query's. Counted off the ranked
+    indexes, :data:`MAX_CANDIDATES` + 1 entries at most a list."""
+    if len(ranked) < wanted:
+        return False
+    kth = ranked[wanted - 1].pageviews
+    for key in lists:
+        if isinstance(key, date):
+            above: Any = select(MonthlyCount.path_id).where(
+                MonthlyCount.site_id == site_id,
+                MonthlyCount.month == key,
+                MonthlyCount.pageviews > kth,
+                MonthlyCount.path_id != SITE,
+            )
+        else:
+            above = select(PageYear.path_id).where(
+                PageYear.site_id == site_id, PageYear.year == key, PageYear.pageviews > kth
+            )
+        counted = select(func.count()).select_from(above.limit(MAX_CANDIDATES + 1).subquery())
+        if (session.scalar(counted) or 0) > MAX_CANDIDATES:
+            return True
+    return False
+
+
 def _first_depth(pieces: Cover, months: list[date], wanted: int) -> int:
     """How many rows of each month to read first: ``wanted`` and a margin, times how
     much more than the span the months hold. A span without a whole month (30 days
@@ -374,5 +408,7 @@ def top_pages(
                 return Top(ranked[offset:wanted], len(ranked))
             if _settled(ranked, order, wanted, bound, lasts):
                 return Top(ranked[offset:wanted], None)
+            if _hopeless(session, site_id, list(heads), ranked, wanted):
+                return None
         depth *= DEEPER
     return None
