@@ -5,8 +5,9 @@ WSGI app of this checkout (``create_app()``, as ``page_tracker.wsgi``) on a fres
 file in a temporary directory, sends ``--hits`` ``POST /api/v1/hits`` from ``--threads``
 threads (50 pages, one desktop browser, 1 000 private reader addresses or with
 ``--unique-addresses`` a public one per hit), prints the process's CPU seconds (all
-threads: the requests and the group-commit writer) and the wall seconds of that phase
-only, then checks that every accepted hit was stored.
+threads: the requests and the group-commit writer), its context switches per hit
+(voluntary + involuntary, ``getrusage``) and the wall seconds of that phase only, then
+checks that every accepted hit was stored.
 
 ``--mode embedded`` (the default) writes through to SQLite and checks the database;
 ``--mode redis`` starts a private ``redis-server`` on a free port (as ``make bench``
@@ -30,6 +31,7 @@ import json
 import os
 import pstats
 import re
+import resource
 import sqlite3
 import subprocess
 import sys
@@ -219,11 +221,14 @@ def main() -> None:
 
         threads = [threading.Thread(target=send, args=(n,)) for n in range(threads_wanted)]
         cpu, wall, redis_cpu = time.process_time(), time.perf_counter(), _redis_cpu(redis_server)
+        usage = resource.getrusage(resource.RUSAGE_SELF)
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
         cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+        after = resource.getrusage(resource.RUSAGE_SELF)
+        switches = (after.ru_nvcsw - usage.ru_nvcsw, after.ru_nivcsw - usage.ru_nivcsw)
         redis_cpu = _redis_cpu(redis_server) - redis_cpu
         SINK.get(app).close()  # the writer thread ends (and so does its profile)
         accepted = sum(
@@ -237,6 +242,7 @@ def main() -> None:
         print(
             f"mode {arguments.mode} cpu_s {cpu:.3f} wall_s {wall:.3f} "
             f"cpu_us_per_hit {cpu / hits * 1e6:.0f} redis_cpu_s {redis_cpu:.3f} "
+            f"switches_per_hit {switches[0] / hits:.2f} + {switches[1] / hits:.2f} "
             f"answers {dict(statuses)} {stored} (the warm-up hit included)"
         )
         if profiles:
