@@ -20,10 +20,10 @@ answers of at most :data:`MAX_CHARS` characters each are kept (an hourly year is
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping
 from typing import Any, Final
 
+from cachetools import LRUCache
 from pydantic import BaseModel
 
 ENTRIES: Final = 64
@@ -37,7 +37,7 @@ class Rendered:
     def __init__(self, entries: int = ENTRIES, max_chars: int = MAX_CHARS) -> None:
         self.entries = entries
         self.max_chars = max_chars
-        self._kept: OrderedDict[tuple[Hashable, ...], tuple[object, str]] = OrderedDict()
+        self._kept: LRUCache[tuple[Hashable, ...], tuple[object, str]] = LRUCache(entries)
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -55,9 +55,8 @@ class Rendered:
         and ``fresh`` as its last field, encoded as ``model_dump_json`` would."""
         key = (id(found), model, *sorted(head.items()))
         with self._lock:
-            kept = self._kept.get(key)
+            kept = self._kept.get(key)  # a hit counts as a use (least recently used goes)
             if kept is not None and kept[0] is found:
-                self._kept.move_to_end(key)
                 return _with_tail(kept[1], fresh)
         out = model.model_validate(
             {**head, **derive(found), _TAIL: fresh.model_dump()}, from_attributes=True
@@ -66,9 +65,6 @@ class Rendered:
         if len(text) <= self.max_chars:
             with self._lock:
                 self._kept[key] = (found, text)
-                self._kept.move_to_end(key)
-                while len(self._kept) > self.entries:
-                    self._kept.popitem(last=False)
         return _with_tail(text, fresh)
 
 
