@@ -102,7 +102,7 @@ def _percentiles(samples: list[float]) -> dict[str, float]:
     return {"p50": statistics.median(ordered), "p90": at(0.90), "p99": at(0.99)}
 
 
-def measure(
+def measure(  # noqa: PLR0917 - one run's inputs
     name: str, process: Process, url: str, token: str, site: str, requests: int
 ) -> dict[str, Any]:
     host, port_text = url.removeprefix("http://").split(":")

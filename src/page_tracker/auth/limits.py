@@ -85,7 +85,7 @@ def _enter_only_when_limited(app: Flask, limiter: Limiter) -> None:
     its request filter does not exempt: for the others they find no limit after ~40 µs
     of work a request (no meta limits are configured, and the filter exempts every other
     limit), and keep no state."""
-    before = limiter._check_request_limit  # noqa: SLF001 - the very hooks it installed
+    before = limiter._check_request_limit
     after = functools.partial(Limiter._Limiter__inject_headers, limiter)  # type: ignore[attr-defined]
     teardown = limiter._Limiter__release_context  # type: ignore[attr-defined]
 
@@ -100,24 +100,28 @@ def _enter_only_when_limited(app: Flask, limiter: Limiter) -> None:
         if not _not_limited():
             teardown(error)
 
-    def same(hook: Any, original: Any) -> bool:
-        if isinstance(original, functools.partial):
-            return (
-                isinstance(hook, functools.partial)
-                and hook.func is original.func
-                and hook.args == original.args
-            )
-        return bool(hook == original)
+    befores = app.before_request_funcs.get(None, [])
+    befores[_only(befores, lambda hook: hook == before)] = before_limited
+    afters = app.after_request_funcs.get(None, [])
+    afters[_only(afters, lambda hook: _same_partial(hook, after))] = after_limited
+    teardowns = app.teardown_request_funcs.get(None, [])
+    teardowns[_only(teardowns, lambda hook: hook == teardown)] = teardown_limited
 
-    for hooks, original, guarded in (
-        (app.before_request_funcs.get(None, []), before, before_limited),
-        (app.after_request_funcs.get(None, []), after, after_limited),
-        (app.teardown_request_funcs.get(None, []), teardown, teardown_limited),
-    ):
-        found = [number for number, hook in enumerate(hooks) if same(hook, original)]
-        if len(found) != 1:
-            raise RuntimeError("flask-limiter's request hooks are not where they were")
-        hooks[found[0]] = guarded
+
+def _same_partial(hook: object, original: functools.partial[Any]) -> bool:
+    return (
+        isinstance(hook, functools.partial)
+        and hook.func is original.func
+        and hook.args == original.args
+    )
+
+
+def _only(hooks: list[Any], matches: Callable[[Any], bool]) -> int:
+    """The position of the one hook that ``matches`` (flask-limiter installed it)."""
+    found = [number for number, hook in enumerate(hooks) if matches(hook)]
+    if len(found) != 1:
+        raise RuntimeError("flask-limiter's request hooks are not where they were")
+    return found[0]
 
 
 def _not_limited() -> bool:
