@@ -306,12 +306,12 @@ def test_should_have_the_limiter_look_at_sign_ins_only(
     ):
         with app.test_request_context(path, method=method):
             assert limits._not_limited() is exempt, path
-    # And its request hooks are not even entered for the others
+    # And failed sign-ins are still limited
+    _limited_sign_ins(app.test_client())
+    # And the limiter's request hooks are not even entered for the others
     limiter = limits.LIMITER.get(app)
     with patch.object(limiter, "identify_request", wraps=limiter.identify_request) as looked:
         app.test_client().get("/api/v1/tokens")
         assert looked.call_count == 0
         app.test_client().post("/api/v1/session", json={"email": "x@example.com", "password": "x"})
         assert looked.call_count > 0
-    # And failed sign-ins are still limited
-    _limited_sign_ins(app.test_client())
