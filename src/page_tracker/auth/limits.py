@@ -100,12 +100,12 @@ def _enter_only_when_limited(app: Flask, limiter: Limiter) -> None:
         if not _not_limited():
             teardown(error)
 
-    befores = app.before_request_funcs.get(None, [])
-    befores[_only(befores, lambda hook: hook == before)] = before_limited
-    afters = app.after_request_funcs.get(None, [])
-    afters[_only(afters, lambda hook: _same_partial(hook, after))] = after_limited
-    teardowns = app.teardown_request_funcs.get(None, [])
-    teardowns[_only(teardowns, lambda hook: hook == teardown)] = teardown_limited
+    before_hooks = app.before_request_funcs.get(None, [])
+    before_hooks[_only(before_hooks, lambda hook: hook == before)] = before_limited
+    after_hooks = app.after_request_funcs.get(None, [])
+    after_hooks[_only(after_hooks, lambda hook: _same_partial(hook, after))] = after_limited
+    teardown_hooks = app.teardown_request_funcs.get(None, [])
+    teardown_hooks[_only(teardown_hooks, lambda hook: hook == teardown)] = teardown_limited
 
 
 def _same_partial(hook: object, original: functools.partial[Any]) -> bool:
