@@ -234,6 +234,18 @@ def test_should_answer_csv_by_accept_header_or_format(tracker: Tracker) -> None:
     assert rows[:2] == [["value", "title", "pageviews", "visitors"], ["/a", "Page a", "4", "4"]]
     json_anyway = tracker.get("/stats?format=json", Accept="text/csv")
     assert json_anyway.mimetype == "application/json"
+    # Accept is matched as HTTP says (case, wildcards, quality), JSON first on a tie
+    for accept, media in (
+        ("TEXT/CSV", "text/csv"),
+        ("text/*", "text/csv"),
+        ("application/json;q=0.5, text/csv", "text/csv"),
+        ("*/*", "application/json"),
+        ("text/csv;q=0.1, application/json", "application/json"),
+        ("application/json", "application/json"),
+        ("image/png", "application/json"),
+        ("", "application/json"),
+    ):
+        assert tracker.get("/stats", Accept=accept).mimetype == media, accept
 
 
 def test_should_answer_304_to_a_matching_conditional_request(tracker: Tracker) -> None:
