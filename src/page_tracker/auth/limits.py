@@ -11,7 +11,6 @@ nor an email is written to Redis.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import hmac
 import time
@@ -73,55 +72,11 @@ def init_limiter(app: Flask) -> Limiter:
     )
     limiter.init_app(app)
     # flask-limiter looks for limits on every request (its own before_request hook,
-    # 0.15 ms of CPU a request): every request but a sign-in is exempt at once, and its
-    # hook is not even entered for them (the filter would exempt them inside it).
+    # 0.15 ms of CPU a request): every request but a sign-in is exempt at once. Its hooks
+    # are still entered (~40 µs a request): skipping them would mean patching its
+    # name-mangled private methods, too deep for that much (bench/README.md).
     limiter.request_filter(_not_limited)
-    _enter_only_when_limited(app, limiter)
     return LIMITER.put(app, limiter)
-
-
-def _enter_only_when_limited(app: Flask, limiter: Limiter) -> None:
-    """Run flask-limiter's request hooks (before, after, teardown) only for the requests
-    its request filter does not exempt: for the others they find no limit after ~40 µs
-    of work a request (no meta limits are configured, and the filter exempts every other
-    limit), and keep no state."""
-    before = limiter._check_request_limit
-    after = functools.partial(Limiter._Limiter__inject_headers, limiter)  # type: ignore[attr-defined]
-    teardown = limiter._Limiter__release_context  # type: ignore[attr-defined]
-
-    def before_limited() -> None:
-        if not _not_limited():
-            before()
-
-    def after_limited(response: Response) -> Response:
-        return response if _not_limited() else after(response)
-
-    def teardown_limited(error: BaseException | None = None) -> None:
-        if not _not_limited():
-            teardown(error)
-
-    before_hooks = app.before_request_funcs.get(None, [])
-    before_hooks[_only(before_hooks, lambda hook: hook == before)] = before_limited
-    after_hooks = app.after_request_funcs.get(None, [])
-    after_hooks[_only(after_hooks, lambda hook: _same_partial(hook, after))] = after_limited
-    teardown_hooks = app.teardown_request_funcs.get(None, [])
-    teardown_hooks[_only(teardown_hooks, lambda hook: hook == teardown)] = teardown_limited
-
-
-def _same_partial(hook: object, original: functools.partial[Any]) -> bool:
-    return (
-        isinstance(hook, functools.partial)
-        and hook.func is original.func
-        and hook.args == original.args
-    )
-
-
-def _only(hooks: list[Any], matches: Callable[[Any], bool]) -> int:
-    """The position of the one hook that ``matches`` (flask-limiter installed it)."""
-    found = [number for number, hook in enumerate(hooks) if matches(hook)]
-    if len(found) != 1:
-        raise RuntimeError("flask-limiter's request hooks are not where they were")
-    return found[0]
 
 
 def _not_limited() -> bool:
