@@ -127,9 +127,13 @@ def _in_range(table: Any, rng: Range) -> ColumnElement[bool]:
         # Each day by key, not a range of days: the daily keys lead with the day, so a
         # range reads every page's (or value's) row of every day to find the one wanted
         # (PostgreSQL scanned 730 000 rows for a year's 365, bench/README.md).
-        return table.day.in_([rng.start + timedelta(days=n) for n in range(rng.days)])
+        days: ColumnElement[bool] = table.day.in_(
+            [rng.start + timedelta(days=n) for n in range(rng.days)]
+        )
+        return days
     low, high = rng.utc_bounds()
-    return (table.hour >= low) & (table.hour < high)
+    hours: ColumnElement[bool] = (table.hour >= low) & (table.hour < high)
+    return hours
 
 
 def _counts(
