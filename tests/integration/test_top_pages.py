@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from page_tracker.db import make_engine
 from page_tracker.stats import page_years
 from page_tracker.stats import top_pages as threshold
-from page_tracker.stats.cover import cover
+from page_tracker.stats.cover import cover, signed_cover
 from page_tracker.stats.models import (
     SITE,
     DailyCount,
@@ -406,4 +406,78 @@ def test_should_give_up_after_one_round_when_a_cut_year_is_flat(engine: Engine) 
     assert top is None
     assert exact_rounds == 1
     assert [(p.path, p.pageviews, p.visitors) for p in ranked] == expected[:2]
+    assert total == len(expected)
+
+
+YEAR_START = datetime(2024, 12, 29)  # rows over the edges of 2025, spans of about a year
+YEAR_HOURS = 375 * 24
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.integers(0, len(NAMES) - 1),
+            st.one_of(
+                # the days around the edges of 2025, where the signed cover cuts
+                st.integers(1 * 24, 4 * 24),
+                st.integers(YEAR_HOURS - 9 * 24, YEAR_HOURS - 5 * 24),
+                st.integers(0, YEAR_HOURS - 1),
+            ),
+            st.integers(0, 4),
+            st.integers(0, 2),
+        ).filter(lambda row: row[2] or row[3]),  # a stored row holds a view or a visitor
+        max_size=60,
+    ),
+    zone_hours=st.integers(-14, 14),  # a zone's calendar year: the UTC one shifted
+    minutes=st.sampled_from([0, 30, 45]),
+    days=st.sampled_from([0, 1, -1, 2]),  # a year and a day or two more or less
+    limit=st.integers(1, 6),
+    offset=st.integers(0, 8),
+    depth=st.integers(1, 4),
+)
+def test_should_rank_a_zoned_year_from_its_signed_cover_as_the_plain_group_by(
+    engine: Engine,
+    *,
+    rows: list[tuple[int, int, int, int]],
+    zone_hours: int,
+    minutes: int,
+    days: int,
+    limit: int,
+    offset: int,
+    depth: int,
+) -> None:
+    # Given random rollups of a site around the edges of 2025
+    site = f"tzy{next(_sites):09d}"
+    with Session(engine) as session:
+        _store(session, site, rows, YEAR_START)
+    # and a year in a zone (its UTC year shifted by hours, or half and three quarters)
+    shift = timedelta(hours=zone_hours, minutes=minutes if zone_hours >= 0 else -minutes)
+    low = datetime(2025, 1, 1) - shift
+    high = datetime(2026, 1, 1) + timedelta(days=days) - shift
+    signed = signed_cover(low, high)
+    with Session(engine) as session:
+        expected = _plain(session, site, low, high)
+        # When the threshold algorithm reads the exact totals off the signed cover
+        top = top_pages(
+            session,
+            site,
+            cover(low, high),
+            limit=limit,
+            offset=offset,
+            depth=depth,
+            signed=signed,
+        )
+        # and the pages breakdown answers
+        total, ranked = ranked_pages(session, site, low, high, limit=limit, offset=offset)
+    # Then both rank exactly as the plain query does
+    page = expected[offset : offset + limit]
+    if top is not None:
+        assert [(p.path, p.pageviews, p.visitors) for p in top.pages] == page
+        assert top.total in (None, len(expected))
+    assert [(p.path, p.pageviews, p.visitors) for p in ranked] == page
     assert total == len(expected)

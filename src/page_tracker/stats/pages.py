@@ -92,7 +92,9 @@ def ranked_pages(
     condition on :class:`Path`, a search's) keeps just the paths it holds for."""
     span = cover(low, high)
     if only is None:
-        top = top_pages(session, site_id, span, limit=limit, offset=offset)
+        top = top_pages(
+            session, site_id, span, limit=limit, offset=offset, signed=signed_cover(low, high)
+        )
         if top is not None:
             total = count_pages(session, site_id, span) if top.total is None else top.total
             ranked = [RankedPage(p.path, p.title, p.pageviews, p.visitors) for p in top.pages]

@@ -33,16 +33,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, func, literal_column, null, select, union_all
 from sqlalchemy.orm import Session
 
 from page_tracker.errors import Unprocessable
 from page_tracker.stats import queries
 from page_tracker.stats.filters import Filter
 from page_tracker.stats.live import LiveVisitors
-from page_tracker.stats.local_days import sums_by_local_day
+from page_tracker.stats.local_days import local_day_sums
 from page_tracker.stats.models import (
     SITE,
     DailyCount,
@@ -89,9 +90,9 @@ def change(summary: Summary) -> tuple[float | None, float | None]:
 
 def _source(
     session: Session, site_id: str, rng: Range, interval: Interval, where: Filter
-) -> tuple[Any, ColumnElement[bool], ColumnElement[bool]] | None:
-    """The rollup that answers the range exactly, the condition of its rows wanted and
-    that of the range (``None``: nothing to read)."""
+) -> tuple[Any, ColumnElement[bool]] | None:
+    """The rollup that answers the range (and the period before it) exactly and the
+    condition of its rows wanted (``None``: nothing to read)."""
     by_day = rng.utc_aligned and interval is not Interval.HOUR
     if where.kind is not None:
         if not by_day:
@@ -117,55 +118,71 @@ def _source(
             return None
         table = DailyCount if by_day else HourlyCount
         wanted = table.path_id == path_id
-    wanted = (table.site_id == site_id) & wanted
-    if by_day:
+    return table, (table.site_id == site_id) & wanted
+
+
+def _in_range(table: Any, rng: Range) -> ColumnElement[bool]:
+    """The condition of ``table``'s rows in the range."""
+    if table is not HourlyCount:
         # Each day by key, not a range of days: the daily keys lead with the day, so a
         # range reads every page's (or value's) row of every day to find the one wanted
         # (PostgreSQL scanned 730 000 rows for a year's 365, bench/README.md).
-        return (
-            table,
-            wanted,
-            table.day.in_([rng.start + timedelta(days=n) for n in range(rng.days)]),
+        days: ColumnElement[bool] = table.day.in_(
+            [rng.start + timedelta(days=n) for n in range(rng.days)]
         )
+        return days
     low, high = rng.utc_bounds()
-    return table, wanted, (table.hour >= low) & (table.hour < high)
+    hours: ColumnElement[bool] = (table.hour >= low) & (table.hour < high)
+    return hours
 
 
 def _counts(
     session: Session, site_id: str, rng: Range, interval: Interval, where: Filter
-) -> list[tuple[Any, int, int]]:
+) -> tuple[list[tuple[Any, int, int]], Totals]:
     """(UTC hour, UTC day or, for days and months outside UTC, local day; page views,
-    visitors) rows of the range, from the rollup that answers it exactly."""
+    visitors) rows of the range, from the rollup that answers it exactly, and the totals
+    of the period before it: one statement (a union), where the previous period's
+    ``SUM`` was a second round trip."""
     found = _source(session, site_id, rng, interval, where)
     if found is None:
-        return []
-    table, wanted, in_range = found
+        return [], Totals(0, 0)
+    table, wanted = found
     if table is HourlyCount and interval is not Interval.HOUR:
         low, high = rng.utc_bounds()
-        return sums_by_local_day(session, table, wanted, low=low, high=high, zone=rng.zone)
-    moment = table.day if table is not HourlyCount else table.hour
-    rows = session.execute(
-        select(moment, table.pageviews, table.visitors).where(wanted, in_range).order_by(moment)
-    )
-    return [(when, int(pv), int(uv)) for when, pv, uv in rows]
+        dialect = session.get_bind().dialect.name
+        parts = local_day_sums(dialect, table, wanted, low=low, high=high, zone=rng.zone)
+    else:
+        moment = table.day if table is not HourlyCount else table.hour
+        parts = [
+            select(moment, table.pageviews, table.visitors).where(wanted, _in_range(table, rng))
+        ]
+    # ``part``: 0 for the range's rows, 1 for the previous period's sums (SQL constants).
+    parts = [part.add_columns(literal_column("0").label("part")) for part in parts]
+    before = select(
+        null(),
+        func.sum(table.pageviews),
+        func.sum(table.visitors),
+        literal_column("1").label("part"),
+    ).where(wanted, _in_range(table, rng.previous()))
+    rows: list[tuple[Any, int, int]] = []
+    previous = Totals(0, 0)
+    for when, pv, uv, part in session.execute(union_all(*parts, before)):
+        if int(part):
+            previous = Totals(int(pv or 0), int(uv or 0))
+        else:
+            rows.append((when, int(pv), int(uv)))
+    return rows, previous
 
 
-def _totals(
-    session: Session, site_id: str, rng: Range, interval: Interval, where: Filter
-) -> Totals:
-    """The page views and visitors of the range, summed in SQL (one row back)."""
-    found = _source(session, site_id, rng, interval, where)
-    if found is None:
-        return Totals(0, 0)
-    table, wanted, in_range = found
-    pv, uv = session.execute(
-        select(func.sum(table.pageviews), func.sum(table.visitors)).where(wanted, in_range)
-    ).one()
-    return Totals(int(pv or 0), int(uv or 0))
+@lru_cache(maxsize=256)
+def _periods(rng: Range, interval: Interval) -> tuple[tuple[Any, str, datetime], ...]:
+    """Every period of the range (key, label, aware start), gaps included. Kept per
+    range: a zoned year is 365 conversions of local midnights (1.5 ms), the same each
+    time its report is read again after a write dropped it from the cache."""
+    return tuple(_each_period(rng, interval))
 
 
-def _periods(rng: Range, interval: Interval) -> Iterator[tuple[Any, str, datetime]]:
-    """Every period of the range (key, label, aware start), gaps included."""
+def _each_period(rng: Range, interval: Interval) -> Iterator[tuple[Any, str, datetime]]:
     zone = rng.zone
     if interval is Interval.HOUR:
         hour, stop = rng.utc_bounds()
@@ -209,8 +226,7 @@ def summary(
 ) -> Summary:
     """Totals of the range and of the period before it, and the series by ``interval``."""
     where = where or Filter()
-    rows = _counts(session, site_id, rng, interval, where)
-    before = _totals(session, site_id, rng.previous(), interval, where)
+    rows, before = _counts(session, site_id, rng, interval, where)
     buckets: dict[Any, list[int]] = {}
     for when, pv, uv in rows:
         bucket = buckets.setdefault(_key(when, rng, interval), [0, 0])

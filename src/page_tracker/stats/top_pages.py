@@ -46,7 +46,7 @@ from typing import Any, Final
 from sqlalchemy import ColumnElement, func, select, union_all
 from sqlalchemy.orm import Session
 
-from page_tracker.stats.cover import DAY, HOUR, Cover
+from page_tracker.stats.cover import DAY, HOUR, Cover, SignedCover
 from page_tracker.stats.models import (
     SITE,
     DailyCount,
@@ -205,15 +205,17 @@ def _whole_years(spans: list[tuple[date, date]]) -> tuple[list[int], list[tuple[
     return years, left
 
 
-def _rows_of(site_id: str, pieces: Cover, ids: list[int]) -> list[Any]:
-    """Selects of (path id, page views, visitors) of the pages ``ids`` in every piece."""
+def _rows_of(site_id: str, pieces: Cover, ids: list[int], sign: int = 1) -> list[Any]:
+    """Selects of (path id, page views, visitors) of the pages ``ids`` in every piece
+    (negated where ``sign`` is -1: pieces taken out of a whole year)."""
     selects: list[Any] = []
 
     def rows(table: Any, within: ColumnElement[bool]) -> None:
         # Summed by page in SQL within a statement: 300 candidates x 12 months sent as
         # rows cost flat data (no early stop, two rounds) 30 ms more (bench/README.md).
+        pv, uv = func.sum(table.pageviews), func.sum(table.visitors)
         selects.append(
-            select(table.path_id, func.sum(table.pageviews), func.sum(table.visitors))
+            select(table.path_id, pv if sign > 0 else -pv, uv if sign > 0 else -uv)
             .where(table.site_id == site_id, table.path_id.in_(ids), within)
             .group_by(table.path_id)
         )
@@ -235,14 +237,47 @@ def _rows_of(site_id: str, pieces: Cover, ids: list[int]) -> list[Any]:
     return selects
 
 
-def exact(session: Session, site_id: str, pieces: Cover, ids: list[int]) -> list[Ranked]:
+def _signed_rows_of(site_id: str, signed: SignedCover, ids: list[int]) -> list[Any]:
+    """:func:`_rows_of` over a signed cover: the whole years' rows (one a page), plus
+    the pieces added, minus those taken out. A zoned calendar year is its UTC year
+    minus a day plus that day's hours and an hour of the year before: four statements
+    probing one day, where its cover (eleven months, 30 edge days, two hour ranges)
+    took six probing 30 days (bench/README.md)."""
+    selects: list[Any] = []
+    if signed.years:
+        selects.append(
+            select(PageYear.path_id, PageYear.pageviews, PageYear.visitors).where(
+                PageYear.site_id == site_id,
+                PageYear.path_id.in_(ids),
+                PageYear.year.in_(signed.years),
+            )
+        )
+    return (
+        selects
+        + _rows_of(site_id, signed.plus, ids)
+        + _rows_of(site_id, signed.minus, ids, sign=-1)
+    )
+
+
+def exact(
+    session: Session,
+    site_id: str,
+    pieces: Cover,
+    ids: list[int],
+    signed: SignedCover | None = None,
+) -> list[Ranked]:
     """The pages ``ids`` that have views in the span, with their exact totals, ranked as
-    the plain query ranks (page views descending, then path in the database's order)."""
-    return _exact(session, site_id, pieces, ids)[0]
+    the plain query ranks (page views descending, then path in the database's order);
+    ``signed``: the same span as a signed cover, read instead when it has whole years."""
+    return _exact(session, site_id, pieces, ids, signed)[0]
 
 
 def _exact(
-    session: Session, site_id: str, pieces: Cover, ids: list[int]
+    session: Session,
+    site_id: str,
+    pieces: Cover,
+    ids: list[int],
+    signed: SignedCover | None = None,
 ) -> tuple[list[Ranked], dict[int, int]]:
     """:func:`exact`, and the place of each of ``ids`` in the database's order of paths.
 
@@ -254,11 +289,18 @@ def _exact(
     if not ids:
         return [], {}
     sums: dict[int, list[int]] = {}
-    for query in _rows_of(site_id, pieces, ids):  # one statement each (see above)
+    years = signed is not None and bool(signed.years)
+    queries = _signed_rows_of(site_id, signed, ids) if signed and years else None
+    for query in queries or _rows_of(site_id, pieces, ids):  # one statement each (see above)
         for path_id, pageviews, visitors in session.execute(query):
             found = sums.setdefault(path_id, [0, 0])
             found[0] += int(pageviews)
             found[1] += int(visitors)
+    if years:
+        # A page whose rows of a whole year all lie outside the span sums to nothing: it
+        # is not in the span (a stored row always holds a view or a visitor, as the
+        # plain query's signed pieces assume).
+        sums = {path_id: found for path_id, found in sums.items() if found != [0, 0]}
     names = session.execute(
         select(Path.id, Path.path, Path.title).where(Path.id.in_(ids)).order_by(Path.path)
     ).all()
@@ -369,11 +411,14 @@ def top_pages(
     offset: int,
     depth: int | None = None,
     max_rows: int = MAX_ROWS,
+    signed: SignedCover | None = None,
 ) -> Top | None:
     """The pages ranked ``offset`` to ``offset + limit`` in the span of ``pieces``, exactly
     as the plain ``GROUP BY`` ranks them; ``None`` when finding them would read more than
     ``max_rows`` monthly rows (the plain query is then the cheaper one). ``depth``: the
-    rows of each month read first (default ``offset + limit + 10``)."""
+    rows of each month read first (default ``offset + limit + 10``); ``signed``: the
+    span as :func:`~page_tracker.stats.cover.signed_cover` gives it, whose whole years
+    the exact totals read by key instead of the pieces' rows."""
     wanted = offset + limit
     months = touched_months(pieces)
     if not (pieces.months or pieces.days) or limit <= 0 or wanted > MAX_RANK:
@@ -402,7 +447,7 @@ def top_pages(
             ids = sorted({path_id for rows in heads.values() for path_id, _ in rows})
             if len(ids) > MAX_CANDIDATES and not everything:
                 return None
-            ranked, order = _exact(session, site_id, pieces, ids)
+            ranked, order = _exact(session, site_id, pieces, ids, signed)
             exact_rounds += 1
             if everything:
                 return Top(ranked[offset:wanted], len(ranked))
