@@ -270,11 +270,11 @@ class GroupCommitter(Generic[T]):
         try:
             self._write_batch(batch)
         finally:
+            heir: threading.Lock | None = None
             with self._lock:
                 if self._batches:
                     heir = self._heir = self._batches[0].waiters[0]
                 else:
-                    heir = None
                     self._leading = False
             batch.done = True
             if heir is not None:  # first: the next write starts while this batch wakes
