@@ -448,3 +448,141 @@ def test_should_refuse_submit_each_after_close() -> None:
     committer.close()
     with pytest.raises(CommitterClosed):
         committer.submit_each([1])
+
+
+# -- leader and followers: no writer thread, each batch written by one of its callers --
+
+
+def test_should_write_each_batch_in_a_thread_of_its_own_callers(
+    closing: list[GroupCommitter[int]],
+) -> None:
+    # Given a leader held in its write and ten followers queued behind it
+    writers: list[str] = []
+    gate = threading.Event()
+    started = threading.Semaphore(0)
+
+    def write(items: Sequence[int]) -> None:
+        writers.append(threading.current_thread().name)
+        started.release()
+        if len(writers) == 1:
+            assert gate.wait(10)
+
+    committer = GroupCommitter(write)
+    closing.append(committer)
+    before = threading.active_count()
+    first, _ = submit_in_threads(committer, [0])
+    assert started.acquire(timeout=10)
+    threads, outcome = submit_in_threads(committer, range(1, 11))
+    wait_until(lambda: queued(committer) == 10)
+    # When the leader's write returns
+    gate.set()
+    for thread in [*first, *threads]:
+        thread.join(10)
+    # Then one of the followers wrote their batch, and no thread was left behind
+    assert writers[0] == first[0].name
+    assert writers[1] in {thread.name for thread in threads}
+    assert len(writers) == 2
+    assert outcome == dict.fromkeys(range(1, 11))
+    assert threading.active_count() == before
+    assert not committer._leading
+
+
+def test_should_hand_over_the_lead_when_the_leaders_write_fails(
+    closing: list[GroupCommitter[int]],
+) -> None:
+    # Given a leader whose write will fail (the store down for it), followers queued
+    writer = GatedWriter(gated=1, fail_on=lambda items: 0 in items)
+    committer = GroupCommitter(writer)
+    closing.append(committer)
+    first, first_outcome = submit_in_threads(committer, [0])
+    assert writer.started.acquire(timeout=10)
+    threads, outcome = submit_in_threads(committer, range(1, 6))
+    wait_until(lambda: queued(committer) == 5)
+    # When the write fails
+    writer.gate.set()
+    for thread in [*first, *threads]:
+        thread.join(10)
+    # Then the leader got the error, and the followers' batch was still written, once
+    assert isinstance(first_outcome[0], ConnectionError)
+    assert outcome == dict.fromkeys(range(1, 6))
+    assert sorted(writer.batches[1]) == list(range(1, 6))
+    assert committer.items_written == 5
+    committer.submit(6)  # and a later caller leads again
+    assert writer.batches[-1] == [6]
+
+
+def test_should_not_withdraw_the_item_of_a_waiter_handed_the_lead(
+    closing: list[GroupCommitter[int]],
+) -> None:
+    # Given a follower queued behind a write in flight
+    writer = GatedWriter(gated=1)
+    committer = GroupCommitter(writer)
+    closing.append(committer)
+    first, _ = submit_in_threads(committer, [0])
+    assert writer.started.acquire(timeout=10)
+    with committer._lock:
+        batch, waiter = committer._enqueue(1)
+    # When its timeout passes just after the lead was handed to it (not yet taken up)
+    committer._heir = waiter
+    assert not committer._withdraw(batch, waiter)
+    # Then its item stays queued: it writes it itself
+    committer._heir = None
+    writer.gate.set()
+    for thread in first:
+        thread.join(10)
+    assert committer._outcome(batch, waiter, 1.0) is None
+    assert writer.items == [0, 1]
+
+
+@pytest.mark.usefixtures("frequent_thread_switches")
+@pytest.mark.parametrize("bad", [set(), {13, 1_007, 5_021}])
+def test_should_write_every_acknowledged_item_exactly_once_under_many_threads(
+    closing: list[GroupCommitter[int]], bad: set[int]
+) -> None:
+    # Given 64 threads submitting at once, short timeouts that some items miss, a store
+    # that is slow now and then and refuses a few items for their data
+    written: list[int] = []
+    write_lock = threading.Lock()
+
+    def write(items: Sequence[int]) -> None:
+        if bad & set(items):
+            raise Poison(f"cannot store {sorted(bad & set(items))}")
+        if len(items) % 7 == 3:
+            time.sleep(0.003)
+        with write_lock:
+            written.extend(items)
+
+    committer = GroupCommitter(
+        write, max_batch=16, split_on=lambda error: isinstance(error, Poison)
+    )
+    closing.append(committer)
+    answers: dict[int, BaseException | None] = {}
+
+    def submit_many(start: int) -> None:
+        for item in range(start, start + 40):
+            timeout = 0.002 if item % 5 == 0 else 10.0
+            try:
+                committer.submit(item, timeout=timeout)
+            except Exception as error:
+                answers[item] = error
+            else:
+                answers[item] = None
+
+    threads = [threading.Thread(target=submit_many, args=(n * 1_000,)) for n in range(64)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    # Then every item was answered; acknowledged ones written exactly once, timed-out
+    # ones never, refused ones never; only the bad ones refused
+    assert len(answers) == 64 * 40
+    assert len(written) == len(set(written))
+    acknowledged = {item for item, error in answers.items() if error is None}
+    timed_out = {item for item, error in answers.items() if isinstance(error, BatchTimeout)}
+    refused = {item for item, error in answers.items() if isinstance(error, ItemRefused)}
+    assert acknowledged | timed_out | refused == set(answers)
+    assert set(written) == acknowledged
+    assert refused <= bad
+    assert all(item % 5 == 0 for item in timed_out)
+    assert not committer._leading
+    assert not committer._batches
