@@ -84,7 +84,7 @@ def stream_backlog(client: redis.Redis, keys: RedisKeys) -> int:
 
 
 def close_app(app: Flask) -> None:
-    """Stop the group-commit writer (after writing what is queued)."""
+    """Close the group commit: new hits are refused, the queued ones written first."""
     sink = SINK.find(app)
     if sink is not None:
         sink.close()

@@ -55,9 +55,10 @@ ReadKey = tuple[str, str]  # (site id, path)
 
 class BatchCounts:
     """The ``COUNT`` numbers the ingest script returned for the pages of the batches this
-    process wrote last. The writer thread records a batch's numbers before it answers
-    the batch's requests, so a request that was in a batch finds numbers that include
-    its own hit (or a later batch's); other readers never use them."""
+    process wrote last. The thread that writes a batch (the group commit's leader)
+    records its numbers before it answers the batch's requests, so a request that was in
+    a batch finds numbers that include its own hit (or a later batch's); other readers
+    never use them."""
 
     LIMIT = 10_000  # pages remembered at most (bounds memory against random paths)
 

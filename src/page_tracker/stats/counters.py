@@ -173,7 +173,7 @@ class CachedCounterReader:
         entries = list(self._entries.items())
         return {key: (pv, uv) for key, (expires, pv, uv) in entries if expires > now}
 
-    # -- the writer's side (one writer thread per process) -----------------------------
+    # -- the writer's side (one write at a time per process: the group commit's leader)
 
     @property
     def forgets(self) -> int:
