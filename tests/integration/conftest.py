@@ -8,9 +8,11 @@ from pathlib import Path
 import pytest
 import redis
 from flask import Flask
+from sqlalchemy import Engine
 
 from page_tracker import create_app
 from page_tracker.app import close_app
+from page_tracker.db import make_engine
 from page_tracker.settings import load_settings
 from tests.services import CAPPED_REDIS, RedisServer
 
@@ -23,6 +25,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if "tests/integration" in str(item.path):
             item.add_marker(pytest.mark.integration)
             item.add_marker(pytest.mark.timeout(60))
+
+
+@pytest.fixture
+def engine(clean_database: str) -> Iterator[Engine]:
+    """An engine on a database of this test's own (``clean_database``), disposed after."""
+    engine = make_engine(clean_database)
+    yield engine
+    engine.dispose()
 
 
 @pytest.fixture

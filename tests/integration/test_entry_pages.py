@@ -27,7 +27,7 @@ from page_tracker.buffer.counted_batches import write_batches
 from page_tracker.buffer.redis_keys import RedisKeys
 from page_tracker.buffer.redis_scripts import Scripts, ingest_arguments
 from page_tracker.buffer.tasks import get_flusher
-from page_tracker.db import DATABASE, get_session, make_engine
+from page_tracker.db import DATABASE, get_session
 from page_tracker.enrich import Enrichment
 from page_tracker.ingest.hits import RawHit
 from page_tracker.ingest.record import record
@@ -211,13 +211,6 @@ def entry_pages(engine: Engine, site: str) -> dict[str, tuple[int, int]]:
             .where(DailyDimensionCount.site_id == site, Dimension.kind == rollup.ENTRY_PAGE)
         )
         return {value: (pv, uv) for value, pv, uv in rows}
-
-
-@pytest.fixture
-def engine(clean_database: str) -> Iterator[Engine]:
-    engine = make_engine(clean_database)
-    yield engine
-    engine.dispose()
 
 
 def test_should_take_the_earliest_view_of_batches_counted_together_once(engine: Engine) -> None:

@@ -6,17 +6,14 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, insert
 from sqlalchemy.orm import Session
 
-from page_tracker.db import make_engine
 from page_tracker.stats.local_days import sums_by_local_day
 from page_tracker.stats.models import SITE, HourlyCount
 
@@ -24,13 +21,6 @@ FIRST = datetime(2025, 3, 25)  # the spring changes of Europe and Chile's autumn
 SPAN_HOURS = 30 * 24
 ZONES = ("Europe/Berlin", "America/Santiago", "Asia/Kolkata", "Australia/Lord_Howe", "UTC")
 _sites = itertools.count()
-
-
-@pytest.fixture
-def engine(clean_database: str) -> Iterator[Engine]:
-    engine = make_engine(clean_database)
-    yield engine
-    engine.dispose()
 
 
 @settings(

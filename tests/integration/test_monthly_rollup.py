@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import pytest
 import redis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -32,13 +30,6 @@ SPAN_MINUTES = 70 * 24 * 60
 PATHS = ("/", "/a", "/b", "/c/d")
 ZONES = ("UTC", "Europe/Berlin", "Asia/Kolkata", "America/St_Johns", "Pacific/Kiritimati")
 _sites = itertools.count()
-
-
-@pytest.fixture
-def engine(clean_database: str) -> Iterator[Engine]:
-    engine = make_engine(clean_database)
-    yield engine
-    engine.dispose()
 
 
 def new_site() -> str:

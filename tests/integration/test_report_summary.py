@@ -8,17 +8,14 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, insert
 from sqlalchemy.orm import Session
 
-from page_tracker.db import make_engine
 from page_tracker.stats import report
 from page_tracker.stats.filters import Filter
 from page_tracker.stats.models import SITE, DailyCount, HourlyCount, Path
@@ -35,13 +32,6 @@ ZONES = (
     "UTC",
 )
 _sites = itertools.count()
-
-
-@pytest.fixture
-def engine(clean_database: str) -> Iterator[Engine]:
-    engine = make_engine(clean_database)
-    yield engine
-    engine.dispose()
 
 
 @settings(

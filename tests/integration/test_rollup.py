@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from page_tracker.db import make_engine
 from page_tracker.enrich import Enrichment
 from page_tracker.stats import purge, rollup
 from page_tracker.stats.ids import IdCache
@@ -31,13 +28,6 @@ from page_tracker.stats.ranges import Interval, Range
 from page_tracker.stats.report import summary
 
 NOON = datetime(2026, 3, 1, 12, 30, tzinfo=UTC)
-
-
-@pytest.fixture
-def engine(clean_database: str) -> Iterator[Engine]:
-    engine = make_engine(clean_database)
-    yield engine
-    engine.dispose()
 
 
 def view(

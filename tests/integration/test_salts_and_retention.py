@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
-import pytest
 import redis
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from page_tracker.app import periodic_jobs
-from page_tracker.db import make_engine
 from page_tracker.ingest import tasks as salt_tasks
 from page_tracker.ingest.models import Salt
 from page_tracker.ingest.salts import DatabaseSaltStore, RedisSaltStore
@@ -21,13 +18,6 @@ from page_tracker.stats.models import Hit
 from page_tracker.stats.pageview import PageView
 
 DAY = date(2026, 5, 4)
-
-
-@pytest.fixture
-def engine(clean_database: str) -> Iterator[Engine]:
-    engine = make_engine(clean_database)
-    yield engine
-    engine.dispose()
 
 
 def stored_days(engine: Engine) -> list[date]:

@@ -9,18 +9,15 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 from unittest import mock
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.orm import Session
 
-from page_tracker.db import make_engine
 from page_tracker.stats import page_years
 from page_tracker.stats import top_pages as threshold
 from page_tracker.stats.cover import cover, signed_cover
@@ -42,13 +39,6 @@ SPAN_HOURS = 85 * 24
 # them in SQL, so they must agree on any database.
 NAMES = ("/", "/a", "/B", "/a-b", "/ab", "/b", "/A/b", "/c", "/Z", "/z", "/é", "/e")
 _sites = itertools.count()
-
-
-@pytest.fixture
-def engine(clean_database: str) -> Iterator[Engine]:
-    engine = make_engine(clean_database)
-    yield engine
-    engine.dispose()
 
 
 def _store(
