@@ -174,11 +174,12 @@ def _counts(
     return rows, previous
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=32)
 def _periods(rng: Range, interval: Interval) -> tuple[tuple[Any, str, datetime], ...]:
     """Every period of the range (key, label, aware start), gaps included. Kept per
     range: a zoned year is 365 conversions of local midnights (1.5 ms), the same each
-    time its report is read again after a write dropped it from the cache."""
+    time its report is read again after a write dropped it from the cache. Few kept: a
+    ten-year range by day is ~1 MB of periods, and any signed-in user picks the ranges."""
     return tuple(_each_period(rng, interval))
 
 
